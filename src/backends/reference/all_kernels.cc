@@ -1,0 +1,20 @@
+// The one list of reference kernel families. Each family lives in its own file in this folder.
+#include "backends/reference/kernel.h"
+
+namespace kiln {
+
+void register_elementwise_kernels(KernelRegistry& r);
+void register_tensor_kernels(KernelRegistry& r);
+void register_linalg_kernels(KernelRegistry& r);
+void register_nn_kernels(KernelRegistry& r);
+void register_control_kernels(KernelRegistry& r);
+
+void register_builtin_kernels(KernelRegistry& r) {
+  register_elementwise_kernels(r);
+  register_tensor_kernels(r);
+  register_linalg_kernels(r);
+  register_nn_kernels(r);
+  register_control_kernels(r);
+}
+
+}  // namespace kiln
