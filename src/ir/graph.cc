@@ -70,6 +70,7 @@ Node* Graph::add_node(std::string name, std::string op_type, std::string domain,
 
 Status Graph::topological_sort() {
   std::unordered_set<const Value*> graph_inputs(inputs_.begin(), inputs_.end());
+  graph_inputs.insert(captures_.begin(), captures_.end());
   // Every value read must be defined somewhere.
   for (const auto& n : nodes_) {
     for (const Value* v : n->inputs()) {

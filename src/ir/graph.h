@@ -122,6 +122,10 @@ class Graph {
   std::vector<Value*>& outputs() { return outputs_; }
   const std::vector<Value*>& outputs() const { return outputs_; }
   const std::vector<std::unique_ptr<Value>>& values() const { return values_; }
+  // Values a subgraph (If/Loop/Scan body) reads from its enclosing graphs, resolved by name
+  // when the body runs.
+  std::vector<Value*>& captures() { return captures_; }
+  const std::vector<Value*>& captures() const { return captures_; }
 
   // Orders nodes so every producer comes before its consumers. A cycle is an error naming the
   // nodes on it. A value that is used but never defined (not an input, constant or node output)
@@ -137,6 +141,7 @@ class Graph {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
+  std::vector<Value*> captures_;
 };
 
 // Readable text form of a graph: inputs, constants, one line per node, outputs.

@@ -2,6 +2,7 @@
 // of the corresponding element in an input of `in_dims` (right-aligned numpy broadcasting).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

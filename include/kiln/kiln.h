@@ -1,0 +1,104 @@
+// Kiln's public C++ API.
+//
+//   auto network = kiln::Network::from_onnx_file("model.onnx");      // parse
+//   auto engine  = kiln::Builder(config).build(**network);            // optimize and build
+//   auto context = (*engine)->create_context();                      // per-thread state
+//   context->set_input("image", view); context->execute();           // run
+//   auto out = context->output("logits");
+//
+// Threading: an Engine is immutable and may be shared by any number of threads; an
+// ExecutionContext belongs to one thread at a time. No call throws; each returns a Status.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/data_type.h"
+#include "kiln/status.h"
+
+namespace kiln {
+
+class Graph;
+
+// A borrowed, dense, row-major view of tensor memory.
+struct TensorView {
+  DataType dtype = DataType::kUndefined;
+  std::vector<int64_t> dims;
+  const void* data = nullptr;
+};
+
+enum class TensorIOMode { kInput, kOutput };
+
+// An engine or network input/output. Dynamic dimensions are -1, with their symbol in dim_names.
+struct TensorInfo {
+  std::string name;
+  TensorIOMode mode = TensorIOMode::kInput;
+  DataType dtype = DataType::kUndefined;
+  std::vector<int64_t> dims;
+  std::vector<std::string> dim_names;
+};
+
+// A model as imported, before building.
+class Network {
+ public:
+  ~Network();
+  static Expected<std::unique_ptr<Network>> from_onnx_file(const std::string& path);
+  // `base_dir` is where external-data files are looked up.
+  static Expected<std::unique_ptr<Network>> from_onnx_bytes(const void* data, size_t size,
+                                                            const std::string& base_dir = "");
+  std::vector<TensorInfo> io_tensors() const;
+  // Readable text form of the graph.
+  std::string dump() const;
+  // The IR, for Kiln's own tools and the builder.
+  const Graph& graph() const { return *graph_; }
+  std::shared_ptr<const Graph> shared_graph() const { return graph_; }
+
+ private:
+  explicit Network(std::shared_ptr<Graph> graph);
+  std::shared_ptr<Graph> graph_;
+};
+
+enum class DeviceKind { kCpu, kCuda };
+
+struct BuilderConfig {
+  DeviceKind device = DeviceKind::kCpu;
+};
+
+class ExecutionContext;
+
+// The built, immutable, shareable form of a network.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual const std::vector<TensorInfo>& io_tensors() const = 0;
+  virtual Expected<std::unique_ptr<ExecutionContext>> create_context() const = 0;
+};
+
+class Builder {
+ public:
+  explicit Builder(BuilderConfig config = {}) : config_(config) {}
+  Expected<std::unique_ptr<Engine>> build(const Network& network) const;
+
+ private:
+  BuilderConfig config_;
+};
+
+// Per-thread execution state over an Engine: bound inputs, produced outputs, scratch memory.
+class ExecutionContext {
+ public:
+  virtual ~ExecutionContext() = default;
+  // Binds an input by name. The memory is read during execute() and must stay valid until then.
+  // Checks the dtype and shape against the engine (a wrong one is an error naming the tensor).
+  virtual Status set_input(const std::string& name, const TensorView& view) = 0;
+  // Runs the engine on the bound inputs; blocks until outputs are ready.
+  virtual Status execute() = 0;
+  // An output of the last execute(); the view stays valid until the next execute().
+  virtual Expected<TensorView> output(const std::string& name) const = 0;
+};
+
+// Kiln's version, "0.1.0".
+const char* version();
+
+}  // namespace kiln

@@ -1,0 +1,117 @@
+#include "runtime/cpu_engine.h"
+
+#include <map>
+#include <unordered_map>
+
+#include "backends/reference/executor.h"
+#include "core/error.h"
+#include "runtime/tensor_info.h"
+
+namespace kiln {
+
+namespace {
+
+class CpuEngine;
+
+class CpuContext final : public ExecutionContext {
+ public:
+  explicit CpuContext(const CpuEngine& engine);
+  Status set_input(const std::string& name, const TensorView& view) override;
+  Status execute() override;
+  Expected<TensorView> output(const std::string& name) const override;
+
+ private:
+  const CpuEngine& engine_;
+  std::vector<Tensor> inputs_;  // graph-input order; borrowed views
+  std::vector<Tensor> outputs_;
+};
+
+class CpuEngine final : public Engine {
+ public:
+  explicit CpuEngine(std::shared_ptr<const Graph> graph)
+      : graph_(std::move(graph)), io_(graph_io_tensors(*graph_)) {}
+  const std::vector<TensorInfo>& io_tensors() const override { return io_; }
+  Expected<std::unique_ptr<ExecutionContext>> create_context() const override {
+    return std::unique_ptr<ExecutionContext>(new CpuContext(*this));
+  }
+  const Graph& graph() const { return *graph_; }
+
+ private:
+  std::shared_ptr<const Graph> graph_;
+  std::vector<TensorInfo> io_;
+};
+
+CpuContext::CpuContext(const CpuEngine& engine)
+    : engine_(engine), inputs_(engine.graph().inputs().size()) {}
+
+std::string valid_names(const Graph& g, bool inputs) {
+  std::string s;
+  for (const Value* v : inputs ? g.inputs() : g.outputs()) s += (s.empty() ? "'" : ", '") + v->name() + "'";
+  return s;
+}
+
+Status CpuContext::set_input(const std::string& name, const TensorView& view) {
+  const Graph& g = engine_.graph();
+  for (size_t i = 0; i < g.inputs().size(); ++i) {
+    const Value* v = g.inputs()[i];
+    if (v->name() != name) continue;
+    if (view.dtype != v->dtype())
+      return invalid_argument("input '{}' must be {}, got {}", name, data_type_name(v->dtype()),
+                              data_type_name(view.dtype));
+    const Shape& shape = v->shape();
+    if (shape.rank_known()) {
+      bool ok = shape.rank() == static_cast<int>(view.dims.size());
+      for (int d = 0; ok && d < shape.rank(); ++d)
+        ok = !shape[d].is_static() || shape[d].value == view.dims[static_cast<size_t>(d)];
+      if (!ok)
+        return invalid_argument("input '{}' must have shape {}, got {}", name, shape.to_string(),
+                                dims_to_string(view.dims));
+    }
+    if (checked_numel(view.dims) < 0) return invalid_argument("input '{}' has invalid dims {}", name, dims_to_string(view.dims));
+    if (view.data == nullptr && checked_numel(view.dims) > 0) return invalid_argument("input '{}' has no data", name);
+    inputs_[i] = Tensor::wrap(view.dtype, view.dims, const_cast<void*>(view.data), nullptr);
+    return Status::Ok();
+  }
+  return not_found("the engine has no input '{}' (inputs: {})", name, valid_names(g, true));
+}
+
+Status CpuContext::execute() {
+  const Graph& g = engine_.graph();
+  // A symbolic dim (a dynamic batch "N") must take one value across all inputs.
+  std::map<std::string, int64_t> symbols;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Value* v = g.inputs()[i];
+    if (!inputs_[i].defined()) return invalid_argument("input '{}' has not been set", v->name());
+    const Shape& shape = v->shape();
+    for (int d = 0; shape.rank_known() && d < shape.rank(); ++d) {
+      const std::string& sym = shape[d].symbol;
+      if (sym.empty()) continue;
+      auto [it, fresh] = symbols.emplace(sym, inputs_[i].dim(d));
+      if (!fresh && it->second != inputs_[i].dim(d))
+        return invalid_argument("dimension '{}' is {} in input '{}' but {} elsewhere", sym, inputs_[i].dim(d),
+                                v->name(), it->second);
+    }
+  }
+  KILN_ASSIGN_OR_RETURN(outputs_, run_reference(g, inputs_));
+  return Status::Ok();
+}
+
+Expected<TensorView> CpuContext::output(const std::string& name) const {
+  const Graph& g = engine_.graph();
+  for (size_t i = 0; i < g.outputs().size(); ++i) {
+    if (g.outputs()[i]->name() != name) continue;
+    if (i >= outputs_.size()) return invalid_argument("output '{}' is not available: execute() has not run", name);
+    const Tensor& t = outputs_[i];
+    return TensorView{t.dtype(), t.dims(), t.raw()};
+  }
+  return not_found("the engine has no output '{}' (outputs: {})", name, valid_names(g, false));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph) {
+  KILN_RETURN_IF_ERROR(check_reference_kernels(*graph));
+  return std::unique_ptr<Engine>(new CpuEngine(std::move(graph)));
+}
+
+}  // namespace kiln
