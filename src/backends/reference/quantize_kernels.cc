@@ -24,8 +24,9 @@ struct AxisIndexer {
   int64_t operator()(int64_t i) const { return (i / inner) % size; }
 };
 
+// The axis of per-axis parameters; -1 (unused) when the scale is a single value.
 Expected<int> quantization_axis(KernelContext& ctx, const Tensor& x) {
-  if (x.rank() == 0) return 0;
+  if (ctx.input(1).numel() == 1) return -1;
   return normalize_axis(ctx.node().attr_int("axis", 1), x.rank());
 }
 
