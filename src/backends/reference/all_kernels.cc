@@ -6,6 +6,10 @@ namespace kiln {
 void register_elementwise_kernels(KernelRegistry& r);
 void register_tensor_kernels(KernelRegistry& r);
 void register_linalg_kernels(KernelRegistry& r);
+void register_matmul_kernels(KernelRegistry& r);
+void register_conv_kernels(KernelRegistry& r);
+void register_quantize_kernels(KernelRegistry& r);
+void register_einsum_kernels(KernelRegistry& r);
 void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
 
@@ -13,6 +17,10 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_elementwise_kernels(r);
   register_tensor_kernels(r);
   register_linalg_kernels(r);
+  register_matmul_kernels(r);
+  register_conv_kernels(r);
+  register_quantize_kernels(r);
+  register_einsum_kernels(r);
   register_nn_kernels(r);
   register_control_kernels(r);
 }

@@ -6,6 +6,8 @@ namespace kiln {
 void register_elementwise_schemas(OpRegistry& r);
 void register_tensor_schemas(OpRegistry& r);
 void register_linalg_schemas(OpRegistry& r);
+void register_conv_schemas(OpRegistry& r);
+void register_quantize_schemas(OpRegistry& r);
 void register_nn_schemas(OpRegistry& r);
 void register_control_schemas(OpRegistry& r);
 
@@ -13,6 +15,8 @@ void register_builtin_schemas(OpRegistry& r) {
   register_elementwise_schemas(r);
   register_tensor_schemas(r);
   register_linalg_schemas(r);
+  register_conv_schemas(r);
+  register_quantize_schemas(r);
   register_nn_schemas(r);
   register_control_schemas(r);
 }
