@@ -3,7 +3,10 @@
 
 namespace kiln {
 
-void register_elementwise_kernels(KernelRegistry& r);
+void register_unary_kernels(KernelRegistry& r);
+void register_activation_kernels(KernelRegistry& r);
+void register_binary_kernels(KernelRegistry& r);
+void register_cast_kernels(KernelRegistry& r);
 void register_tensor_kernels(KernelRegistry& r);
 void register_linalg_kernels(KernelRegistry& r);
 void register_matmul_kernels(KernelRegistry& r);
@@ -14,7 +17,10 @@ void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
-  register_elementwise_kernels(r);
+  register_unary_kernels(r);
+  register_activation_kernels(r);
+  register_binary_kernels(r);
+  register_cast_kernels(r);
   register_tensor_kernels(r);
   register_linalg_kernels(r);
   register_matmul_kernels(r);
