@@ -8,6 +8,7 @@ void register_tensor_kernels(KernelRegistry& r);
 void register_linalg_kernels(KernelRegistry& r);
 void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
+void register_rnn_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
   register_elementwise_kernels(r);
@@ -15,6 +16,7 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_linalg_kernels(r);
   register_nn_kernels(r);
   register_control_kernels(r);
+  register_rnn_kernels(r);
 }
 
 }  // namespace kiln

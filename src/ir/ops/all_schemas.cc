@@ -8,6 +8,7 @@ void register_tensor_schemas(OpRegistry& r);
 void register_linalg_schemas(OpRegistry& r);
 void register_nn_schemas(OpRegistry& r);
 void register_control_schemas(OpRegistry& r);
+void register_rnn_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_elementwise_schemas(r);
@@ -15,6 +16,7 @@ void register_builtin_schemas(OpRegistry& r) {
   register_linalg_schemas(r);
   register_nn_schemas(r);
   register_control_schemas(r);
+  register_rnn_schemas(r);
 }
 
 }  // namespace kiln
