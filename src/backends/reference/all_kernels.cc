@@ -9,6 +9,8 @@ void register_linalg_kernels(KernelRegistry& r);
 void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
 void register_rnn_kernels(KernelRegistry& r);
+void register_detection_kernels(KernelRegistry& r);
+void register_grid_sample_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
   register_elementwise_kernels(r);
@@ -17,6 +19,8 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_nn_kernels(r);
   register_control_kernels(r);
   register_rnn_kernels(r);
+  register_detection_kernels(r);
+  register_grid_sample_kernels(r);
 }
 
 }  // namespace kiln

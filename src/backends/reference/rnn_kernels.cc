@@ -7,7 +7,7 @@
 
 #include "backends/reference/kernel.h"
 #include "backends/reference/rnn_activations.h"
-#include "core/dispatch.h"
+#include "backends/reference/store_doubles.h"
 #include "core/thread_pool.h"
 #include "ir/ops/infer_utils.h"
 
@@ -139,19 +139,6 @@ Expected<RecurrentProblem> read_problem(const KernelContext& ctx, int64_t gates)
   return p;
 }
 
-Status store(const std::vector<double>& values, Tensor& out) {
-  if (!out.defined()) return Status::Ok();  // an output the node does not use
-  return KILN_DISPATCH_FLOAT(out.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    T* dst = out.data<T>();
-    for (size_t i = 0; i < values.size(); ++i) {
-      if constexpr (std::is_floating_point_v<T>) dst[i] = static_cast<T>(values[i]);
-      else dst[i] = T(static_cast<float>(values[i]));
-    }
-    return Status::Ok();
-  });
-}
-
 // Default activations per cell: RNN Tanh; GRU Sigmoid, Tanh; LSTM Sigmoid, Tanh, Tanh.
 std::vector<std::string> default_activations(int64_t gates) {
   if (gates == 1) return {"Tanh"};
@@ -211,9 +198,9 @@ Status run_recurrent(KernelContext& ctx, int64_t gates, const CellFn& cell) {
       }
     });
   }
-  KILN_RETURN_IF_ERROR(store(y, ctx.output(0)));
-  if (ctx.num_outputs() > 1) KILN_RETURN_IF_ERROR(store(y_h, ctx.output(1)));
-  if (ctx.num_outputs() > 2) KILN_RETURN_IF_ERROR(store(y_c, ctx.output(2)));
+  KILN_RETURN_IF_ERROR(store_doubles(y, ctx.output(0)));
+  if (ctx.num_outputs() > 1) KILN_RETURN_IF_ERROR(store_doubles(y_h, ctx.output(1)));
+  if (ctx.num_outputs() > 2) KILN_RETURN_IF_ERROR(store_doubles(y_c, ctx.output(2)));
   return Status::Ok();
 }
 

@@ -9,6 +9,8 @@ void register_linalg_schemas(OpRegistry& r);
 void register_nn_schemas(OpRegistry& r);
 void register_control_schemas(OpRegistry& r);
 void register_rnn_schemas(OpRegistry& r);
+void register_detection_schemas(OpRegistry& r);
+void register_grid_sample_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_elementwise_schemas(r);
@@ -17,6 +19,8 @@ void register_builtin_schemas(OpRegistry& r) {
   register_nn_schemas(r);
   register_control_schemas(r);
   register_rnn_schemas(r);
+  register_detection_schemas(r);
+  register_grid_sample_schemas(r);
 }
 
 }  // namespace kiln
