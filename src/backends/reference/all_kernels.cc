@@ -11,6 +11,7 @@ void register_control_kernels(KernelRegistry& r);
 void register_rnn_kernels(KernelRegistry& r);
 void register_detection_kernels(KernelRegistry& r);
 void register_grid_sample_kernels(KernelRegistry& r);
+void register_signal_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
   register_elementwise_kernels(r);
@@ -21,6 +22,7 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_rnn_kernels(r);
   register_detection_kernels(r);
   register_grid_sample_kernels(r);
+  register_signal_kernels(r);
 }
 
 }  // namespace kiln

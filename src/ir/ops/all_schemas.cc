@@ -11,6 +11,7 @@ void register_control_schemas(OpRegistry& r);
 void register_rnn_schemas(OpRegistry& r);
 void register_detection_schemas(OpRegistry& r);
 void register_grid_sample_schemas(OpRegistry& r);
+void register_signal_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_elementwise_schemas(r);
@@ -21,6 +22,7 @@ void register_builtin_schemas(OpRegistry& r) {
   register_rnn_schemas(r);
   register_detection_schemas(r);
   register_grid_sample_schemas(r);
+  register_signal_schemas(r);
 }
 
 }  // namespace kiln
