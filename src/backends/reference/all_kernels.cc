@@ -15,6 +15,10 @@ void register_quantize_kernels(KernelRegistry& r);
 void register_einsum_kernels(KernelRegistry& r);
 void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
+void register_rnn_kernels(KernelRegistry& r);
+void register_detection_kernels(KernelRegistry& r);
+void register_grid_sample_kernels(KernelRegistry& r);
+void register_signal_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
   register_unary_kernels(r);
@@ -29,6 +33,10 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_einsum_kernels(r);
   register_nn_kernels(r);
   register_control_kernels(r);
+  register_rnn_kernels(r);
+  register_detection_kernels(r);
+  register_grid_sample_kernels(r);
+  register_signal_kernels(r);
 }
 
 }  // namespace kiln

@@ -13,6 +13,10 @@ void register_conv_schemas(OpRegistry& r);
 void register_quantize_schemas(OpRegistry& r);
 void register_nn_schemas(OpRegistry& r);
 void register_control_schemas(OpRegistry& r);
+void register_rnn_schemas(OpRegistry& r);
+void register_detection_schemas(OpRegistry& r);
+void register_grid_sample_schemas(OpRegistry& r);
+void register_signal_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_unary_schemas(r);
@@ -25,6 +29,10 @@ void register_builtin_schemas(OpRegistry& r) {
   register_quantize_schemas(r);
   register_nn_schemas(r);
   register_control_schemas(r);
+  register_rnn_schemas(r);
+  register_detection_schemas(r);
+  register_grid_sample_schemas(r);
+  register_signal_schemas(r);
 }
 
 }  // namespace kiln
