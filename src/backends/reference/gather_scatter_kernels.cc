@@ -6,6 +6,7 @@
 
 #include "backends/reference/index_utils.h"
 #include "backends/reference/compute_type.h"
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "backends/reference/strided_copy.h"
 #include "core/dispatch.h"
@@ -46,9 +47,9 @@ Status gather(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(int axis, normalize_axis(ctx.node().attr_int("axis"), data.rank()));
   const int64_t bound = data.dim(axis);
   KILN_ASSIGN_OR_RETURN(auto idx, read_wrapped_indices(ctx.input(1), bound, "input 'indices'"));
-  const auto a = static_cast<size_t>(axis);
-  const int64_t outer = product(data.dims(), 0, a);
-  const auto block = static_cast<size_t>(product(data.dims(), a + 1, data.dims().size())) * data_type_size(data.dtype());
+  const AxisView v = axis_view(data.dims(), axis);
+  const int64_t outer = v.outer;
+  const auto block = static_cast<size_t>(v.inner) * data_type_size(data.dtype());
   const auto n_idx = static_cast<int64_t>(idx.size());
   const auto* src = static_cast<const uint8_t*>(data.raw());
   auto* dst = static_cast<uint8_t*>(ctx.output(0).raw());

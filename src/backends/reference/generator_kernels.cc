@@ -1,6 +1,8 @@
 // ConstantOfShape, Range, EyeLike, OneHot: outputs made from a few numbers.
+#include <cmath>
 #include <cstring>
 
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "backends/reference/strided_copy.h"
 #include "core/dispatch.h"
@@ -63,10 +65,10 @@ Status one_hot(KernelContext& ctx) {
   const auto* off_on = static_cast<const uint8_t*>(values.raw());
   fill_elements(out.raw(), out.numel(), off_on, elem);
   // The output is [outer, depth, inner] where indices are [outer, inner].
-  int64_t inner = 1;
-  for (int d = axis + 1; d < out.rank(); ++d) inner *= out.dim(d);
+  const int64_t inner = axis_view(out.dims(), axis).inner;
   auto* dst = static_cast<uint8_t*>(out.raw());
   for (size_t i = 0; i < indices.size(); ++i) {
+    if (!(std::fabs(indices[i]) <= static_cast<double>(depth))) continue;  // also skips NaN; keeps the cast defined
     auto index = static_cast<int64_t>(indices[i]);
     if (index < 0) index += depth;
     if (index < 0 || index >= depth) continue;

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "backends/reference/compute_type.h"
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
@@ -115,12 +116,7 @@ bool is_identity(const AxisPlan& plan, int64_t in_dim) {
 // Applies `plan` along `axis` of `in` (dims `dims`), returning the resized values.
 std::vector<double> resize_axis(const std::vector<double>& in, std::vector<int64_t>& dims, int axis,
                                 const AxisPlan& plan, double extrapolation) {
-  int64_t outer = 1, inner = 1;
-  for (size_t d = 0; d < dims.size(); ++d) {
-    if (static_cast<int>(d) < axis) outer *= dims[d];
-    else if (static_cast<int>(d) > axis) inner *= dims[d];
-  }
-  const int64_t in_dim = dims[static_cast<size_t>(axis)];
+  const auto [outer, in_dim, inner] = axis_view(dims, axis);
   const auto out_dim = static_cast<int64_t>(plan.taps.size());
   std::vector<double> out(static_cast<size_t>(outer * out_dim * inner));
   parallel_for(outer * out_dim, std::max<int64_t>(1, 4096 / std::max<int64_t>(inner, 1)), [&](int64_t begin, int64_t end) {

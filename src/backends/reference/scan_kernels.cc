@@ -4,6 +4,7 @@
 
 #include "backends/reference/index_utils.h"
 #include "backends/reference/compute_type.h"
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
 #include "ir/ops/infer_utils.h"
@@ -24,12 +25,7 @@ Status cum_sum(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(int axis, normalize_axis(axis_v[0], in.rank()));
   const bool exclusive = ctx.node().attr_int("exclusive") != 0;
   const bool reverse = ctx.node().attr_int("reverse") != 0;
-  int64_t outer = 1, inner = 1;
-  for (int d = 0; d < in.rank(); ++d) {
-    if (d < axis) outer *= in.dim(d);
-    else if (d > axis) inner *= in.dim(d);
-  }
-  const int64_t dim = in.dim(axis);
+  const auto [outer, dim, inner] = axis_view(in.dims(), axis);
   return KILN_DISPATCH_NUMERIC(in.dtype(), [&](auto tag) {
     using T = decltype(tag);
     using Acc = SumType<T>;

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "backends/reference/compute_type.h"
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
 #include "ir/ops/infer_utils.h"
@@ -40,24 +41,9 @@ Status non_zero(KernelContext& ctx) {
   return Status::Ok();
 }
 
-// A tensor seen as [outer, axis, inner]: the axis is what Compress and Unique select along.
-struct AxisView {
-  int64_t outer = 1, dim = 1, inner = 1;
-};
-
-AxisView axis_view(const Tensor& t, const Attribute* axis_attr, int* axis_out) {
-  AxisView v;
-  if (axis_attr == nullptr) {  // no axis: the flattened tensor
-    v.dim = t.numel();
-    return v;
-  }
-  const int axis = *axis_out;
-  for (int d = 0; d < t.rank(); ++d) {
-    if (d < axis) v.outer *= t.dim(d);
-    else if (d > axis) v.inner *= t.dim(d);
-  }
-  v.dim = t.dim(axis);
-  return v;
+// Compress and Unique select along the axis, or along the flattened tensor when there is none.
+AxisView selection_view(const Tensor& t, const Attribute* axis_attr, int axis) {
+  return axis_attr == nullptr ? axis_view({t.numel()}, 0) : axis_view(t.dims(), axis);
 }
 
 // Copies slices `chosen` (positions along the view's axis) of `in` into a tensor of `out_dims`.
@@ -86,7 +72,7 @@ Status compress(KernelContext& ctx) {
   if (cond.rank() != 1) return invalid_argument("input 'condition' must be 1-D, got {}", dims_to_string(cond.dims()));
   const Attribute* axis_attr = ctx.node().attr("axis");
   KILN_ASSIGN_OR_RETURN(int axis, axis_of(ctx, in.rank()));
-  const AxisView v = axis_view(in, axis_attr, &axis);
+  const AxisView v = selection_view(in, axis_attr, axis);
   std::vector<int64_t> chosen;
   for (int64_t i = 0; i < cond.numel(); ++i) {
     if (!cond.data<bool>()[i]) continue;
@@ -113,7 +99,7 @@ Status unique(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   const Attribute* axis_attr = ctx.node().attr("axis");
   KILN_ASSIGN_OR_RETURN(int axis, axis_of(ctx, in.rank()));
-  const AxisView v = axis_view(in, axis_attr, &axis);
+  const AxisView v = selection_view(in, axis_attr, axis);
   std::vector<int64_t> order(static_cast<size_t>(v.dim));
   std::iota(order.begin(), order.end(), 0);
   std::vector<int64_t> group_of(order.size());  // slice -> index of its group in the output

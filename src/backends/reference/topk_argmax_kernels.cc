@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "backends/reference/compute_type.h"
+#include "backends/reference/axis_view.h"
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
 #include "ir/ops/infer_utils.h"
@@ -13,27 +14,12 @@ namespace kiln {
 
 namespace {
 
-// A tensor seen as [outer, axis, inner].
-struct Lines {
-  int64_t outer = 1, dim = 1, inner = 1;
-};
-
-Lines lines_of(const Tensor& t, int axis) {
-  Lines l;
-  for (int d = 0; d < t.rank(); ++d) {
-    if (d < axis) l.outer *= t.dim(d);
-    else if (d > axis) l.inner *= t.dim(d);
-  }
-  l.dim = t.dim(axis);
-  return l;
-}
-
 Status top_k(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   Tensor& values = ctx.output(0);
   Tensor& indices = ctx.output(1);
   KILN_ASSIGN_OR_RETURN(int axis, normalize_axis(ctx.node().attr_int("axis"), in.rank()));
-  const Lines l = lines_of(in, axis);
+  const AxisView l = axis_view(in.dims(), axis);
   const int64_t k = values.dim(axis);
   const bool largest = ctx.node().attr_int("largest") != 0;
   return KILN_DISPATCH_NUMERIC(in.dtype(), [&](auto tag) {
@@ -64,7 +50,7 @@ template <bool kMax>
 Status arg_extreme(KernelContext& ctx) {
   const Tensor& in = ctx.input(0);
   KILN_ASSIGN_OR_RETURN(int axis, normalize_axis(ctx.node().attr_int("axis"), in.rank()));
-  const Lines l = lines_of(in, axis);
+  const AxisView l = axis_view(in.dims(), axis);
   if (l.dim == 0 && l.outer * l.inner > 0) return invalid_argument("cannot take the arg extreme of an empty axis {}", axis);
   const bool last = ctx.node().attr_int("select_last_index") != 0;
   int64_t* out = ctx.output(0).data<int64_t>();

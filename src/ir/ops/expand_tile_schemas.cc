@@ -1,13 +1,11 @@
 // Repeating data to a larger shape: Expand (broadcast to a shape) and Tile (repeat whole copies).
 #include "ir/op_schema.h"
+#include "ir/ops/dim_math.h"
 #include "ir/ops/infer_utils.h"
 
 namespace kiln {
 
 namespace {
-
-// Length of a 1-D input from its shape, or -1 when not known.
-int64_t length_of_1d(const Shape& s) { return s.rank_known() && s.rank() == 1 && s[0].is_static() ? s[0].value : -1; }
 
 Status infer_expand(InferContext& ctx) {
   const Shape& in = ctx.input_shape(0);

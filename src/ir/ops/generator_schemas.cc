@@ -95,7 +95,7 @@ Status infer_one_hot(InferContext& ctx) {
   if (const Tensor* d = ctx.input_value(1)) {
     if (d->numel() != 1) return invalid_argument("input 'depth' must hold one value, got shape {}", dims_to_string(d->dims()));
     KILN_ASSIGN_OR_RETURN(auto v, tensor_to_doubles(*d));
-    if (!(v[0] >= 1)) return invalid_argument("input 'depth' must be positive, got {}", v[0]);
+    if (!(v[0] >= 1 && v[0] < 9.0e18)) return invalid_argument("input 'depth' must be a positive count, got {}", v[0]);
     depth = Dim(static_cast<int64_t>(v[0]));
   }
   std::vector<Dim> out = indices.dims();

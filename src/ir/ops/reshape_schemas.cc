@@ -11,9 +11,6 @@ namespace kiln {
 
 namespace {
 
-// Length of a 1-D input from its shape, or -1 when not known.
-int64_t length_of_1d(const Shape& s) { return s.rank_known() && s.rank() == 1 && s[0].is_static() ? s[0].value : -1; }
-
 // Applies Reshape's rules to the requested dims: 0 copies the input dim (unless allowzero),
 // -1 takes whatever is left of the element count.
 Expected<Shape> reshape_output(const Shape& in, const std::vector<int64_t>& requested, bool allowzero) {
