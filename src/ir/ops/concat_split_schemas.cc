@@ -40,7 +40,10 @@ Status infer_concat(InferContext& ctx) {
     }
     for (int d = 0; d < rank; ++d) {
       if (d == axis) continue;
-      if (!s[d].is_static()) continue;
+      if (!s[d].is_static()) {
+        if (!out[d].is_static() && out[d].symbol.empty()) out[d] = s[d];  // keep a named dim
+        continue;
+      }
       if (out[d].is_static() && out[d].value != s[d].value)
         return invalid_argument("input {} has dim {} = {} but another input has {}", i, d, s[d].value, out[d].value);
       out[d] = s[d];

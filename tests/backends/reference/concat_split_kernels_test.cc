@@ -42,5 +42,17 @@ TEST(ConcatSplitKernels, SplitWithoutSizesCutsEqualParts) {
   EXPECT_EQ(run_code({"Split", {}, 2}, {x, i64({2, 2})}), StatusCode::kInvalidArgument);
 }
 
+TEST(ConcatSplitKernels, ConcatInferenceSumsKnownDimsAndKeepsSymbols) {
+  NodeSpec spec{"Concat", {{"axis", Attribute::of_int(1)}}};
+  auto out = infer_only(spec, {input_of(DataType::kFloat32, Shape({Dim::symbolic("N"), Dim(2)})),
+                               input_of(DataType::kFloat32, Shape({Dim::symbolic("N"), Dim(3)}))});
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_EQ((*out)[0].second, Shape({Dim::symbolic("N"), Dim(5)}));
+  auto partly = infer_only(spec, {input_of(DataType::kFloat32, Shape({Dim(4), Dim()})),
+                                  input_of(DataType::kFloat32, Shape({Dim(4), Dim(3)}))});
+  ASSERT_TRUE(partly.ok());
+  EXPECT_EQ((*partly)[0].second, Shape({Dim(4), Dim()}));
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -65,5 +65,12 @@ TEST(ReshapeKernels, UnsqueezeInsertsAtOutputPositions) {
   EXPECT_EQ(run_code({"Unsqueeze"}, {x, i64({0, 0})}), StatusCode::kInvalidArgument);
 }
 
+TEST(ReshapeKernels, SqueezeInferenceWithUnknownAxesCountsThem) {
+  auto out = infer_only({"Squeeze"}, {input_of(DataType::kFloat32, Shape::from_dims({1, 3, 1})),
+                                      input_of(DataType::kInt64, Shape::from_dims({2}))});
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_EQ((*out)[0].second, Shape::unknown_dims(1));
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -41,5 +41,15 @@ TEST(SelectionKernels, UniqueAlongAnAxisComparesWholeSlices) {
   EXPECT_EQ(values_of<int64_t>(out[3]), (std::vector<int64_t>{1, 2}));
 }
 
+TEST(SelectionKernels, InferenceFixesRanksAndLeavesCountsUnknown) {
+  auto nz = infer_only({"NonZero"}, {input_of(DataType::kFloat32, Shape::from_dims({2, 3, 4}))});
+  ASSERT_TRUE(nz.ok());
+  EXPECT_EQ((*nz)[0].second, Shape({Dim(3), Dim()}));
+  auto u = infer_only({"Unique", {{"axis", Attribute::of_int(0)}}, 4}, {input_of(DataType::kFloat32, Shape::from_dims({5, 2}))});
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ((*u)[0].second, Shape({Dim(), Dim(2)}));
+  EXPECT_EQ((*u)[2].second, Shape({Dim(5)}));
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -37,5 +37,19 @@ TEST(SliceKernels, RejectsZeroStepAndRepeatedAxes) {
   EXPECT_EQ(run_code({"Slice"}, {x, i64({0, 0}), i64({1, 1}), i64({1, -1})}), StatusCode::kInvalidArgument);
 }
 
+TEST(SliceKernels, InferenceWithUnknownStartsKeepsRankAndKnownStartsGiveExactDims) {
+  const Shape in({Dim::symbolic("N"), Dim(10)});
+  auto unknown = infer_only({"Slice"}, {input_of(DataType::kFloat32, in), input_of(DataType::kInt64, Shape::from_dims({1})),
+                                        input_of(DataType::kInt64, Shape::from_dims({1}))});
+  ASSERT_TRUE(unknown.ok()) << unknown.status().to_string();
+  EXPECT_EQ((*unknown)[0].second, Shape::unknown_dims(2));
+  Tensor starts = i64({-8}), ends = i64({100}), axes = i64({1});
+  auto known = infer_only({"Slice"}, {input_of(DataType::kFloat32, in), input_of(DataType::kInt64, Shape::from_dims({1}), &starts),
+                                      input_of(DataType::kInt64, Shape::from_dims({1}), &ends),
+                                      input_of(DataType::kInt64, Shape::from_dims({1}), &axes)});
+  ASSERT_TRUE(known.ok()) << known.status().to_string();
+  EXPECT_EQ((*known)[0].second, Shape({Dim::symbolic("N"), Dim(8)}));
+}
+
 }  // namespace
 }  // namespace kiln::testing
