@@ -1,6 +1,7 @@
 // Reference kernels of the windowed and global pools: MaxPool (with Indices), AveragePool,
 // LpPool, GlobalMaxPool, GlobalAveragePool, GlobalLpPool. One loop nest walks the windows; a
 // small window-reducer type says what each pool does with the values it sees.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -35,14 +36,26 @@ Expected<Window3d> resolve_window(const KernelContext& ctx, const std::vector<in
   return w;
 }
 
-// Number of the window's taps at output position `o` that fall inside [-pad_begin, input +
-// pad_end): the divisor of AveragePool with count_include_pad (taps past the end padding, which
-// ceil_mode can create, never count).
-int64_t taps_within_pads(const WindowAxis& a, int64_t o) {
-  int64_t count = 0;
-  for (int64_t k = 0, i = o * a.stride - a.pad_begin; k < a.kernel; ++k, i += a.dilation)
-    count += (i >= -a.pad_begin && i < a.input + a.pad_end) ? 1 : 0;
-  return count;
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The taps of one axis's window at one output position: [begin, end) land inside the input;
+// `padded` land inside [-pad_begin, input + pad_end), the divisor of AveragePool with
+// count_include_pad (taps past the end padding, which ceil_mode can create, never count).
+struct AxisTaps {
+  int64_t begin = 0, end = 0, padded = 0;
+};
+
+std::vector<AxisTaps> taps_along(const WindowAxis& a) {
+  std::vector<AxisTaps> taps(static_cast<size_t>(a.output));
+  for (int64_t o = 0; o < a.output; ++o) {
+    const int64_t start = o * a.stride - a.pad_begin;  // never before -pad_begin
+    AxisTaps& t = taps[static_cast<size_t>(o)];
+    t.begin = start >= 0 ? 0 : std::min(a.kernel, ceil_div(-start, a.dilation));
+    t.end = start >= a.input ? 0 : std::min(a.kernel, ceil_div(a.input - start, a.dilation));
+    t.end = std::max(t.end, t.begin);
+    t.padded = start >= a.input + a.pad_end ? 0 : std::min(a.kernel, ceil_div(a.input + a.pad_end - start, a.dilation));
+  }
+  return taps;
 }
 
 // Max of the window, and where it was (first occurrence wins ties).
@@ -97,32 +110,34 @@ void pool_planes(const Tensor& x, Tensor& y, const Window3d& w, MakeWindow fresh
   const WindowAxis& aw = w[2];
   const int64_t in_plane = ad.input * ah.input * aw.input;
   const int64_t out_plane = ad.output * ah.output * aw.output;
+  const std::vector<AxisTaps> td = taps_along(ad), th = taps_along(ah), tw = taps_along(aw);
   parallel_for(planes, 1, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const T* in = x.data<T>() + plane * in_plane;
       T* out = y.data<T>() + plane * out_plane;
       int64_t o = 0;
       for (int64_t od = 0; od < ad.output; ++od) {
+        const AxisTaps& d = td[static_cast<size_t>(od)];
         for (int64_t oh = 0; oh < ah.output; ++oh) {
+          const AxisTaps& h = th[static_cast<size_t>(oh)];
           for (int64_t ow = 0; ow < aw.output; ++ow, ++o) {
+            const AxisTaps& w = tw[static_cast<size_t>(ow)];
             auto window = fresh();
-            for (int64_t kd = 0, id = od * ad.stride - ad.pad_begin; kd < ad.kernel; ++kd, id += ad.dilation) {
-              if (id < 0 || id >= ad.input) continue;
-              for (int64_t kh = 0, ih = oh * ah.stride - ah.pad_begin; kh < ah.kernel; ++kh, ih += ah.dilation) {
-                if (ih < 0 || ih >= ah.input) continue;
-                const int64_t row = (id * ah.input + ih) * aw.input;
-                for (int64_t kw = 0, iw = ow * aw.stride - aw.pad_begin; kw < aw.kernel; ++kw, iw += aw.dilation) {
-                  if (iw >= 0 && iw < aw.input) window.add(in[row + iw], row + iw);
-                }
+            for (int64_t kd = d.begin; kd < d.end; ++kd) {
+              const int64_t id = od * ad.stride - ad.pad_begin + kd * ad.dilation;
+              for (int64_t kh = h.begin; kh < h.end; ++kh) {
+                const int64_t row = (id * ah.input + oh * ah.stride - ah.pad_begin + kh * ah.dilation) * aw.input;
+                const int64_t first = row + ow * aw.stride - aw.pad_begin;
+                for (int64_t kw = w.begin; kw < w.end; ++kw) window.add(in[first + kw * aw.dilation], first + kw * aw.dilation);
               }
             }
-            out[o] = window.result(taps_within_pads(ad, od) * taps_within_pads(ah, oh) * taps_within_pads(aw, ow));
+            out[o] = window.result(d.padded * h.padded * w.padded);
             if constexpr (std::is_same_v<decltype(fresh()), MaxWindow<T>>) {
               if (indices != nullptr) {
                 int64_t at = window.best_at;
                 if (column_major && at >= 0) {
-                  const int64_t d = at / (ah.input * aw.input), h = at / aw.input % ah.input, wi = at % aw.input;
-                  at = wi * ah.input * ad.input + h * ad.input + d;
+                  const int64_t dd = at / (ah.input * aw.input), hh = at / aw.input % ah.input, ww = at % aw.input;
+                  at = ww * ah.input * ad.input + hh * ad.input + dd;
                 }
                 indices->data<int64_t>()[plane * out_plane + o] = plane * in_plane + at;
               }

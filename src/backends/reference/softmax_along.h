@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "core/thread_pool.h"
 
@@ -19,6 +20,7 @@ void softmax_along(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t n,
   // so the result is the correctly rounded float for any realistic n.
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n));
   parallel_for(outer * inner, grain, [&](int64_t begin, int64_t end) {
+    std::vector<double> shifted(static_cast<size_t>(n));  // x - max, then exp(x - max) for Softmax
     for (int64_t lane = begin; lane < end; ++lane) {
       const int64_t base = (lane / inner) * n * inner + lane % inner;
       const T* in = x + base;
@@ -27,6 +29,7 @@ void softmax_along(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t n,
       int64_t argmax = 0;
       for (int64_t i = 0; i < n; ++i) {
         const double v = static_cast<double>(in[i * inner]);
+        shifted[static_cast<size_t>(i)] = v;
         if (v > max) {
           max = v;
           argmax = i;
@@ -37,13 +40,18 @@ void softmax_along(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t n,
         continue;
       }
       double sum = 0;
-      for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(in[i * inner]) - max);
+      for (double& v : shifted) {
+        v -= max;
+        const double e = std::exp(v);
+        sum += e;
+        if (kind == SoftmaxKind::kSoftmax) v = e;
+      }
       if (kind == SoftmaxKind::kSoftmax) {
         const double inv = 1.0 / sum;
-        for (int64_t i = 0; i < n; ++i) out[i * inner] = static_cast<T>(std::exp(static_cast<double>(in[i * inner]) - max) * inv);
+        for (int64_t i = 0; i < n; ++i) out[i * inner] = static_cast<T>(shifted[static_cast<size_t>(i)] * inv);
       } else {
         const double log_sum = std::log(sum);
-        for (int64_t i = 0; i < n; ++i) out[i * inner] = static_cast<T>(static_cast<double>(in[i * inner]) - max - log_sum);
+        for (int64_t i = 0; i < n; ++i) out[i * inner] = static_cast<T>(shifted[static_cast<size_t>(i)] - log_sum);
       }
     }
   });
