@@ -263,12 +263,16 @@ Expected<std::unique_ptr<Graph>> import_onnx_bytes(const void* data, size_t size
 
   ImportScope scope;
   for (const auto& op : model.opset_import()) scope.opsets[normalize_domain(op.domain())] = static_cast<int>(op.version());
-  if (model.opset_import_size() == 0) scope.opsets[""] = 1;  // IR < 3 models had an implied opset 1
+  if (model.opset_import_size() == 0) {
+    if (model.ir_version() >= 3) return invalid_argument("not a valid ONNX model: it imports no opset");
+    scope.opsets[""] = 1;  // IR version 1 and 2 models had an implied opset 1
+  }
   scope.base_dir = base_dir;
   std::vector<std::string> unsupported_nodes;
   scope.unsupported_nodes = &unsupported_nodes;
 
   KILN_ASSIGN_OR_RETURN(auto g, import_graph(model.graph(), scope));
+  if (g->outputs().empty()) return invalid_argument("not a valid ONNX model: the graph has no outputs");
   if (!unsupported_nodes.empty()) {
     std::string list;
     for (const auto& n : unsupported_nodes) list += "\n  " + n;

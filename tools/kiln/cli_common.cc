@@ -1,0 +1,138 @@
+#include "tools/kiln/cli_common.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "core/dispatch.h"
+#include "core/error.h"
+#include "core/npy.h"
+#include "onnx/onnx_importer.h"
+
+namespace kiln::cli {
+
+int report_error(const Status& s) {
+  std::cerr << "kiln: error: " << s.to_string() << "\n";
+  return 1;
+}
+
+Expected<std::map<std::string, std::string>> parse_assignments(const std::vector<std::string>& items,
+                                                               const char* flag) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : items) {
+    const auto eq = item.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      return invalid_argument("{} expects NAME=VALUE, got '{}'", flag, item);
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+Expected<std::vector<int64_t>> parse_dims(const std::string& text) {
+  std::vector<int64_t> dims;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t x = text.find('x', pos);
+    const std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
+    if (part.empty() || part.size() > 12 || part.find_first_not_of("0123456789") != std::string::npos)
+      return invalid_argument("'{}' is not a shape like 1x3x224x224", text);
+    dims.push_back(std::stoll(part));
+    if (x == std::string::npos) break;
+    pos = x + 1;
+  }
+  return dims;
+}
+
+Expected<Tensor> read_tensor_file(const std::string& path) {
+  if (path.size() >= 4 && path.substr(path.size() - 4) == ".npy") return read_npy(path);
+  if (path.size() >= 3 && path.substr(path.size() - 3) == ".pb") return read_tensor_proto_file(path);
+  return invalid_argument("'{}': input files must be .npy or .pb (onnx.TensorProto)", path);
+}
+
+namespace {
+
+Tensor random_tensor(DataType dtype, const std::vector<int64_t>& dims, std::mt19937& rng) {
+  Tensor t(dtype, dims);
+  std::uniform_real_distribution<float> uf(-1.f, 1.f);
+  std::uniform_int_distribution<int> ui(0, 9);
+  Status s = KILN_DISPATCH_ALL(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if constexpr (std::is_same_v<T, bool>) p[i] = ui(rng) % 2;
+      else if constexpr (std::is_integral_v<T>) p[i] = static_cast<T>(ui(rng));
+      else p[i] = T(uf(rng));
+    }
+    return Status::Ok();
+  });
+  (void)s;
+  return t;
+}
+
+}  // namespace
+
+Expected<std::vector<std::pair<std::string, Tensor>>> make_inputs(
+    const std::vector<TensorInfo>& io, const std::map<std::string, std::string>& files,
+    const std::map<std::string, std::string>& shapes, uint32_t seed) {
+  for (const auto& [name, path] : files) {
+    bool known = false;
+    for (const TensorInfo& t : io) known |= t.mode == TensorIOMode::kInput && t.name == name;
+    if (!known) return not_found("the model has no input '{}' (given with --input)", name);
+  }
+  std::mt19937 rng(seed);
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const TensorInfo& info : io) {
+    if (info.mode != TensorIOMode::kInput) continue;
+    if (auto f = files.find(info.name); f != files.end()) {
+      auto t = read_tensor_file(f->second);
+      if (!t.ok()) return with_context(t.status(), "input '" + info.name + "'");
+      out.emplace_back(info.name, *t);
+      continue;
+    }
+    std::vector<int64_t> dims = info.dims;
+    if (auto s = shapes.find(info.name); s != shapes.end()) {
+      KILN_ASSIGN_OR_RETURN(dims, parse_dims(s->second));
+    } else {
+      for (int64_t& d : dims)
+        if (d < 0) d = 1;
+    }
+    if (info.dtype == DataType::kUndefined) return unsupported("input '{}' has no known type", info.name);
+    out.emplace_back(info.name, random_tensor(info.dtype, dims, rng));
+  }
+  return out;
+}
+
+std::string summarize(const TensorView& v) {
+  const int64_t n = checked_numel(v.dims);
+  std::string s = fmt::format("{} {}", data_type_name(v.dtype), dims_to_string(v.dims));
+  if (n <= 0) return s;
+  double lo = INFINITY, hi = -INFINITY, sum = 0, sq = 0;
+  Status st = KILN_DISPATCH_ALL(v.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = static_cast<const T*>(v.data);
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = static_cast<double>(static_cast<float>(p[i]));
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      sum += x;
+      sq += x * x;
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return s;
+  const double mean = sum / static_cast<double>(n);
+  const double var = std::max(0.0, sq / static_cast<double>(n) - mean * mean);
+  return s + fmt::format("  min {:.6g}  max {:.6g}  mean {:.6g}  std {:.6g}", lo, hi, mean, std::sqrt(var));
+}
+
+std::string safe_file_name(const std::string& tensor_name) {
+  std::string out = tensor_name;
+  for (char& c : out)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+}  // namespace kiln::cli
