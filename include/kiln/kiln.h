@@ -103,8 +103,20 @@ class ExecutionContext {
   virtual Status set_input(const std::string& name, const TensorView& view) = 0;
   // Runs the engine on the bound inputs; blocks until outputs are ready.
   virtual Status execute() = 0;
-  // An output of the last execute(); the view stays valid until the next execute().
+  // An output of the last execute(); the view stays valid until the next execute() (or
+  // set_activation_memory()).
   virtual Expected<TensorView> output(const std::string& name) const = 0;
+
+  // Activation memory: a context keeps every intermediate tensor in one arena, planned for the
+  // bound input shapes (tensors whose lifetimes do not overlap share bytes) and kept between
+  // runs. By default the context allocates it. A caller that manages memory itself can lend it:
+  //   auto bytes = context->activation_memory_bytes();   // for the inputs bound now
+  //   context->set_activation_memory(buffer, *bytes);    // 64-byte aligned, at least that large
+  // The buffer must stay valid, and be used by nothing else, while this context executes; null
+  // hands memory back to the context. Inputs that bind other shapes may need more: execute()
+  // then fails, naming the size it needs.
+  virtual Expected<size_t> activation_memory_bytes() = 0;
+  virtual Status set_activation_memory(void* data, size_t bytes) = 0;
 };
 
 // Kiln's version, "0.1.0".

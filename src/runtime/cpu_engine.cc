@@ -1,9 +1,12 @@
 #include "runtime/cpu_engine.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
 #include "backends/reference/executor.h"
+#include "builder/memory_planner.h"
 #include "core/error.h"
 #include "runtime/tensor_info.h"
 
@@ -19,11 +22,30 @@ class CpuContext final : public ExecutionContext {
   Status set_input(const std::string& name, const TensorView& view) override;
   Status execute() override;
   Expected<TensorView> output(const std::string& name) const override;
+  Expected<size_t> activation_memory_bytes() override;
+  Status set_activation_memory(void* data, size_t bytes) override;
 
  private:
+  // Every input is bound, and symbolic dims agree across inputs.
+  Status check_bound_inputs() const;
+  // The memory plan for the bound input dims, made again only when they change.
+  const MemoryPlan& plan_for_bound_inputs();
+  // The arena execute() runs in: lent memory, or the context's own, grown to the plan's size.
+  Expected<std::byte*> arena_for(const MemoryPlan& plan);
+
   const CpuEngine& engine_;
   std::vector<Tensor> inputs_;  // graph-input order; borrowed views
   std::vector<Tensor> outputs_;
+
+  std::vector<std::vector<int64_t>> planned_input_dims_;
+  MemoryPlan plan_;
+  bool have_plan_ = false;
+  Tensor own_arena_;
+  void* lent_arena_ = nullptr;
+  size_t lent_bytes_ = 0;
+  // plan_'s values placed in `storage_arena_` (null: not placed yet).
+  PlannedStorage storage_;
+  std::byte* storage_arena_ = nullptr;
 };
 
 class CpuEngine final : public Engine {
@@ -75,7 +97,7 @@ Status CpuContext::set_input(const std::string& name, const TensorView& view) {
   return not_found("the engine has no input '{}' (inputs: {})", name, valid_names(g, true));
 }
 
-Status CpuContext::execute() {
+Status CpuContext::check_bound_inputs() const {
   const Graph& g = engine_.graph();
   // A symbolic dim (a dynamic batch "N") must take one value across all inputs.
   std::map<std::string, int64_t> symbols;
@@ -92,7 +114,67 @@ Status CpuContext::execute() {
                                 v->name(), it->second);
     }
   }
-  KILN_ASSIGN_OR_RETURN(outputs_, run_reference(g, inputs_));
+  return Status::Ok();
+}
+
+const MemoryPlan& CpuContext::plan_for_bound_inputs() {
+  std::vector<std::vector<int64_t>> dims;
+  for (const Tensor& t : inputs_) dims.push_back(t.dims());
+  if (have_plan_ && dims == planned_input_dims_) return plan_;
+  // Shapes that cannot be inferred ahead leave the plan empty: every tensor is then allocated
+  // as the run goes, and the run reports the real problem if there is one.
+  auto concrete = infer_concrete_dims(engine_.graph(), dims);
+  plan_ = concrete.ok() ? plan_memory(engine_.graph(), *concrete) : MemoryPlan{};
+  planned_input_dims_ = std::move(dims);
+  have_plan_ = true;
+  storage_arena_ = nullptr;
+  return plan_;
+}
+
+Expected<std::byte*> CpuContext::arena_for(const MemoryPlan& plan) {
+  if (lent_arena_ != nullptr) {
+    if (lent_bytes_ < plan.arena_bytes)
+      return invalid_argument("the activation memory set is {} bytes, but the bound input shapes need {}",
+                              lent_bytes_, plan.arena_bytes);
+    return static_cast<std::byte*>(lent_arena_);
+  }
+  if (own_arena_.nbytes() < plan.arena_bytes)
+    own_arena_ = Tensor(DataType::kUInt8, {static_cast<int64_t>(plan.arena_bytes)});
+  return own_arena_.data<std::byte>();
+}
+
+Status CpuContext::execute() {
+  // The last outputs may point into the arena this run reuses or replaces.
+  outputs_.clear();
+  KILN_RETURN_IF_ERROR(check_bound_inputs());
+  const MemoryPlan& plan = plan_for_bound_inputs();
+  KILN_ASSIGN_OR_RETURN(std::byte* arena, arena_for(plan));
+  if (arena != storage_arena_) {
+    storage_ = PlannedStorage{};
+    for (const auto& [v, m] : plan.values) {
+      storage_.tensors[v] = Tensor::wrap(v->dtype(), m.dims, arena + m.offset, nullptr);
+      if (m.sharing == Sharing::kInPlace) storage_.in_place.insert(v);
+    }
+    storage_.skipped = plan.skipped_nodes;
+    storage_arena_ = arena;
+  }
+  KILN_ASSIGN_OR_RETURN(outputs_, run_reference(engine_.graph(), inputs_, nullptr, &storage_));
+  return Status::Ok();
+}
+
+Expected<size_t> CpuContext::activation_memory_bytes() {
+  KILN_RETURN_IF_ERROR(check_bound_inputs());
+  return plan_for_bound_inputs().arena_bytes;
+}
+
+Status CpuContext::set_activation_memory(void* data, size_t bytes) {
+  if (reinterpret_cast<uintptr_t>(data) % 64 != 0)
+    return invalid_argument("activation memory must be 64-byte aligned, got address {}", data);
+  outputs_.clear();
+  lent_arena_ = data;
+  lent_bytes_ = data != nullptr ? bytes : 0;
+  if (data != nullptr) own_arena_ = Tensor();
+  storage_arena_ = nullptr;
   return Status::Ok();
 }
 

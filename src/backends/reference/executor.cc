@@ -1,5 +1,6 @@
 #include "backends/reference/executor.h"
 
+#include <cstring>
 #include <unordered_map>
 
 #include "ir/op_schema.h"
@@ -28,8 +29,19 @@ Status check_reference_kernels(const Graph& graph) {
   return unsupported("the reference backend has no kernel for {} node(s):{}", missing.size(), list);
 }
 
+namespace {
+
+// The storage planned for a node output, or null when it is allocated as usual.
+const Tensor* planned_tensor(const PlannedStorage* storage, const Value* v) {
+  if (storage == nullptr || v == nullptr) return nullptr;
+  auto it = storage->tensors.find(v);
+  return it == storage->tensors.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 Expected<std::vector<Tensor>> run_reference_node(const Node& node, const std::vector<const Tensor*>& inputs,
-                                                 const SubgraphRunner* subgraphs) {
+                                                 const SubgraphRunner* subgraphs, const PlannedStorage* storage) {
   const KernelFn* kernel = KernelRegistry::global().find(node.op_type(), node.domain());
   if (kernel == nullptr) return unsupported("{}: the reference backend has no kernel", node.describe());
   std::vector<InferContext::Input> infer_inputs;
@@ -56,15 +68,36 @@ Expected<std::vector<Tensor>> run_reference_node(const Node& node, const std::ve
                                 dims_to_string(*dims));
       outputs[i] = Tensor(inferred[i].first, *dims);
     }
+    const Value* v = node.output(static_cast<int>(i));
+    if (const Tensor* planned = planned_tensor(storage, v)) {
+      // The plan came from the same inference, so a difference is a bug, not a user error.
+      if (!dims || *dims != planned->dims() || inferred[i].first != planned->dtype())
+        return internal_error("{}: output {} was planned as {} {} but is {} {}", node.describe(), i,
+                              data_type_name(planned->dtype()), dims_to_string(planned->dims()),
+                              data_type_name(inferred[i].first), inferred[i].second.to_string());
+      outputs[i] = *planned;
+      if (!storage->in_place.count(v)) std::memset(outputs[i].raw(), 0, outputs[i].nbytes());
+    }
   }
   KernelContext ctx(node, inputs, std::move(outputs), subgraphs);
   Status s = (*kernel)(ctx);
   if (!s.ok()) return with_context(s, node.describe());
   std::vector<Tensor>& out = ctx.outputs();
   for (size_t i = 0; i < out.size(); ++i) {
-    if (node.output(static_cast<int>(i)) == nullptr) continue;
+    const Value* v = node.output(static_cast<int>(i));
+    if (v == nullptr) continue;
     if (!out[i].defined())
       return internal_error("{}: the kernel produced no output {}", node.describe(), i);
+    // A kernel that replaced its output (set_output) computed it elsewhere: the planned place
+    // is where readers (a concat slice, a view) expect it.
+    const Tensor* planned = planned_tensor(storage, v);
+    if (planned != nullptr && out[i].raw() != planned->raw()) {
+      if (out[i].dims() != planned->dims() || out[i].dtype() != planned->dtype())
+        return internal_error("{}: output {} was planned as {} but the kernel made {}", node.describe(), i,
+                              dims_to_string(planned->dims()), dims_to_string(out[i].dims()));
+      std::memmove(const_cast<void*>(planned->raw()), out[i].raw(), planned->nbytes());
+      out[i] = *planned;
+    }
     if (out[i].dtype() != inferred[i].first)
       return internal_error("{}: output {} is {} but inference said {}", node.describe(), i,
                             data_type_name(out[i].dtype()), data_type_name(inferred[i].first));
@@ -73,7 +106,7 @@ Expected<std::vector<Tensor>> run_reference_node(const Node& node, const std::ve
 }
 
 Expected<std::vector<Tensor>> run_reference(const Graph& graph, const std::vector<Tensor>& inputs,
-                                            const ScopeLookup& outer) {
+                                            const ScopeLookup& outer, const PlannedStorage* storage) {
   if (inputs.size() != graph.inputs().size())
     return invalid_argument("graph '{}' takes {} input(s), got {}", graph.name, graph.inputs().size(), inputs.size());
   std::unordered_map<const Value*, Tensor> env;
@@ -109,20 +142,25 @@ Expected<std::vector<Tensor>> run_reference(const Graph& graph, const std::vecto
 
   for (size_t i = 0; i < graph.nodes().size(); ++i) {
     const Node& node = *graph.nodes()[i];
-    std::vector<const Tensor*> in;
-    in.reserve(node.inputs().size());
-    for (const Value* v : node.inputs()) {
-      if (v == nullptr) {
-        in.push_back(nullptr);
-        continue;
+    if (storage != nullptr && storage->skipped.count(&node)) {
+      for (const Value* v : node.outputs())
+        if (v) env[v] = storage->tensors.at(v);
+    } else {
+      std::vector<const Tensor*> in;
+      in.reserve(node.inputs().size());
+      for (const Value* v : node.inputs()) {
+        if (v == nullptr) {
+          in.push_back(nullptr);
+          continue;
+        }
+        const Tensor* t = lookup(v);
+        if (t == nullptr) return internal_error("{}: input '{}' has not been computed", node.describe(), v->name());
+        in.push_back(t);
       }
-      const Tensor* t = lookup(v);
-      if (t == nullptr) return internal_error("{}: input '{}' has not been computed", node.describe(), v->name());
-      in.push_back(t);
+      KILN_ASSIGN_OR_RETURN(auto outs, run_reference_node(node, in, &runner, storage));
+      for (size_t k = 0; k < outs.size() && k < node.outputs().size(); ++k)
+        if (node.outputs()[k]) env[node.outputs()[k]] = std::move(outs[k]);
     }
-    KILN_ASSIGN_OR_RETURN(auto outs, run_reference_node(node, in, &runner));
-    for (size_t k = 0; k < outs.size() && k < node.outputs().size(); ++k)
-      if (node.outputs()[k]) env[node.outputs()[k]] = std::move(outs[k]);
     for (const Value* v : node.inputs())
       if (v && !v->is_constant() && last_use[v] == i) env.erase(v);
   }

@@ -1,0 +1,40 @@
+#include "builder/concrete_shapes.h"
+
+#include "core/error.h"
+#include "ir/op_schema.h"
+
+namespace kiln {
+
+Expected<ConcreteDims> infer_concrete_dims(const Graph& graph, const std::vector<std::vector<int64_t>>& input_dims) {
+  if (input_dims.size() != graph.inputs().size())
+    return invalid_argument("graph '{}' takes {} input(s), got dims for {}", graph.name, graph.inputs().size(),
+                            input_dims.size());
+  // The shapes this run sees: graph inputs at the given dims, node outputs as inferred here.
+  std::unordered_map<const Value*, Shape> shapes;
+  for (size_t i = 0; i < input_dims.size(); ++i) shapes[graph.inputs()[i]] = Shape::from_dims(input_dims[i]);
+  ConcreteDims dims;
+  for (const auto& node : graph.nodes()) {
+    std::vector<InferContext::Input> inputs;
+    for (const Value* v : node->inputs()) {
+      InferContext::Input in;
+      if (v != nullptr) {
+        in.present = true;
+        in.dtype = v->dtype();
+        auto it = shapes.find(v);
+        in.shape = it != shapes.end() ? it->second : v->shape();
+        in.value = v->is_constant() ? &v->constant() : nullptr;
+      }
+      inputs.push_back(std::move(in));
+    }
+    KILN_ASSIGN_OR_RETURN(auto outs, infer_node(*node, std::move(inputs)));
+    for (size_t i = 0; i < outs.size() && i < node->outputs().size(); ++i) {
+      const Value* v = node->outputs()[i];
+      if (v == nullptr) continue;
+      if (auto static_dims = outs[i].second.static_dims()) dims[v] = *static_dims;
+      shapes[v] = std::move(outs[i].second);
+    }
+  }
+  return dims;
+}
+
+}  // namespace kiln
