@@ -72,12 +72,15 @@ class Planner {
         order_.push_back(v);
       }
     }
-    for (size_t step = 0; step < nodes.size(); ++step)
-      for (const Value* v : nodes[step]->inputs()) {
+    for (size_t step = 0; step < nodes.size(); ++step) {
+      std::vector<const Value*> read(nodes[step]->inputs().begin(), nodes[step]->inputs().end());
+      for (const std::string& name : captured_names(*nodes[step])) read.push_back(graph_.find_value(name));
+      for (const Value* v : read) {
         if (v == nullptr) continue;
         ++reads_[v];
         if (auto it = plan_.values.find(v); it != plan_.values.end()) it->second.last_step = step;
       }
+    }
     for (const Value* v : graph_.outputs())
       if (auto it = plan_.values.find(v); it != plan_.values.end()) it->second.last_step = nodes.size();
   }
@@ -263,7 +266,7 @@ class Planner {
   std::unordered_map<const Value*, std::vector<const Value*>> members_;
   // Planned values in definition order, so ties break the same way every run.
   std::vector<const Value*> order_;
-  // How many node inputs read each value.
+  // How many node inputs (and subgraph captures) read each value.
   std::unordered_map<const Value*, int> reads_;
 };
 

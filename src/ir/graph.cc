@@ -136,6 +136,17 @@ Status Graph::topological_sort() {
   return Status::Ok();
 }
 
+std::vector<std::string> captured_names(const Node& node) {
+  std::vector<std::string> names;
+  for (const auto& [attr_name, a] : node.attrs()) {
+    if (a.type != AttrType::kGraph || !a.g) continue;
+    for (const Value* v : a.g->captures()) names.push_back(v->name());
+    for (const auto& inner : a.g->nodes())
+      for (std::string& name : captured_names(*inner)) names.push_back(std::move(name));
+  }
+  return names;
+}
+
 std::unordered_map<const Value*, std::vector<const Node*>> Graph::consumers() const {
   std::unordered_map<const Value*, std::vector<const Node*>> out;
   for (const auto& n : nodes_)

@@ -161,6 +161,10 @@ class Graph {
   std::vector<Value*> captures_;
 };
 
+// Names that a node's subgraphs (If/Loop/Scan bodies, at any depth) read from enclosing scopes:
+// the node reads these values of its graph besides its inputs, so they must outlive it.
+std::vector<std::string> captured_names(const Node& node);
+
 // Readable text form of a graph: inputs, constants, one line per node, outputs.
 std::string dump_graph(const Graph& g);
 

@@ -318,6 +318,22 @@ TEST(MemoryPlanner, ConcatOfASecondOutputIsEliminated) {
   EXPECT_EQ(plan.values.at(outs[0]).offset, plan.values.at(c).offset + 256);
 }
 
+TEST(MemoryPlanner, ValuesASubgraphReadsLiveUntilItsNode) {
+  GraphMaker m;
+  Value* x = m.input({1, 64});
+  Value* a = m.node("Conv", {x}, {1, 64});
+  Value* b = m.node("Conv", {x}, {1, 64});
+  Value* c = m.node("Conv", {b}, {1, 64});
+  auto body = std::make_shared<Graph>();
+  body->captures().push_back(*body->add_value(a->name()));  // read by name, not as an input
+  Value* out = m.node("If", {c}, {1, 64});
+  out->producer()->attrs()["then_branch"] = Attribute::of_graph(body);
+  m.output(out);
+  const MemoryPlan plan = m.plan();
+  EXPECT_EQ(plan.values.at(a).last_step, 3u);
+  check_layout(plan);
+}
+
 TEST(MemoryPlanner, ValuesWithoutDimsAreNotPlanned) {
   GraphMaker m;
   Value* x = m.input({1, 3});

@@ -1,7 +1,7 @@
 // Whole-model check: Kiln's CPU output against the output torch computed at export time
 // (tests/models/export_torchvision.py), by relative L2 error ||kiln - torch|| / ||torch||.
 //
-//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5]
+//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5] [--report]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   double tolerance = 1e-5;
   app.add_option("--dir", dir, "Folder with model.onnx, input.npy, output.npy")->required();
   app.add_option("--tolerance", tolerance, "Largest relative L2 error that passes");
+  bool report = false;
+  app.add_flag("--report", report, "Print the builder's report (layers, passes, memory)");
   CLI11_PARSE(app, argc, argv);
 
   auto fail = [&](const Status& s) {
@@ -30,8 +32,10 @@ int main(int argc, char** argv) {
   if (!expected.ok()) return fail(expected.status());
   auto network = Network::from_onnx_file(dir + "/model.onnx");
   if (!network.ok()) return fail(network.status());
-  auto engine = Builder().build(**network);
+  Builder builder;
+  auto engine = builder.build(**network);
   if (!engine.ok()) return fail(engine.status());
+  if (report) std::cout << builder.report();
   auto context = (*engine)->create_context();
   if (!context.ok()) return fail(context.status());
   std::string in_name, out_name;

@@ -118,11 +118,15 @@ Expected<std::vector<Tensor>> run_reference(const Graph& graph, const std::vecto
     env[c] = *t;
   }
 
-  // After which node each intermediate value is last read, to free it early.
+  // After which node each intermediate value is last read, to free it early. Subgraphs read
+  // values by name, so those count as reads of their node.
   std::unordered_map<const Value*, size_t> last_use;
-  for (size_t i = 0; i < graph.nodes().size(); ++i)
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
     for (const Value* v : graph.nodes()[i]->inputs())
       if (v) last_use[v] = i;
+    for (const std::string& name : captured_names(*graph.nodes()[i]))
+      if (const Value* v = graph.find_value(name)) last_use[v] = i;
+  }
   for (const Value* v : graph.outputs()) last_use[v] = SIZE_MAX;
 
   auto lookup = [&](const Value* v) -> const Tensor* {
