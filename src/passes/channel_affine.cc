@@ -1,5 +1,7 @@
 #include "passes/channel_affine.h"
 
+#include <functional>
+
 #include "backends/reference/store_doubles.h"
 #include "ir/ops/infer_utils.h"
 
@@ -14,9 +16,8 @@ std::optional<std::vector<double>> gemm_bias(const Node& gemm, int64_t columns) 
   const Value* c = gemm.input(2);
   if (c == nullptr) return std::vector<double>(static_cast<size_t>(columns), 0.0);
   if (!is_constant_float(c)) return std::nullopt;
-  const Tensor& t = c->constant();
-  if (t.rank() > 2 || (t.rank() == 2 && t.dim(0) != 1)) return std::nullopt;
-  auto values = per_channel_values(t.rank() == 2 ? t.reshaped({t.dim(1)}) : t, 1, columns);
+  // C broadcasts against the [M, N] output.
+  auto values = per_channel_values(c->constant(), 2, columns);
   if (!values) return std::nullopt;
   const double beta = gemm.attr_float("beta", 1.f);
   for (double& v : *values) v *= beta;
@@ -81,7 +82,9 @@ Expected<Node*> fold_channel_affine(Graph& graph, const Node& layer, const std::
   }
   if (bias.empty()) {
     bias.assign(static_cast<size_t>(channels), 0.0);
-    if (const Value* b = layer.input(2)) KILN_ASSIGN_OR_RETURN(bias, tensor_to_doubles(b->constant()));
+    if (const Value* b = layer.input(2)) {
+      KILN_ASSIGN_OR_RETURN(bias, tensor_to_doubles(b->constant()));
+    }
   }
   for (size_t i = 0; i < weights.size(); ++i) weights[i] *= affine.scale[static_cast<size_t>(channel_of(static_cast<int64_t>(i)))];
   for (size_t c = 0; c < bias.size(); ++c) bias[c] = bias[c] * affine.scale[c] + affine.shift[c];

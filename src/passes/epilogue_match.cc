@@ -32,7 +32,7 @@ bool match_gated(const Uses& uses, Value* y, const std::unordered_set<const Node
 
 std::string Epilogue::describe() const {
   std::string s;
-  if (residual) s = "Add";
+  if (residual) s = "residual Add";
   if (!activation.none()) s += (s.empty() ? "" : " + ") + activation.describe();
   return s;
 }

@@ -15,7 +15,7 @@ struct Epilogue {
   Value* residual = nullptr;
   Activation activation;
   Value* output = nullptr;  // what the fused layer produces
-  // "Add + Relu", "Mul + Sigmoid": for reports.
+  // "residual Add + Relu", "SiLU": for reports.
   std::string describe() const;
 };
 

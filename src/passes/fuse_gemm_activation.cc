@@ -26,7 +26,7 @@ const Value* bias_operand(const Node& add, const Value* y) {
 }
 
 struct Match {
-  const Node* base;
+  const Node* base = nullptr;
   const Node* bias_add = nullptr;
   Epilogue epilogue;
 };
@@ -80,7 +80,8 @@ class FuseGemmActivation final : public Pass {
     for (const auto& node : graph.nodes()) {
       const Node& base = *node;
       if (claimed.count(&base) || !is_fusable_product(base)) continue;
-      Match m{&base};
+      Match m;
+      m.base = &base;
       Value* y = base.output(0);
       if (base.op_type() == "MatMul") {
         const Node* add = uses.sole_reader(y);

@@ -6,6 +6,7 @@
 //  * MatMul / FusedMatMul with constant 2-D weights, the same activation and no residual
 //    (separate Q, K and V projections): weights concatenated along N.
 // The slices are the original output values, so every reader is untouched.
+#include <algorithm>
 #include <map>
 #include <tuple>
 

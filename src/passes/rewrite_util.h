@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/error.h"
 #include "ir/graph.h"
 
 namespace kiln {

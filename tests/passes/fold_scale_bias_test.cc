@@ -1,4 +1,4 @@
-#include "tests/passes/pass_test_util.h"
+#include "passes/pass_test_util.h"
 
 namespace kiln::testing {
 namespace {

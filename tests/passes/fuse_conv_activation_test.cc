@@ -1,4 +1,4 @@
-#include "tests/passes/pass_test_util.h"
+#include "passes/pass_test_util.h"
 
 namespace kiln::testing {
 namespace {
@@ -21,7 +21,7 @@ TEST(FuseConvActivation, ResidualAddAndRelu) {
   EXPECT_EQ(n.name(), "conv3 + add + relu");
   EXPECT_EQ(n.input(3)->name(), "x");
   EXPECT_EQ(n.attr_string("activation"), "Relu");
-  EXPECT_NE(o.report.to_string().find("fused 'conv3 + add + relu' (Conv + Add + Relu)"), std::string::npos)
+  EXPECT_NE(o.report.to_string().find("fused 'conv3 + add + relu' (Conv + residual Add + Relu)"), std::string::npos)
       << o.report.to_string();
 }
 
@@ -35,6 +35,7 @@ TEST(FuseConvActivation, SiLUIsGatedSigmoid) {
   const Node& n = *o.graph->nodes()[0];
   EXPECT_EQ(n.attr_string("activation"), "Sigmoid");
   EXPECT_EQ(n.attr_int("activation_gated"), 1);
+  EXPECT_NE(o.report.to_string().find("(Conv + SiLU)"), std::string::npos) << o.report.to_string();
 }
 
 TEST(FuseConvActivation, HardSwishAsGatedHardSigmoid) {

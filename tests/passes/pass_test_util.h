@@ -14,7 +14,7 @@
 #include "ir/op_schema.h"
 #include "ir/shape_inference.h"
 #include "passes/pass_manager.h"
-#include "tests/testing/node_runner.h"
+#include "testing/node_runner.h"
 
 namespace kiln::testing {
 

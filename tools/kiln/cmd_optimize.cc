@@ -3,6 +3,7 @@
 // To become `kiln build --report`.
 #include <iostream>
 
+#include "core/error.h"
 #include "tools/kiln/cli_common.h"
 #include "tools/kiln/commands.h"
 
@@ -18,7 +19,7 @@ struct OptimizeOptions {
 Status optimize(const OptimizeOptions& o) {
   KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(o.model));
   Builder builder(o.config);
-  KILN_ASSIGN_OR_RETURN(auto engine, builder.build(*network));
+  KILN_RETURN_IF_ERROR(builder.build(*network).status());
   std::cout << "model: " << o.model << " (optimization level " << o.config.optimization_level << ")\n"
             << builder.report();
   return Status::Ok();

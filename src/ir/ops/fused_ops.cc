@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <limits>
 
 #include "ir/op_schema.h"
@@ -24,10 +25,12 @@ std::optional<float> constant_float(const Value* v) {
 }  // namespace
 
 std::string Activation::describe() const {
+  // The gated forms exporters write for SiLU and HardSwish go by those names.
+  if (gated && op == "Sigmoid") return "SiLU";
+  if (gated && op == "HardSigmoid" && std::abs(alpha - 1.f / 6) < 1e-6f && beta == 0.5f) return "HardSwish";
   std::string s = op;
-  if (op == "Clip") s += fmt::format("({}, {})", alpha, beta);
-  else if (op == "LeakyRelu" || op == "Elu") s += fmt::format("({})", alpha);
-  else if (op == "HardSigmoid") s += fmt::format("({}, {})", alpha, beta);
+  if (op == "Clip" || op == "HardSigmoid") s += fmt::format("({:g}, {:g})", alpha, beta);
+  else if (op == "LeakyRelu" || op == "Elu") s += fmt::format("({:g})", alpha);
   return gated ? "x * " + s + "(x)" : s;
 }
 

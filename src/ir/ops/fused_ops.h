@@ -34,7 +34,7 @@ struct Activation {
   bool gated = false;
 
   bool none() const { return op.empty(); }
-  // "Relu", "Sigmoid (gated)", "Clip(0, 6)": for reports.
+  // "Relu", "Clip(0, 6)", "SiLU", "x * Tanh(x)": for reports.
   std::string describe() const;
 };
 

@@ -3,6 +3,7 @@
 #include <climits>
 #include <unordered_map>
 
+#include "core/error.h"
 #include "ir/op_schema.h"
 #include "ir/ops/fused_ops.h"
 
