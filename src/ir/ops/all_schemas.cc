@@ -21,6 +21,7 @@ void register_rnn_schemas(OpRegistry& r);
 void register_detection_schemas(OpRegistry& r);
 void register_grid_sample_schemas(OpRegistry& r);
 void register_signal_schemas(OpRegistry& r);
+void register_fused_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_unary_schemas(r);
@@ -41,6 +42,7 @@ void register_builtin_schemas(OpRegistry& r) {
   register_detection_schemas(r);
   register_grid_sample_schemas(r);
   register_signal_schemas(r);
+  register_fused_schemas(r);
 }
 
 }  // namespace kiln
