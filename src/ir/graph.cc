@@ -140,9 +140,12 @@ std::vector<std::string> captured_names(const Node& node) {
   std::vector<std::string> names;
   for (const auto& [attr_name, a] : node.attrs()) {
     if (a.type != AttrType::kGraph || !a.g) continue;
-    for (const Value* v : a.g->captures()) names.push_back(v->name());
-    for (const auto& inner : a.g->nodes())
-      for (std::string& name : captured_names(*inner)) names.push_back(std::move(name));
+    const Graph& body = *a.g;
+    for (const Value* v : body.captures()) names.push_back(v->name());
+    // A nested body's captures reach past this body unless this body defines them.
+    for (const auto& inner : body.nodes())
+      for (std::string& name : captured_names(*inner))
+        if (!body.find_value(name)) names.push_back(std::move(name));
   }
   return names;
 }

@@ -1,5 +1,8 @@
 // The pass pipelines, one per optimization level. Order matters: folding and no-op removal
-// first expose the patterns fusion looks for; dead-layer elimination last sweeps what they leave.
+// first expose the patterns fusion looks for; BatchNorm and scale folding before vertical
+// fusion (the folded layer is the one that fuses); GELU recognition before the MatMul fusion
+// that absorbs it; vertical before horizontal fusion (siblings merge with their activations);
+// pointwise chains last (they take what no layer absorbed); dead-layer elimination sweeps up.
 #include "passes/pass_manager.h"
 #include "passes/passes.h"
 
@@ -7,11 +10,21 @@ namespace kiln {
 
 std::vector<std::unique_ptr<Pass>> make_pipeline(int level) {
   std::vector<std::unique_ptr<Pass>> p;
-  if (level >= 1) {
-    p.push_back(make_constant_folding());
-    p.push_back(make_noop_elimination());
-    p.push_back(make_dead_code_elimination());
+  if (level < 1) return p;
+  p.push_back(make_constant_folding());
+  p.push_back(make_noop_elimination());
+  if (level >= 2) {
+    p.push_back(make_fold_batchnorm());
+    p.push_back(make_fold_scale_bias());
+    p.push_back(make_fuse_gelu());
+    p.push_back(make_fuse_conv_activation());
+    p.push_back(make_fuse_gemm_activation());
   }
+  if (level >= 3) {
+    p.push_back(make_fuse_sibling_convs());
+    p.push_back(make_fuse_pointwise_chain());
+  }
+  p.push_back(make_dead_code_elimination());
   return p;
 }
 

@@ -72,7 +72,7 @@ std::string compare(const TensorView& got, const Tensor& want, const std::string
 // bfloat16 the model declares (same bits, so nothing is converted).
 Tensor as_declared_type(const Tensor& t, DataType declared) {
   if (t.dtype() == DataType::kUInt16 && declared == DataType::kBFloat16)
-    return Tensor::wrap(DataType::kBFloat16, t.dims(), const_cast<void*>(t.raw()), nullptr);
+    return t.bitcast(DataType::kBFloat16);
   return t;
 }
 

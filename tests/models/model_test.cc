@@ -1,7 +1,7 @@
 // Whole-model check: Kiln's CPU output against the output torch computed at export time
 // (tests/models/export_torchvision.py), by relative L2 error ||kiln - torch|| / ||torch||.
 //
-//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5] [--report]
+//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5] [--opt-level 0..3] [--report]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Compare Kiln with torch on one exported model"};
   std::string dir;
   double tolerance = 1e-5;
+  BuilderConfig config;
   app.add_option("--dir", dir, "Folder with model.onnx, input.npy, output.npy")->required();
   app.add_option("--tolerance", tolerance, "Largest relative L2 error that passes");
+  app.add_option("--opt-level", config.optimization_level, "Optimization level the engine is built with (0 to 3)");
   bool report = false;
   app.add_flag("--report", report, "Print the builder's report (layers, passes, memory)");
   CLI11_PARSE(app, argc, argv);
@@ -32,7 +34,7 @@ int main(int argc, char** argv) {
   if (!expected.ok()) return fail(expected.status());
   auto network = Network::from_onnx_file(dir + "/model.onnx");
   if (!network.ok()) return fail(network.status());
-  Builder builder;
+  Builder builder(config);
   auto engine = builder.build(**network);
   if (!engine.ok()) return fail(engine.status());
   if (report) std::cout << builder.report();
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
   }
   const double rel = std::sqrt(diff / std::max(ref, 1e-30));
   const bool ok = rel <= tolerance;
-  std::cout << "model " << dir << ": relative L2 error " << rel << " (tolerance " << tolerance << "), "
+  std::cout << "model " << dir << " at level " << config.optimization_level << ": relative L2 error " << rel << " (tolerance " << tolerance << "), "
             << ms << " ms on the CPU: " << (ok ? "PASS" : "FAIL") << "\n";
   return ok ? 0 : 1;
 }

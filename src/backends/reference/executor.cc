@@ -18,6 +18,13 @@ void collect_missing_kernels(const Graph& graph, std::vector<std::string>& missi
   }
 }
 
+// The storage planned for a node output, or null when it is allocated as usual.
+const Tensor* planned_tensor(const PlannedStorage* storage, const Value* v) {
+  if (storage == nullptr || v == nullptr) return nullptr;
+  auto it = storage->tensors.find(v);
+  return it == storage->tensors.end() ? nullptr : &it->second;
+}
+
 }  // namespace
 
 Status check_reference_kernels(const Graph& graph) {
@@ -28,17 +35,6 @@ Status check_reference_kernels(const Graph& graph) {
   for (const auto& m : missing) list += "\n  " + m;
   return unsupported("the reference backend has no kernel for {} node(s):{}", missing.size(), list);
 }
-
-namespace {
-
-// The storage planned for a node output, or null when it is allocated as usual.
-const Tensor* planned_tensor(const PlannedStorage* storage, const Value* v) {
-  if (storage == nullptr || v == nullptr) return nullptr;
-  auto it = storage->tensors.find(v);
-  return it == storage->tensors.end() ? nullptr : &it->second;
-}
-
-}  // namespace
 
 Expected<std::vector<Tensor>> run_reference_node(const Node& node, const std::vector<const Tensor*>& inputs,
                                                  const SubgraphRunner* subgraphs, const PlannedStorage* storage) {

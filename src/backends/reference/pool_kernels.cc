@@ -10,11 +10,16 @@
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
 #include "core/thread_pool.h"
-#include "ir/ops/window_geometry.h"
+#include "ir/ops/conv_geometry.h"
 
 namespace kiln {
 
 namespace {
+
+// One spatial axis of a pooling window, as the loop nest walks it.
+struct WindowAxis {
+  int64_t kernel = 1, stride = 1, dilation = 1, pad_begin = 0, pad_end = 0, input = 1, output = 1;
+};
 
 // 1-D and 2-D pools run as 3-D pools whose leading spatial axes have size 1, so one loop nest
 // serves them all.
@@ -27,12 +32,11 @@ Expected<Window3d> resolve_window(const KernelContext& ctx, const std::vector<in
   if (n > kMaxSpatial) return unsupported("pooling over {} spatial axes (at most {} are supported)", n, kMaxSpatial);
   if (x.rank() != static_cast<int>(n) + 2)
     return invalid_argument("input X has rank {}, expected {}", x.rank(), n + 2);
-  KILN_ASSIGN_OR_RETURN(std::vector<WindowAxis> axes, read_window_attrs(ctx.node(), kernel));
-  std::vector<int64_t> spatial(x.dims().begin() + 2, x.dims().end());
-  KILN_RETURN_IF_ERROR(resolve_pooled_sizes(ctx.node(), spatial, axes));
+  const std::vector<int64_t> spatial(x.dims().begin() + 2, x.dims().end());
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx.node(), spatial, kernel, false));
   Window3d w;
-  for (WindowAxis& a : w) a.input = a.output = 1;
-  std::copy(axes.begin(), axes.end(), w.begin() + (kMaxSpatial - n));
+  for (size_t i = 0; i < n; ++i)
+    w[kMaxSpatial - n + i] = {g.kernel[i], g.strides[i], g.dilations[i], g.pads_begin[i], g.pads_end[i], g.input[i], g.output[i]};
   return w;
 }
 

@@ -2,7 +2,7 @@
 // recorded; everything else is zero.
 #include "backends/reference/kernel.h"
 #include "core/dispatch.h"
-#include "ir/ops/window_geometry.h"
+#include "ir/ops/conv_geometry.h"
 
 namespace kiln {
 
@@ -18,12 +18,11 @@ Status max_unpool(KernelContext& ctx) {
   // Indices address MaxPool's input, whose shape is the one the window derives. When
   // output_shape asks for a larger tensor, each index keeps its coordinates (the extra room is
   // padding at the end of each axis), not its flat offset.
-  KILN_ASSIGN_OR_RETURN(std::vector<WindowAxis> axes, read_window_attrs(ctx.node(), ctx.node().attr_ints("kernel_shape")));
+  const std::vector<int64_t> kernel = ctx.node().attr_ints("kernel_shape");
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(ctx.node(), std::vector<int64_t>(kernel.size(), -1), kernel, false));
   std::vector<int64_t> pooled_input = {x.dim(0), x.dim(1)};
-  for (size_t i = 0; i < axes.size(); ++i) {
-    const WindowAxis& a = axes[i];
-    pooled_input.push_back((x.dim(static_cast<int>(i) + 2) - 1) * a.stride + a.kernel - a.pad_begin - a.pad_end);
-  }
+  for (size_t i = 0; i < kernel.size(); ++i)
+    pooled_input.push_back((x.dim(static_cast<int>(i) + 2) - 1) * g.strides[i] + kernel[i] - g.pads_begin[i] - g.pads_end[i]);
   const int64_t limit = checked_numel(pooled_input);
   const bool same_shape = pooled_input == y.dims();
   auto scatter = [&](auto tag) -> Status {

@@ -62,6 +62,7 @@ Expected<ConvGeometry> conv_geometry(const Node& node, const std::vector<int64_t
     return invalid_argument("attribute 'auto_pad' must be NOTSET, VALID, SAME_UPPER or SAME_LOWER, got '{}'", auto_pad);
   const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
   const bool upper = auto_pad == "SAME_UPPER";
+  const bool ceil_mode = node.attr_int("ceil_mode", 0) != 0;
 
   // ConvTranspose's output_shape fixes the output size; the pads follow from it.
   std::vector<int64_t> requested_output;
@@ -103,7 +104,12 @@ Expected<ConvGeometry> conv_geometry(const Node& node, const std::vector<int64_t
         split_same_padding(total, upper, g.pads_begin[i], g.pads_end[i]);
       } else {
         const int64_t padded = input[i] + g.pads_begin[i] + g.pads_end[i];
-        g.output[i] = padded < extent ? 0 : (padded - extent) / g.strides[i] + 1;
+        // ceil_mode (the pools' attribute; absent on convolutions) counts a last, partial window.
+        const int64_t steps = ceil_mode ? (padded - extent + g.strides[i] - 1) / g.strides[i] : (padded - extent) / g.strides[i];
+        g.output[i] = padded < extent ? 0 : steps + 1;
+        // Like PyTorch (whose models carry ceil_mode), drop a last window that would start in
+        // the end padding and see no input at all.
+        if (ceil_mode && g.output[i] > 1 && (g.output[i] - 1) * g.strides[i] >= input[i] + g.pads_begin[i]) --g.output[i];
       }
     }
     if (g.output[i] <= 0)

@@ -2,7 +2,7 @@
 // MaxUnpool and MaxRoiPool.
 #include "ir/op_schema.h"
 #include "ir/ops/infer_utils.h"
-#include "ir/ops/window_geometry.h"
+#include "ir/ops/conv_geometry.h"
 
 namespace kiln {
 
@@ -38,13 +38,12 @@ Status infer_windowed_pool(InferContext& ctx) {
   if (x.rank_known() && x.rank() != rank)
     return invalid_argument("input X has rank {} but 'kernel_shape' has {} spatial axes (expects rank {})", x.rank(),
                             kernel.size(), rank);
-  KILN_ASSIGN_OR_RETURN(std::vector<WindowAxis> axes, read_window_attrs(node, kernel));
   std::vector<int64_t> spatial(kernel.size(), -1);
   if (x.rank_known())
     for (size_t i = 0; i < kernel.size(); ++i) spatial[i] = x[static_cast<int>(i) + 2].value;
-  KILN_RETURN_IF_ERROR(resolve_pooled_sizes(node, spatial, axes));
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(node, spatial, kernel, false));
   std::vector<Dim> out = x.rank_known() ? std::vector<Dim>{x[0], x[1]} : std::vector<Dim>{Dim(), Dim()};
-  for (const WindowAxis& a : axes) out.push_back(a.output >= 0 ? Dim(a.output) : Dim());
+  for (int64_t size : g.output) out.push_back(size >= 0 ? Dim(size) : Dim());
   ctx.set_output(0, ctx.input_type(0), Shape(out));
   if (is_max) ctx.set_output(1, DataType::kInt64, Shape(out));
   return Status::Ok();
@@ -84,16 +83,15 @@ Status infer_max_unpool(InferContext& ctx) {
   const Shape& ishape = ctx.input_shape(1);
   if (x.is_static() && ishape.is_static() && !(x == ishape))
     return invalid_argument("input I has shape {} but X has shape {}", ishape.to_string(), x.to_string());
-  KILN_ASSIGN_OR_RETURN(std::vector<WindowAxis> axes, read_window_attrs(node, kernel));
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(node, std::vector<int64_t>(kernel.size(), -1), kernel, false));
   std::vector<Dim> out = x.rank_known() ? std::vector<Dim>{x[0], x[1]} : std::vector<Dim>{Dim(), Dim()};
-  for (size_t i = 0; i < axes.size(); ++i) {
-    const WindowAxis& a = axes[i];
+  for (size_t i = 0; i < kernel.size(); ++i) {
     const int64_t in = x.rank_known() ? x[static_cast<int>(i) + 2].value : -1;
     if (in < 0) {
       out.push_back(Dim());
       continue;
     }
-    const int64_t size = (in - 1) * a.stride + a.kernel - a.pad_begin - a.pad_end;
+    const int64_t size = (in - 1) * g.strides[i] + kernel[i] - g.pads_begin[i] - g.pads_end[i];
     if (size < 1) return invalid_argument("the unpooled size of spatial axis {} would be {}", i, size);
     out.push_back(size);
   }
@@ -141,7 +139,7 @@ Status infer_max_roi_pool(InferContext& ctx) {
 }  // namespace
 
 void register_pool_schemas(OpRegistry& r) {
-  // dilations on AveragePool and LpPool come with opset 19; the window code handles them alike.
+  // dilations on AveragePool and LpPool come with opset 19; the shared geometry handles them alike.
   r.add(OpSchema("MaxPool")
             .inputs(1)
             .outputs(1, 2)

@@ -1,5 +1,5 @@
-// Shape inference of the nn family with partly unknown shapes and values (build time), where
-// run time always has everything known.
+// Shape inference of the nn family (pool_, norm_, reduce_, softmax_ and loss_schemas.cc) with partly
+// unknown shapes and values (build time), where run time always has everything known.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
