@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,8 +63,22 @@ class Network {
 
 enum class DeviceKind { kCpu, kCuda };
 
+// The range of shapes one input may take at run time: dims of min <= dims <= dims of max,
+// per dimension; `opt` is the shape to tune for. Only dynamic dims may vary.
+struct ShapeRange {
+  std::vector<int64_t> min, opt, max;
+};
+
+// One range per dynamic input. An engine may hold several profiles (say, one for batch 1-8
+// and one for 9-64); a context runs with one of them at a time.
+struct OptimizationProfile {
+  std::map<std::string, ShapeRange> inputs;
+};
+
 struct BuilderConfig {
   DeviceKind device = DeviceKind::kCpu;
+  // Shape ranges for dynamic inputs. Empty: any shape is accepted (memory is planned per run).
+  std::vector<OptimizationProfile> profiles;
   // 0 = run the graph as imported ... 3 = every optimization pass.
   int optimization_level = 3;
   // Pass names to skip (for bisecting a wrong result to a pass).

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "onnx/onnx_importer.h"
+#include "runtime/optimization_profile.h"
 
 namespace kiln::cli {
 
@@ -28,21 +29,6 @@ Expected<std::map<std::string, std::string>> parse_assignments(const std::vector
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
-}
-
-Expected<std::vector<int64_t>> parse_dims(const std::string& text) {
-  std::vector<int64_t> dims;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t x = text.find('x', pos);
-    const std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    if (part.empty() || part.size() > 12 || part.find_first_not_of("0123456789") != std::string::npos)
-      return invalid_argument("'{}' is not a shape like 1x3x224x224", text);
-    dims.push_back(std::stoll(part));
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return dims;
 }
 
 Expected<Tensor> read_tensor_file(const std::string& path) {

@@ -18,8 +18,6 @@ int report_error(const Status& s);
 // "NAME=VALUE" pairs from repeated flags.
 Expected<std::map<std::string, std::string>> parse_assignments(const std::vector<std::string>& items,
                                                                const char* flag);
-// "1x3x224x224" -> {1, 3, 224, 224}
-Expected<std::vector<int64_t>> parse_dims(const std::string& text);
 
 // Reads a .npy or onnx TensorProto .pb file.
 Expected<Tensor> read_tensor_file(const std::string& path);
