@@ -64,6 +64,12 @@ Tensor Tensor::reshaped(std::vector<int64_t> dims) const {
   return t;
 }
 
+Tensor Tensor::bitcast(DataType dtype) const {
+  Tensor t = *this;
+  if (data_type_size(dtype) == data_type_size(dtype_)) t.dtype_ = dtype;
+  return t;
+}
+
 Tensor Tensor::clone() const {
   Tensor t(dtype_, dims_);
   if (nbytes() > 0) std::memcpy(t.data_, data_, nbytes());

@@ -38,6 +38,8 @@ class Tensor {
 
   // Same bytes, other dims (numel must match; checked by the caller).
   Tensor reshaped(std::vector<int64_t> dims) const;
+  // Same bytes and dims read as another type of the same element size (shares storage).
+  Tensor bitcast(DataType dtype) const;
   // A deep copy with its own storage.
   Tensor clone() const;
 

@@ -137,7 +137,9 @@ Expected<std::unique_ptr<Graph>> import_graph(const onnx::GraphProto& gp, const 
     }
     if (vi.name().empty()) return invalid_argument("a graph input has no name");
     KILN_ASSIGN_OR_RETURN(Value * v, g->add_value(vi.name()));
-    KILN_RETURN_IF_ERROR(apply_value_info(vi, v, "graph input"));
+    // A subgraph's inputs may be untyped: the enclosing op (Loop, Scan) knows their types.
+    const bool is_subgraph = static_cast<bool>(scope.outer_defines);
+    if (!(is_subgraph && !vi.has_type())) KILN_RETURN_IF_ERROR(apply_value_info(vi, v, "graph input"));
     g->inputs().push_back(v);
   }
 

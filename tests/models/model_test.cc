@@ -1,7 +1,7 @@
 // Whole-model check: Kiln's CPU output against the output torch computed at export time
 // (tests/models/export_torchvision.py), by relative L2 error ||kiln - torch|| / ||torch||.
 //
-//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5]
+//   kiln_model_test --dir DIR/<model> [--tolerance 1e-5] [--opt-level 0..3]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -16,8 +16,10 @@ int main(int argc, char** argv) {
   CLI::App app{"Compare Kiln with torch on one exported model"};
   std::string dir;
   double tolerance = 1e-5;
+  BuilderConfig config;
   app.add_option("--dir", dir, "Folder with model.onnx, input.npy, output.npy")->required();
   app.add_option("--tolerance", tolerance, "Largest relative L2 error that passes");
+  app.add_option("--opt-level", config.optimization_level, "Optimization level the engine is built with (0 to 3)");
   CLI11_PARSE(app, argc, argv);
 
   auto fail = [&](const Status& s) {
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
   if (!expected.ok()) return fail(expected.status());
   auto network = Network::from_onnx_file(dir + "/model.onnx");
   if (!network.ok()) return fail(network.status());
-  auto engine = Builder().build(**network);
+  auto engine = Builder(config).build(**network);
   if (!engine.ok()) return fail(engine.status());
   auto context = (*engine)->create_context();
   if (!context.ok()) return fail(context.status());
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
   }
   const double rel = std::sqrt(diff / std::max(ref, 1e-30));
   const bool ok = rel <= tolerance;
-  std::cout << "model " << dir << ": relative L2 error " << rel << " (tolerance " << tolerance << "), "
+  std::cout << "model " << dir << " at level " << config.optimization_level << ": relative L2 error " << rel << " (tolerance " << tolerance << "), "
             << ms << " ms on the CPU: " << (ok ? "PASS" : "FAIL") << "\n";
   return ok ? 0 : 1;
 }

@@ -8,5 +8,6 @@ namespace kiln::cli {
 void add_run_command(CLI::App& app, int& rc);
 void add_inspect_command(CLI::App& app, int& rc);
 void add_demo_command(CLI::App& app, int& rc);
+void add_optimize_command(CLI::App& app, int& rc);
 
 }  // namespace kiln::cli

@@ -17,6 +17,18 @@ void collect_missing_kernels(const Graph& graph, std::vector<std::string>& missi
   }
 }
 
+// Names a body reads from enclosing scopes, including through its own nested bodies.
+std::vector<std::string> captured_names(const Graph& body) {
+  std::vector<std::string> names;
+  for (const Value* c : body.captures()) names.push_back(c->name());
+  for (const auto& n : body.nodes())
+    for (const auto& [attr_name, a] : n->attrs())
+      if (a.type == AttrType::kGraph && a.g)
+        for (std::string& name : captured_names(*a.g))
+          if (!body.find_value(name)) names.push_back(std::move(name));
+  return names;
+}
+
 }  // namespace
 
 Status check_reference_kernels(const Graph& graph) {
@@ -90,6 +102,11 @@ Expected<std::vector<Tensor>> run_reference(const Graph& graph, const std::vecto
   for (size_t i = 0; i < graph.nodes().size(); ++i)
     for (const Value* v : graph.nodes()[i]->inputs())
       if (v) last_use[v] = i;
+  for (size_t i = 0; i < graph.nodes().size(); ++i)  // what a node's bodies read counts as its use
+    for (const auto& [attr_name, a] : graph.nodes()[i]->attrs())
+      if (a.type == AttrType::kGraph && a.g)
+        for (const std::string& name : captured_names(*a.g))
+          if (const Value* v = graph.find_value(name)) last_use[v] = std::max(last_use[v], i);
   for (const Value* v : graph.outputs()) last_use[v] = SIZE_MAX;
 
   auto lookup = [&](const Value* v) -> const Tensor* {

@@ -1,8 +1,0 @@
-// Reference kernels of the nn op family.
-#include "backends/reference/kernel.h"
-
-namespace kiln {
-
-void register_nn_kernels(KernelRegistry& r) { (void)r; }
-
-}  // namespace kiln

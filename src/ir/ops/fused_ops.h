@@ -1,0 +1,57 @@
+// Kiln's own fused ops (domain "kiln"), which only the optimization passes create:
+//   kiln.FusedConv    Conv [+ residual] [+ activation]; inputs X, W, B?, Z? (Z: residual, shaped
+//                     like the convolution's output). With `output_channels` the layer has one
+//                     output per channel slice (sibling convolutions merged horizontally).
+//   kiln.FusedMatMul  MatMul [+ bias along the last axis] [+ residual] [+ activation]; inputs A,
+//                     B, bias?, Z?. With `output_channels`: one output per slice of the last axis.
+//   kiln.Pointwise    a chain of elementwise ops as one layer; attribute `body` holds the
+//                     original nodes as a graph whose formal inputs and outputs are the layer's.
+// The fused layers end with an epilogue: y += Z, then y = act(y) (see Activation).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ir/graph.h"
+
+namespace kiln {
+
+inline constexpr std::string_view kKilnDomain = "kiln";
+inline constexpr std::string_view kFusedConvOp = "FusedConv";
+inline constexpr std::string_view kFusedMatMulOp = "FusedMatMul";
+inline constexpr std::string_view kPointwiseOp = "Pointwise";
+
+// The activation that ends a fused layer, as attributes `activation` (an ONNX op name, "" for
+// none), `activation_alpha`, `activation_beta` and `activation_gated`. alpha and beta are the op's
+// own attributes (LeakyRelu/Elu alpha, HardSigmoid alpha and beta, Clip's bounds min and max).
+// Gated means y * act(y): SiLU is gated Sigmoid, opset-13 HardSwish is gated HardSigmoid.
+struct Activation {
+  std::string op;
+  float alpha = 0.f;
+  float beta = 0.f;
+  bool gated = false;
+
+  bool none() const { return op.empty(); }
+  // "Relu", "Clip(0, 6)", "SiLU", "x * Tanh(x)": for reports.
+  std::string describe() const;
+};
+
+// The activation a node computes on its input 0, when it is one a fused layer can end with
+// (Clip only with constant bounds, Gelu only exact).
+std::optional<Activation> activation_of_node(const Node& node);
+// The activation a fused node's attributes describe.
+Activation activation_of_fused(const Node& fused);
+// Writes the activation attributes.
+void set_activation_attrs(Node& fused, const Activation& act);
+// A detached node computing the activation (not gated) with the registered kernel's attributes:
+// what the reference kernels of the fused ops run.
+Node activation_node(const Activation& act);
+
+// A node outside any graph, with its schema set and attribute defaults filled in, for running a
+// registered kernel on tensors that are not graph values (fused kernels compose the kernels of
+// the ops they replaced; passes compute constants).
+Node standalone_node(std::string op_type, int opset, std::map<std::string, Attribute> attrs = {});
+
+}  // namespace kiln

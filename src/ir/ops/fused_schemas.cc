@@ -1,0 +1,119 @@
+// Schemas of Kiln's fused ops (ir/ops/fused_ops.h). Their inference is that of the op they are
+// built on (Conv, MatMul, the body's ops), so a fused layer's shapes are exactly the originals'.
+#include <climits>
+#include <unordered_map>
+
+#include "core/error.h"
+#include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
+
+namespace kiln {
+
+namespace {
+
+OpSchema epilogue_attrs(OpSchema s) {
+  return std::move(s)
+      .attr("activation", Attribute::of_string(""))
+      .attr("activation_alpha", Attribute::of_float(0.f))
+      .attr("activation_beta", Attribute::of_float(0.f))
+      .attr("activation_gated", Attribute::of_int(0))
+      .attr("output_channels", AttrType::kInts);
+}
+
+// Runs the base op's inference (it reads only the inputs and attributes the fused op shares
+// with it), then splits output 0 into `output_channels` slices along `axis` (1 for Conv,
+// the last for MatMul).
+Status infer_on_base(InferContext& ctx, std::string_view base_op, bool channel_axis_last) {
+  const OpSchema* base = OpRegistry::global().find(base_op, "");
+  if (base == nullptr || !base->infer_fn) return internal_error("no schema for {}", base_op);
+  KILN_RETURN_IF_ERROR(base->infer_fn(ctx));
+  const auto slices = ctx.node().attr_ints("output_channels");
+  if (slices.empty()) {
+    if (ctx.num_outputs() != 1) return invalid_argument("several outputs need 'output_channels'");
+    return Status::Ok();
+  }
+  if (static_cast<int>(slices.size()) != ctx.num_outputs())
+    return invalid_argument("'output_channels' has {} entries for {} outputs", slices.size(), ctx.num_outputs());
+  if (ctx.has_input(3)) return invalid_argument("a residual input needs a single output");
+  const auto [dtype, full] = ctx.output(0);
+  if (!full.rank_known()) {
+    for (int i = 0; i < ctx.num_outputs(); ++i) ctx.set_output(i, dtype, Shape::unknown());
+    return Status::Ok();
+  }
+  const int axis = channel_axis_last ? full.rank() - 1 : 1;
+  int64_t total = 0;
+  for (int64_t c : slices) {
+    if (c <= 0) return invalid_argument("'output_channels' entries must be positive, got {}", c);
+    total += c;
+  }
+  if (full[axis].is_static() && full[axis].value != total)
+    return invalid_argument("'output_channels' add up to {}, but the layer computes {} channels", total,
+                            full[axis].value);
+  for (int i = 0; i < ctx.num_outputs(); ++i) {
+    std::vector<Dim> dims(full.dims().begin(), full.dims().end());
+    dims[static_cast<size_t>(axis)] = Dim(slices[static_cast<size_t>(i)]);
+    ctx.set_output(i, dtype, Shape(std::move(dims)));
+  }
+  return Status::Ok();
+}
+
+// Each body node's inference in turn, from the layer's input types, shapes and values.
+Status infer_pointwise(InferContext& ctx) {
+  const Attribute* body_attr = ctx.node().attr("body");
+  if (body_attr == nullptr || !body_attr->g) return invalid_argument("attribute 'body' is missing");
+  const Graph& body = *body_attr->g;
+  if (static_cast<int>(body.inputs().size()) != ctx.num_inputs() ||
+      static_cast<int>(body.outputs().size()) != ctx.num_outputs())
+    return invalid_argument("the body takes {} inputs and makes {} outputs, the layer has {} and {}",
+                            body.inputs().size(), body.outputs().size(), ctx.num_inputs(), ctx.num_outputs());
+  std::unordered_map<const Value*, InferContext::Input> known;
+  for (int i = 0; i < ctx.num_inputs(); ++i)
+    known[body.inputs()[static_cast<size_t>(i)]] = {true, ctx.input_type(i), ctx.input_shape(i), ctx.input_value(i)};
+  auto input_of = [&](const Value* v) {
+    InferContext::Input in;
+    if (v == nullptr) return in;
+    if (v->is_constant()) return InferContext::Input{true, v->dtype(), v->shape(), &v->constant()};
+    auto it = known.find(v);
+    return it == known.end() ? in : it->second;
+  };
+  for (const auto& node : body.nodes()) {
+    std::vector<InferContext::Input> inputs;
+    for (const Value* v : node->inputs()) inputs.push_back(input_of(v));
+    KILN_ASSIGN_OR_RETURN(auto outs, infer_node(*node, std::move(inputs)));
+    for (size_t i = 0; i < outs.size() && i < node->outputs().size(); ++i)
+      if (const Value* v = node->outputs()[i]) known[v] = {true, outs[i].first, outs[i].second, nullptr};
+  }
+  for (int i = 0; i < ctx.num_outputs(); ++i) {
+    const InferContext::Input out = input_of(body.outputs()[static_cast<size_t>(i)]);
+    if (!out.present) return invalid_argument("the body does not compute its output {}", i);
+    ctx.set_output(i, out.dtype, out.shape);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void register_fused_schemas(OpRegistry& r) {
+  const std::string domain(kKilnDomain);
+  r.add(epilogue_attrs(OpSchema(std::string(kFusedConvOp), domain))
+            .inputs(2, 4)
+            .outputs(1, INT_MAX)
+            .attr("auto_pad", Attribute::of_string("NOTSET"))
+            .attr("dilations", AttrType::kInts)
+            .attr("group", Attribute::of_int(1))
+            .attr("kernel_shape", AttrType::kInts)
+            .attr("pads", AttrType::kInts)
+            .attr("strides", AttrType::kInts)
+            .infer([](InferContext& ctx) { return infer_on_base(ctx, "Conv", false); }));
+  r.add(epilogue_attrs(OpSchema(std::string(kFusedMatMulOp), domain))
+            .inputs(2, 4)
+            .outputs(1, INT_MAX)
+            .infer([](InferContext& ctx) { return infer_on_base(ctx, "MatMul", true); }));
+  r.add(OpSchema(std::string(kPointwiseOp), domain)
+            .inputs(1, INT_MAX)
+            .outputs(1, INT_MAX)
+            .required_attr("body", AttrType::kGraph)
+            .infer(infer_pointwise));
+}
+
+}  // namespace kiln

@@ -1,0 +1,25 @@
+// Factories for every pass; pipeline.cc lists which run at each optimization level.
+#pragma once
+
+#include <memory>
+
+#include "passes/pass.h"
+
+namespace kiln {
+
+std::unique_ptr<Pass> make_constant_folding();
+std::unique_ptr<Pass> make_dead_code_elimination();
+std::unique_ptr<Pass> make_noop_elimination();
+
+// Level 2: folding into weights, vertical fusion.
+std::unique_ptr<Pass> make_fold_batchnorm();
+std::unique_ptr<Pass> make_fold_scale_bias();
+std::unique_ptr<Pass> make_fuse_gelu();
+std::unique_ptr<Pass> make_fuse_conv_activation();
+std::unique_ptr<Pass> make_fuse_gemm_activation();
+
+// Level 3: horizontal fusion, pointwise chains.
+std::unique_ptr<Pass> make_fuse_sibling_convs();
+std::unique_ptr<Pass> make_fuse_pointwise_chain();
+
+}  // namespace kiln
