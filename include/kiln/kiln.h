@@ -67,6 +67,12 @@ enum class DeviceKind { kCpu, kCuda };
 
 struct BuilderConfig {
   DeviceKind device = DeviceKind::kCpu;
+  // 0 = run the graph as imported ... 3 = every optimization pass.
+  int optimization_level = 3;
+  // Pass names to skip (for bisecting a wrong result to a pass).
+  std::vector<std::string> disabled_passes;
+  // When set, the IR before and after each pass is written here.
+  std::string dump_ir_dir;
 };
 
 class ExecutionContext;
@@ -85,11 +91,14 @@ class Engine {
 
 class Builder {
  public:
-  explicit Builder(BuilderConfig config = {}) : config_(config) {}
-  Expected<std::unique_ptr<Engine>> build(const Network& network) const;
+  explicit Builder(BuilderConfig config = {}) : config_(std::move(config)) {}
+  Expected<std::unique_ptr<Engine>> build(const Network& network);
+  // What the last build did: layer counts, each fusion and each eliminated layer.
+  const std::string& report() const { return report_; }
 
  private:
   BuilderConfig config_;
+  std::string report_;
 };
 
 // Loads plan files written by Engine::save / serialize. A plan built for another device, GPU,

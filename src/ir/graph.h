@@ -135,6 +135,23 @@ class Graph {
   // For each value, the nodes that read it (in node order).
   std::unordered_map<const Value*, std::vector<const Node*>> consumers() const;
 
+  // --- Rewriting, for passes ---
+  // Every node input reading `from` reads `to` instead (graph outputs are left alone: a pass
+  // that removes a graph output's producer must keep the output's name).
+  void replace_uses(const Value* from, Value* to);
+  // Removes nodes; their outputs stay as values without a producer until prune_values().
+  void erase_nodes(const std::vector<const Node*>& nodes);
+  // Drops values nothing defines or reads (not inputs, outputs, captures or node outputs).
+  void prune_values();
+  bool is_graph_output(const Value* v) const;
+  // Node names must stay unique; returns `base` or `base_2`, `base_3`, ...
+  std::string unique_node_name(const std::string& base) const;
+  // Value names likewise.
+  std::string unique_value_name(const std::string& base) const;
+
+  // A deep copy (constants share their immutable storage; subgraphs are shared).
+  std::unique_ptr<Graph> clone() const;
+
  private:
   std::vector<std::unique_ptr<Value>> values_;
   std::unordered_map<std::string, Value*> value_by_name_;

@@ -1,12 +1,30 @@
+#include <set>
+
 #include "core/error.h"
+#include "ir/graph.h"
 #include "kiln/kiln.h"
+#include "passes/pass_manager.h"
 #include "runtime/cpu_engine.h"
 
 namespace kiln {
 
-Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) const {
+Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
+  if (config_.optimization_level < 0 || config_.optimization_level > 3)
+    return invalid_argument("optimization level must be 0 to 3, got {}", config_.optimization_level);
+  // Optimize a copy: the Network stays as imported, and can be built again with other settings.
+  std::shared_ptr<Graph> graph = network.graph().clone();
+  PassOptions options;
+  options.level = config_.optimization_level;
+  options.disabled = std::set<std::string>(config_.disabled_passes.begin(), config_.disabled_passes.end());
+  options.dump_ir_dir = config_.dump_ir_dir;
+  KILN_ASSIGN_OR_RETURN(OptimizationReport report, optimize_graph(*graph, options));
+  report_ = report.to_string();
   switch (config_.device) {
-    case DeviceKind::kCpu: return build_cpu_engine(network.shared_graph());
+    case DeviceKind::kCpu: {
+      PlanInfo info;
+      info.build.optimization_level = config_.optimization_level;
+      return build_cpu_engine(std::move(graph), std::move(info));
+    }
     case DeviceKind::kCuda: return unsupported("the CUDA backend is not available in this build yet");
   }
   return invalid_argument("unknown device kind");

@@ -19,7 +19,9 @@ void expect_same_tensor(const Tensor& a, const Tensor& b) {
   ASSERT_EQ(a.dtype(), b.dtype());
   ASSERT_EQ(a.dims(), b.dims());
   ASSERT_EQ(a.nbytes(), b.nbytes());
-  if (a.nbytes() > 0) EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0);
+  if (a.nbytes() > 0) {
+    EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0);
+  }
 }
 
 void expect_same_attribute(const Attribute& a, const Attribute& b) {
@@ -184,8 +186,9 @@ TEST(PlanRoundTrip, WeightsStartOn64ByteBoundaries) {
   auto plan = read_plan(bytes.data(), bytes.size(), PlanTarget::cpu());
   ASSERT_TRUE(plan.ok());
   for (const auto& v : plan->graph->values())
-    if (v->is_constant() && v->constant().nbytes() > 0)
+    if (v->is_constant() && v->constant().nbytes() > 0) {
       EXPECT_EQ(reinterpret_cast<uintptr_t>(v->constant().raw()) % kPlanWeightAlignment, 0u) << v->name();
+    }
 }
 
 }  // namespace

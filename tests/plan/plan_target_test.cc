@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include "kiln/kiln.h"
 #include "plan/plan.h"
 #include "plan/plan_test_graph.h"
 
@@ -25,7 +26,7 @@ struct FieldCase {
   const char* message;
 };
 
-TEST(PlanTarget, EachDifferingFieldIsNamed) {
+TEST(PlanTargetCheck, EachDifferingFieldIsNamed) {
   const std::vector<uint8_t> bytes = plan_for(h100());
   const FieldCase cases[] = {
       {"backend", [](PlanTarget& t) { t = PlanTarget::cpu(); }, "plan was built for backend 'cuda' but this runtime is 'cpu'"},
@@ -50,14 +51,14 @@ TEST(PlanTarget, EachDifferingFieldIsNamed) {
   EXPECT_TRUE(read_plan(bytes.data(), bytes.size(), h100()).ok());
 }
 
-TEST(PlanTarget, AnyTargetCanBeInspected) {
+TEST(PlanTargetCheck, AnyTargetCanBeInspected) {
   const std::vector<uint8_t> bytes = plan_for(h100());
   auto plan = read_plan(bytes.data(), bytes.size(), std::nullopt);
   ASSERT_TRUE(plan.ok()) << plan.status().to_string();
   EXPECT_EQ(plan->info.target.backend, "cuda");
 }
 
-TEST(PlanTarget, CpuRuntimeRefusesACudaPlan) {
+TEST(PlanTargetCheck, CpuRuntimeRefusesACudaPlan) {
   const std::vector<uint8_t> bytes = plan_for(h100());
   auto engine = Runtime().deserialize(bytes.data(), bytes.size());
   ASSERT_FALSE(engine.ok());

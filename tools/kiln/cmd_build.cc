@@ -5,7 +5,6 @@
 
 #include "core/error.h"
 #include "plan/plan.h"
-#include "plan/plan_header.h"
 #include "tools/kiln/cli_common.h"
 #include "tools/kiln/commands.h"
 
@@ -24,10 +23,11 @@ Status build(const BuildOptions& o) {
   KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(o.model));
   KILN_ASSIGN_OR_RETURN(auto engine, Builder().build(*network));
   KILN_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, engine->serialize());
-  KILN_ASSIGN_OR_RETURN(PlanHeader header, parse_plan_header(bytes.data(), bytes.size()));
+  // Reading the plan back checks it as `kiln run` will, and counts the layers after optimization.
+  KILN_ASSIGN_OR_RETURN(LoadedPlan plan, read_plan(bytes.data(), bytes.size(), std::nullopt));
   KILN_RETURN_IF_ERROR(write_plan_file(bytes, output));
   std::cout << fmt::format("wrote {}: {} layers, {} bytes of weights, {} bytes in all\n", output,
-                           network->graph().nodes().size(), header.weights_size, bytes.size());
+                           plan.graph->nodes().size(), plan.weights_bytes, plan.file_bytes);
   return Status::Ok();
 }
 

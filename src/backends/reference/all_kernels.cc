@@ -3,18 +3,40 @@
 
 namespace kiln {
 
-void register_elementwise_kernels(KernelRegistry& r);
+void register_unary_kernels(KernelRegistry& r);
+void register_activation_kernels(KernelRegistry& r);
+void register_binary_kernels(KernelRegistry& r);
+void register_cast_kernels(KernelRegistry& r);
 void register_tensor_kernels(KernelRegistry& r);
 void register_linalg_kernels(KernelRegistry& r);
+void register_matmul_kernels(KernelRegistry& r);
+void register_conv_kernels(KernelRegistry& r);
+void register_quantize_kernels(KernelRegistry& r);
+void register_einsum_kernels(KernelRegistry& r);
 void register_nn_kernels(KernelRegistry& r);
 void register_control_kernels(KernelRegistry& r);
+void register_rnn_kernels(KernelRegistry& r);
+void register_detection_kernels(KernelRegistry& r);
+void register_grid_sample_kernels(KernelRegistry& r);
+void register_signal_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
-  register_elementwise_kernels(r);
+  register_unary_kernels(r);
+  register_activation_kernels(r);
+  register_binary_kernels(r);
+  register_cast_kernels(r);
   register_tensor_kernels(r);
   register_linalg_kernels(r);
+  register_matmul_kernels(r);
+  register_conv_kernels(r);
+  register_quantize_kernels(r);
+  register_einsum_kernels(r);
   register_nn_kernels(r);
   register_control_kernels(r);
+  register_rnn_kernels(r);
+  register_detection_kernels(r);
+  register_grid_sample_kernels(r);
+  register_signal_kernels(r);
 }
 
 }  // namespace kiln

@@ -52,6 +52,28 @@ Expected<std::vector<int64_t>> broadcast_dims(const std::vector<std::vector<int6
   return *s.static_dims();
 }
 
+Expected<DataType> data_type_from_onnx_number(int64_t onnx_type) {
+  switch (onnx_type) {
+    case 1: return DataType::kFloat32;
+    case 2: return DataType::kUInt8;
+    case 3: return DataType::kInt8;
+    case 4: return DataType::kUInt16;
+    case 5: return DataType::kInt16;
+    case 6: return DataType::kInt32;
+    case 7: return DataType::kInt64;
+    case 9: return DataType::kBool;
+    case 10: return DataType::kFloat16;
+    case 11: return DataType::kFloat64;
+    case 12: return DataType::kUInt32;
+    case 13: return DataType::kUInt64;
+    case 16: return DataType::kBFloat16;
+    case 8: return unsupported("string tensors are not supported");
+    case 14:
+    case 15: return unsupported("complex tensors are not supported");
+    default: return invalid_argument("{} is not an ONNX data type", onnx_type);
+  }
+}
+
 Expected<std::vector<int64_t>> tensor_to_int64s(const Tensor& t) {
   std::vector<int64_t> out(static_cast<size_t>(t.numel()));
   if (t.dtype() == DataType::kInt64) {

@@ -1,9 +1,0 @@
-// Schemas of the elementwise op family.
-#include "ir/op_schema.h"
-#include "ir/ops/infer_utils.h"
-
-namespace kiln {
-
-void register_elementwise_schemas(OpRegistry& r) { (void)r; }
-
-}  // namespace kiln
