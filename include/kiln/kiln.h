@@ -6,6 +6,9 @@
 //   context->set_input("image", view); context->execute();           // run
 //   auto out = context->output("logits");
 //
+//   (*engine)->save("model.plan");                                   // a plan file, and later:
+//   auto loaded = kiln::Runtime().deserialize("model.plan");         // the same engine, no rebuild
+//
 // Threading: an Engine is immutable and may be shared by any number of threads; an
 // ExecutionContext belongs to one thread at a time. No call throws; each returns a Status.
 #pragma once
@@ -95,6 +98,10 @@ class Engine {
   virtual ~Engine() = default;
   virtual const std::vector<TensorInfo>& io_tensors() const = 0;
   virtual Expected<std::unique_ptr<ExecutionContext>> create_context() const = 0;
+  // The engine as plan-file bytes (docs/plan-format.md), for Runtime::deserialize.
+  virtual Expected<std::vector<uint8_t>> serialize() const;
+  // serialize() written to `path` (through a temporary file, so a failed save leaves no partial plan).
+  Status save(const std::string& path) const;
 };
 
 class Builder {
@@ -107,6 +114,20 @@ class Builder {
  private:
   BuilderConfig config_;
   std::string report_;
+};
+
+// Loads plan files written by Engine::save / serialize. A plan built for another device, GPU,
+// CUDA or cuDNN version, or by another Kiln version, is refused with a message naming what differs.
+class Runtime {
+ public:
+  explicit Runtime(DeviceKind device = DeviceKind::kCpu) : device_(device) {}
+  // Memory-maps the file; the engine's weights are used in place from the mapping.
+  Expected<std::unique_ptr<Engine>> deserialize(const std::string& path) const;
+  // Copies the bytes; the caller may free them afterwards.
+  Expected<std::unique_ptr<Engine>> deserialize(const void* data, size_t size) const;
+
+ private:
+  DeviceKind device_;
 };
 
 // Per-thread execution state over an Engine: bound inputs, produced outputs, scratch memory.

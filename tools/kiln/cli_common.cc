@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "onnx/onnx_importer.h"
+#include "plan/plan_header.h"
 #include "runtime/optimization_profile.h"
 
 namespace kiln::cli {
@@ -29,6 +31,21 @@ Expected<std::map<std::string, std::string>> parse_assignments(const std::vector
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
+}
+
+Expected<bool> is_plan_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error("cannot open '{}'", path);
+  char magic[sizeof(kPlanMagic)] = {};
+  in.read(magic, sizeof(magic));
+  return has_plan_magic(magic, static_cast<size_t>(in.gcount()));
+}
+
+Expected<std::unique_ptr<Engine>> load_engine(const std::string& path) {
+  KILN_ASSIGN_OR_RETURN(bool plan, is_plan_file(path));
+  if (plan) return Runtime().deserialize(path);
+  KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(path));
+  return Builder().build(*network);
 }
 
 Expected<Tensor> read_tensor_file(const std::string& path) {
