@@ -9,6 +9,7 @@ PACKAGES=(
   # libraries (DESIGN.md section 3)
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   # tests
   libgtest-dev
   # conformance data and model exports (Debian's python, not a pyenv)

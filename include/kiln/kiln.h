@@ -6,11 +6,15 @@
 //   context->set_input("image", view); context->execute();           // run
 //   auto out = context->output("logits");
 //
+//   (*engine)->save("model.plan");                                   // a plan file, and later:
+//   auto loaded = kiln::Runtime().deserialize("model.plan");         // the same engine, no rebuild
+//
 // Threading: an Engine is immutable and may be shared by any number of threads; an
 // ExecutionContext belongs to one thread at a time. No call throws; each returns a Status.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,8 +66,22 @@ class Network {
 
 enum class DeviceKind { kCpu, kCuda };
 
+// The range of shapes one input may take at run time: dims of min <= dims <= dims of max,
+// per dimension; `opt` is the shape to tune for. Only dynamic dims may vary.
+struct ShapeRange {
+  std::vector<int64_t> min, opt, max;
+};
+
+// One range per dynamic input. An engine may hold several profiles (say, one for batch 1-8
+// and one for 9-64); a context runs with one of them at a time.
+struct OptimizationProfile {
+  std::map<std::string, ShapeRange> inputs;
+};
+
 struct BuilderConfig {
   DeviceKind device = DeviceKind::kCpu;
+  // Shape ranges for dynamic inputs. Empty: any shape is accepted (memory is planned per run).
+  std::vector<OptimizationProfile> profiles;
   // 0 = run the graph as imported ... 3 = every optimization pass.
   int optimization_level = 3;
   // Pass names to skip (for bisecting a wrong result to a pass).
@@ -80,6 +98,10 @@ class Engine {
   virtual ~Engine() = default;
   virtual const std::vector<TensorInfo>& io_tensors() const = 0;
   virtual Expected<std::unique_ptr<ExecutionContext>> create_context() const = 0;
+  // The engine as plan-file bytes (docs/plan-format.md), for Runtime::deserialize.
+  virtual Expected<std::vector<uint8_t>> serialize() const;
+  // serialize() written to `path` (through a temporary file, so a failed save leaves no partial plan).
+  Status save(const std::string& path) const;
 };
 
 class Builder {
@@ -92,6 +114,20 @@ class Builder {
  private:
   BuilderConfig config_;
   std::string report_;
+};
+
+// Loads plan files written by Engine::save / serialize. A plan built for another device, GPU,
+// CUDA or cuDNN version, or by another Kiln version, is refused with a message naming what differs.
+class Runtime {
+ public:
+  explicit Runtime(DeviceKind device = DeviceKind::kCpu) : device_(device) {}
+  // Memory-maps the file; the engine's weights are used in place from the mapping.
+  Expected<std::unique_ptr<Engine>> deserialize(const std::string& path) const;
+  // Copies the bytes; the caller may free them afterwards.
+  Expected<std::unique_ptr<Engine>> deserialize(const void* data, size_t size) const;
+
+ private:
+  DeviceKind device_;
 };
 
 // Per-thread execution state over an Engine: bound inputs, produced outputs, scratch memory.

@@ -42,7 +42,11 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   KILN_ASSIGN_OR_RETURN(OptimizationReport report, optimize_graph(*graph, options));
   report_ = report.to_string() + memory_report(*graph);
   switch (config_.device) {
-    case DeviceKind::kCpu: return build_cpu_engine(std::move(graph));
+    case DeviceKind::kCpu: {
+      PlanInfo info;
+      info.build.optimization_level = config_.optimization_level;
+      return build_cpu_engine(std::move(graph), std::move(info));
+    }
     case DeviceKind::kCuda: return unsupported("the CUDA backend is not available in this build yet");
   }
   return invalid_argument("unknown device kind");

@@ -50,16 +50,19 @@ class CpuContext final : public ExecutionContext {
 
 class CpuEngine final : public Engine {
  public:
-  explicit CpuEngine(std::shared_ptr<const Graph> graph)
-      : graph_(std::move(graph)), io_(graph_io_tensors(*graph_)) {}
+  CpuEngine(std::shared_ptr<const Graph> graph, PlanInfo info)
+      : graph_(std::move(graph)), info_(std::move(info)), io_(graph_io_tensors(*graph_)) {}
   const std::vector<TensorInfo>& io_tensors() const override { return io_; }
   Expected<std::unique_ptr<ExecutionContext>> create_context() const override {
     return std::unique_ptr<ExecutionContext>(new CpuContext(*this));
   }
+  // The CPU engine runs the graph as it is, so its plan is the graph.
+  Expected<std::vector<uint8_t>> serialize() const override { return serialize_plan(*graph_, info_); }
   const Graph& graph() const { return *graph_; }
 
  private:
   std::shared_ptr<const Graph> graph_;
+  PlanInfo info_;
   std::vector<TensorInfo> io_;
 };
 
@@ -191,9 +194,9 @@ Expected<TensorView> CpuContext::output(const std::string& name) const {
 
 }  // namespace
 
-Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph) {
+Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph, PlanInfo info) {
   KILN_RETURN_IF_ERROR(check_reference_kernels(*graph));
-  return std::unique_ptr<Engine>(new CpuEngine(std::move(graph)));
+  return std::unique_ptr<Engine>(new CpuEngine(std::move(graph), std::move(info)));
 }
 
 }  // namespace kiln

@@ -5,9 +5,11 @@
 
 #include "ir/graph.h"
 #include "kiln/kiln.h"
+#include "plan/plan.h"
 
 namespace kiln {
 
-Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph);
+// `info` is what the engine's plan file records besides the graph.
+Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph, PlanInfo info = {});
 
 }  // namespace kiln

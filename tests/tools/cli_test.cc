@@ -1,13 +1,11 @@
 // The `kiln` binary: exit codes, messages and files, as a user sees them.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
 #include "core/npy.h"
+#include "testing/cli_runner.h"
 #include "testing/onnx_builder.h"
 
 namespace kiln {
@@ -15,20 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run_cli(const std::string& args) {
-  const std::string cmd = std::string(KILN_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = testing::CliResult;
+using testing::run_cli;
 
 fs::path temp_dir() {
   const fs::path d = fs::temp_directory_path() / "kiln_cli_test";

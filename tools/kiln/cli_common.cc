@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -10,6 +11,8 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "onnx/onnx_importer.h"
+#include "plan/plan_header.h"
+#include "runtime/optimization_profile.h"
 
 namespace kiln::cli {
 
@@ -30,19 +33,19 @@ Expected<std::map<std::string, std::string>> parse_assignments(const std::vector
   return out;
 }
 
-Expected<std::vector<int64_t>> parse_dims(const std::string& text) {
-  std::vector<int64_t> dims;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t x = text.find('x', pos);
-    const std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    if (part.empty() || part.size() > 12 || part.find_first_not_of("0123456789") != std::string::npos)
-      return invalid_argument("'{}' is not a shape like 1x3x224x224", text);
-    dims.push_back(std::stoll(part));
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return dims;
+Expected<bool> is_plan_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error("cannot open '{}'", path);
+  char magic[sizeof(kPlanMagic)] = {};
+  in.read(magic, sizeof(magic));
+  return has_plan_magic(magic, static_cast<size_t>(in.gcount()));
+}
+
+Expected<std::unique_ptr<Engine>> load_engine(const std::string& path) {
+  KILN_ASSIGN_OR_RETURN(bool plan, is_plan_file(path));
+  if (plan) return Runtime().deserialize(path);
+  KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(path));
+  return Builder().build(*network);
 }
 
 Expected<Tensor> read_tensor_file(const std::string& path) {

@@ -18,8 +18,12 @@ int report_error(const Status& s);
 // "NAME=VALUE" pairs from repeated flags.
 Expected<std::map<std::string, std::string>> parse_assignments(const std::vector<std::string>& items,
                                                                const char* flag);
-// "1x3x224x224" -> {1, 3, 224, 224}
-Expected<std::vector<int64_t>> parse_dims(const std::string& text);
+
+// Whether `path` is a Kiln plan (by its first bytes, not its name); else it is taken for ONNX.
+Expected<bool> is_plan_file(const std::string& path);
+
+// An engine from a plan file, or built for the CPU from an ONNX model.
+Expected<std::unique_ptr<Engine>> load_engine(const std::string& path);
 
 // Reads a .npy or onnx TensorProto .pb file.
 Expected<Tensor> read_tensor_file(const std::string& path);

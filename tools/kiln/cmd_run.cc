@@ -1,4 +1,4 @@
-// `kiln run MODEL.onnx [--input NAME=FILE ...] [--shape NAME=DIMS ...] [--output-dir DIR]`
+// `kiln run MODEL.onnx|MODEL.plan [--input NAME=FILE ...] [--shape NAME=DIMS ...] [--output-dir DIR]`
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -23,8 +23,7 @@ struct RunOptions {
 Status run(const RunOptions& o) {
   KILN_ASSIGN_OR_RETURN(auto files, parse_assignments(o.inputs, "--input"));
   KILN_ASSIGN_OR_RETURN(auto shapes, parse_assignments(o.shapes, "--shape"));
-  KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(o.model));
-  KILN_ASSIGN_OR_RETURN(auto engine, Builder().build(*network));
+  KILN_ASSIGN_OR_RETURN(auto engine, load_engine(o.model));
   KILN_ASSIGN_OR_RETURN(auto context, engine->create_context());
   KILN_ASSIGN_OR_RETURN(auto inputs, make_inputs(engine->io_tensors(), files, shapes, o.seed));
   for (const auto& [name, t] : inputs) {
@@ -60,7 +59,7 @@ Status run(const RunOptions& o) {
 void add_run_command(CLI::App& app, int& rc) {
   auto opts = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model once and print its outputs");
-  cmd->add_option("model", opts->model, "ONNX model")->required();
+  cmd->add_option("model", opts->model, "ONNX model or Kiln plan")->required();
   cmd->add_option("--input", opts->inputs, "NAME=FILE.npy|FILE.pb (repeatable); other inputs are random");
   cmd->add_option("--shape", opts->shapes, "NAME=1x3x224x224 for a random input with dynamic dims");
   cmd->add_option("--output-dir", opts->output_dir, "Write each output as DIR/<name>.npy");

@@ -5,6 +5,7 @@
 
 namespace kiln::cli {
 
+void add_build_command(CLI::App& app, int& rc);
 void add_run_command(CLI::App& app, int& rc);
 void add_inspect_command(CLI::App& app, int& rc);
 void add_demo_command(CLI::App& app, int& rc);

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kiln ") + kiln::version());
   app.require_subcommand(1);
   int rc = 0;
+  kiln::cli::add_build_command(app, rc);
   kiln::cli::add_run_command(app, rc);
   kiln::cli::add_inspect_command(app, rc);
   kiln::cli::add_demo_command(app, rc);

@@ -2,7 +2,6 @@
 // updates at indices, optionally reducing into what is there. Every index is validated
 // (index_utils.h) before use.
 #include <cstring>
-#include <type_traits>
 
 #include "backends/reference/index_utils.h"
 #include "backends/reference/compute_type.h"

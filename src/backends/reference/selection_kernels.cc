@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
-#include <type_traits>
 
 #include "backends/reference/compute_type.h"
 #include "backends/reference/axis_view.h"

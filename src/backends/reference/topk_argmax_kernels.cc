@@ -2,7 +2,6 @@
 // index (ArgMax/ArgMin: the higher one with select_last_index).
 #include <algorithm>
 #include <numeric>
-#include <type_traits>
 
 #include "backends/reference/compute_type.h"
 #include "backends/reference/axis_view.h"

@@ -1,6 +1,4 @@
 // Ops that permute elements without computing: Transpose, DepthToSpace, SpaceToDepth.
-#include <numeric>
-
 #include "ir/op_schema.h"
 #include "ir/ops/dim_math.h"
 #include "ir/ops/infer_utils.h"

@@ -23,6 +23,13 @@ std::vector<T> values_of(const Tensor& t) {
   return std::vector<T>(t.data<T>(), t.data<T>() + t.numel());
 }
 
+// A NodeSpec with every field set (brace-initializing a partial NodeSpec trips
+// -Wmissing-field-initializers).
+inline NodeSpec node_spec(std::string op, std::map<std::string, Attribute> attrs = {}, int num_outputs = 1,
+                          int opset = 17) {
+  return NodeSpec{std::move(op), std::move(attrs), num_outputs, opset, ""};
+}
+
 // Runs one node and returns its outputs, failing the test on error.
 inline std::vector<Tensor> run_ok(const NodeSpec& spec, const std::vector<Tensor>& inputs) {
   auto out = run_node(spec, inputs);
