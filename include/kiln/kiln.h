@@ -98,6 +98,8 @@ class Engine {
   virtual ~Engine() = default;
   virtual const std::vector<TensorInfo>& io_tensors() const = 0;
   virtual Expected<std::unique_ptr<ExecutionContext>> create_context() const = 0;
+  // The optimization profiles the engine was built with (empty: any input shape is accepted).
+  virtual const std::vector<OptimizationProfile>& optimization_profiles() const = 0;
   // The engine as plan-file bytes (docs/plan-format.md), for Runtime::deserialize.
   virtual Expected<std::vector<uint8_t>> serialize() const;
   // serialize() written to `path` (through a temporary file, so a failed save leaves no partial plan).
@@ -137,6 +139,9 @@ class ExecutionContext {
   // Binds an input by name. The memory is read during execute() and must stay valid until then.
   // Checks the dtype and shape against the engine (a wrong one is an error naming the tensor).
   virtual Status set_input(const std::string& name, const TensorView& view) = 0;
+  // Selects the optimization profile whose ranges bound the inputs (0 by default). Inputs bound
+  // afterwards must lie in its ranges.
+  virtual Status set_optimization_profile(int index) = 0;
   // Runs the engine on the bound inputs; blocks until outputs are ready.
   virtual Status execute() = 0;
   // An output of the last execute(); the view stays valid until the next execute() (or

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "kiln/kiln.h"
 #include "kiln/status.h"
 
 namespace kiln {
@@ -67,6 +68,8 @@ struct PlanInfo {
   // Empty, or one per top-level node, in node order.
   std::vector<NodeAnnotation> annotations;
   std::optional<MemoryPlan> memory_plan;
+  // Optimization profiles; checked against the graph by the engine that loads them.
+  std::vector<OptimizationProfile> profiles;
 };
 
 struct LoadedPlan {

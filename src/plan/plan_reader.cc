@@ -247,6 +247,26 @@ Expected<std::shared_ptr<Graph>> GraphReader::read_graph(const fb::Graph& fg, in
   return g;
 }
 
+// Structure only (ranks agree, min <= opt <= max); the engine checks the ranges against the graph.
+Expected<OptimizationProfile> read_profile(const fb::Profile* fp, size_t index) {
+  OptimizationProfile profile;
+  if (fp == nullptr || fp->ranges() == nullptr) return profile;
+  for (const fb::ShapeRange* r : *fp->ranges()) {
+    if (r == nullptr || r->min() == nullptr || r->opt() == nullptr || r->max() == nullptr)
+      return corrupt("profile {} has an incomplete shape range", index);
+    ShapeRange range{{r->min()->begin(), r->min()->end()}, {r->opt()->begin(), r->opt()->end()},
+                     {r->max()->begin(), r->max()->end()}};
+    if (range.opt.size() != range.min.size() || range.max.size() != range.min.size() || range.min.size() > 64)
+      return corrupt("profile {} input '{}' has inconsistent ranks", index, r->input()->str());
+    for (size_t d = 0; d < range.min.size(); ++d)
+      if (range.min[d] < 0 || range.min[d] > range.opt[d] || range.opt[d] > range.max[d])
+        return corrupt("profile {} input '{}' has an invalid range", index, r->input()->str());
+    if (!profile.inputs.emplace(r->input()->str(), std::move(range)).second)
+      return corrupt("profile {} lists input '{}' twice", index, r->input()->str());
+  }
+  return profile;
+}
+
 Expected<MemoryPlan> read_memory_plan(const fb::MemoryPlan& fm, size_t num_values) {
   MemoryPlan plan;
   plan.arena_bytes = fm.arena_bytes();
@@ -293,6 +313,12 @@ Expected<LoadedPlan> read_plan_bytes(const PlanBytes& bytes, const std::optional
   KILN_ASSIGN_OR_RETURN(out.graph, reader.read_graph(*p.graph(), 0, &out.info.annotations));
   if (p.memory_plan() != nullptr) {
     KILN_ASSIGN_OR_RETURN(out.info.memory_plan, read_memory_plan(*p.memory_plan(), out.graph->values().size()));
+  }
+  if (p.profiles() != nullptr) {
+    for (const fb::Profile* fp : *p.profiles()) {
+      KILN_ASSIGN_OR_RETURN(OptimizationProfile profile, read_profile(fp, out.info.profiles.size()));
+      out.info.profiles.push_back(std::move(profile));
+    }
   }
   out.weights_bytes = h.weights_size;
   out.file_bytes = bytes.size;

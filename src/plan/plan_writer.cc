@@ -150,7 +150,17 @@ Expected<std::vector<uint8_t>> serialize_plan(const Graph& graph, const PlanInfo
     for (const TensorPlacement& p : info.memory_plan->placements) placements.emplace_back(p.value, p.offset, p.bytes);
     memory_plan = fb::CreateMemoryPlan(fbb, info.memory_plan->arena_bytes, fbb.CreateVectorOfStructs(placements));
   }
-  fbb.Finish(fb::CreatePlan(fbb, fbb.CreateString(KILN_VERSION), build, target, g, memory_plan), fb::PlanIdentifier());
+  std::vector<Offset<fb::Profile>> profiles;
+  for (const OptimizationProfile& profile : info.profiles) {
+    std::vector<Offset<fb::ShapeRange>> ranges;
+    for (const auto& [name, r] : profile.inputs)
+      ranges.push_back(fb::CreateShapeRange(fbb, fbb.CreateString(name), fbb.CreateVector(r.min),
+                                            fbb.CreateVector(r.opt), fbb.CreateVector(r.max)));
+    profiles.push_back(fb::CreateProfile(fbb, fbb.CreateVector(ranges)));
+  }
+  fbb.Finish(fb::CreatePlan(fbb, fbb.CreateString(KILN_VERSION), build, target, g, memory_plan,
+                            fbb.CreateVector(profiles)),
+             fb::PlanIdentifier());
 
   PlanHeader h;
   h.flatbuffer_offset = kPlanHeaderSize;

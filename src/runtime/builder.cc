@@ -45,6 +45,7 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
     case DeviceKind::kCpu: {
       PlanInfo info;
       info.build.optimization_level = config_.optimization_level;
+      info.profiles = config_.profiles;
       return build_cpu_engine(std::move(graph), std::move(info));
     }
     case DeviceKind::kCuda: return unsupported("the CUDA backend is not available in this build yet");

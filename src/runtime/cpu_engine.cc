@@ -8,6 +8,7 @@
 #include "backends/reference/executor.h"
 #include "builder/memory_planner.h"
 #include "core/error.h"
+#include "runtime/optimization_profile.h"
 #include "runtime/tensor_info.h"
 
 namespace kiln {
@@ -20,6 +21,7 @@ class CpuContext final : public ExecutionContext {
  public:
   explicit CpuContext(const CpuEngine& engine);
   Status set_input(const std::string& name, const TensorView& view) override;
+  Status set_optimization_profile(int index) override;
   Status execute() override;
   Expected<TensorView> output(const std::string& name) const override;
   Expected<size_t> activation_memory_bytes() override;
@@ -36,6 +38,7 @@ class CpuContext final : public ExecutionContext {
   const CpuEngine& engine_;
   std::vector<Tensor> inputs_;  // graph-input order; borrowed views
   std::vector<Tensor> outputs_;
+  int profile_ = 0;
 
   std::vector<std::vector<int64_t>> planned_input_dims_;
   MemoryPlan plan_;
@@ -59,6 +62,7 @@ class CpuEngine final : public Engine {
   // The CPU engine runs the graph as it is, so its plan is the graph.
   Expected<std::vector<uint8_t>> serialize() const override { return serialize_plan(*graph_, info_); }
   const Graph& graph() const { return *graph_; }
+  const std::vector<OptimizationProfile>& optimization_profiles() const override { return info_.profiles; }
 
  private:
   std::shared_ptr<const Graph> graph_;
@@ -93,11 +97,24 @@ Status CpuContext::set_input(const std::string& name, const TensorView& view) {
                                 dims_to_string(view.dims));
     }
     if (checked_numel(view.dims) < 0) return invalid_argument("input '{}' has invalid dims {}", name, dims_to_string(view.dims));
+    if (!engine_.optimization_profiles().empty())
+      KILN_RETURN_IF_ERROR(check_shape_in_profile(engine_.optimization_profiles()[static_cast<size_t>(profile_)],
+                                                  static_cast<size_t>(profile_), name, view.dims));
     if (view.data == nullptr && checked_numel(view.dims) > 0) return invalid_argument("input '{}' has no data", name);
     inputs_[i] = Tensor::wrap(view.dtype, view.dims, const_cast<void*>(view.data), nullptr);
     return Status::Ok();
   }
   return not_found("the engine has no input '{}' (inputs: {})", name, valid_names(g, true));
+}
+
+Status CpuContext::set_optimization_profile(int index) {
+  const size_t n = engine_.optimization_profiles().size();
+  if (index < 0 || static_cast<size_t>(index) >= std::max<size_t>(n, 1))
+    return out_of_range("optimization profile {} does not exist (the engine has {})", index, n);
+  profile_ = index;
+  // Inputs bound under the previous profile may be outside this one's ranges.
+  for (Tensor& t : inputs_) t = Tensor();
+  return Status::Ok();
 }
 
 Status CpuContext::check_bound_inputs() const {
@@ -196,6 +213,7 @@ Expected<TensorView> CpuContext::output(const std::string& name) const {
 
 Expected<std::unique_ptr<Engine>> build_cpu_engine(std::shared_ptr<const Graph> graph, PlanInfo info) {
   KILN_RETURN_IF_ERROR(check_reference_kernels(*graph));
+  for (size_t i = 0; i < info.profiles.size(); ++i) KILN_RETURN_IF_ERROR(check_profile(*graph, info.profiles[i], i));
   return std::unique_ptr<Engine>(new CpuEngine(std::move(graph), std::move(info)));
 }
 

@@ -9,6 +9,5 @@ void add_build_command(CLI::App& app, int& rc);
 void add_run_command(CLI::App& app, int& rc);
 void add_inspect_command(CLI::App& app, int& rc);
 void add_demo_command(CLI::App& app, int& rc);
-void add_optimize_command(CLI::App& app, int& rc);
 
 }  // namespace kiln::cli

@@ -73,7 +73,7 @@ Status infer_range(InferContext& ctx) {
 Status infer_eye_like(InferContext& ctx) {
   DataType dtype = ctx.input_type(0);
   if (const Attribute* a = ctx.node().attr("dtype")) {
-    auto t = data_type_from_onnx_enum(a->i);
+    auto t = data_type_from_onnx_number(a->i);
     if (!t.ok()) return Status(t.status().code(), "attribute 'dtype': " + t.status().message());
     dtype = *t;
   }

@@ -108,26 +108,4 @@ Expected<std::vector<double>> tensor_to_doubles(const Tensor& t) {
   return out;
 }
 
-Expected<DataType> data_type_from_onnx_enum(int64_t elem_type) {
-  switch (elem_type) {
-    case 1: return DataType::kFloat32;
-    case 2: return DataType::kUInt8;
-    case 3: return DataType::kInt8;
-    case 4: return DataType::kUInt16;
-    case 5: return DataType::kInt16;
-    case 6: return DataType::kInt32;
-    case 7: return DataType::kInt64;
-    case 9: return DataType::kBool;
-    case 10: return DataType::kFloat16;
-    case 11: return DataType::kFloat64;
-    case 12: return DataType::kUInt32;
-    case 13: return DataType::kUInt64;
-    case 16: return DataType::kBFloat16;
-    case 8: return unsupported("string tensors are not supported");
-    case 14:
-    case 15: return unsupported("complex tensors are not supported");
-    default: return invalid_argument("unknown ONNX element type {}", elem_type);
-  }
-}
-
 }  // namespace kiln

@@ -30,8 +30,4 @@ Expected<std::vector<int64_t>> tensor_to_int64s(const Tensor& t);
 // Reads a floating or integer tensor as doubles; error for other types.
 Expected<std::vector<double>> tensor_to_doubles(const Tensor& t);
 
-// The DataType of an ONNX TensorProto element-type number, as attributes carry it (Cast 'to',
-// EyeLike 'dtype', ...). The numbers are ONNX's public enum, so the IR need not link protobuf.
-Expected<DataType> data_type_from_onnx_enum(int64_t elem_type);
-
 }  // namespace kiln

@@ -1,12 +1,10 @@
-// `kiln optimize`: the optimization report as a user sees it.
+// `kiln build --report`: the optimization report as a user sees it.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
 
+#include "testing/cli_runner.h"
 #include "testing/onnx_builder.h"
 
 namespace kiln {
@@ -16,12 +14,8 @@ namespace fs = std::filesystem;
 
 // Exit code and combined output of `kiln ARGS`.
 std::pair<int, std::string> kiln_cli(const std::string& args) {
-  FILE* p = popen((std::string(KILN_CLI) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  testing::CliResult r = testing::run_cli(args);
+  return {r.code, r.output};
 }
 
 fs::path write_conv_relu_model() {
@@ -31,7 +25,7 @@ fs::path write_conv_relu_model() {
   b.node("Conv", {"x", "w"}, {"y"}, "conv1");
   b.node("Relu", {"y"}, {"z"}, "relu1");
   b.output("z");
-  const fs::path dir = fs::temp_directory_path() / "kiln_cli_optimize_test";
+  const fs::path dir = fs::temp_directory_path() / "kiln_cli_build_report_test";
   fs::create_directories(dir);
   const fs::path path = dir / "conv_relu.onnx";
   std::ofstream(path, std::ios::binary) << b.bytes();
@@ -40,7 +34,7 @@ fs::path write_conv_relu_model() {
 
 TEST(CliOptimize, ReportsLayerCountsAndFusions) {
   const fs::path model = write_conv_relu_model();
-  auto [code, out] = kiln_cli("optimize " + model.string());
+  auto [code, out] = kiln_cli("build --report --no-save " + model.string());
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("layers: 2 before, 1 after optimization"), std::string::npos) << out;
   EXPECT_NE(out.find("fused 'conv1 + relu1' (Conv + Relu)"), std::string::npos) << out;
@@ -48,12 +42,12 @@ TEST(CliOptimize, ReportsLayerCountsAndFusions) {
 
 TEST(CliOptimize, DisabledPassAndLevels) {
   const fs::path model = write_conv_relu_model();
-  auto [code, out] = kiln_cli("optimize " + model.string() + " --disable-pass fuse_conv_activation");
+  auto [code, out] = kiln_cli("build --report --no-save " + model.string() + " --disable-pass fuse_conv_activation");
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("layers: 2 before, 2 after"), std::string::npos) << out;
-  std::tie(code, out) = kiln_cli("optimize " + model.string() + " --opt-level 1");
+  std::tie(code, out) = kiln_cli("build --report --no-save " + model.string() + " --opt-level 1");
   EXPECT_NE(out.find("layers: 2 before, 2 after"), std::string::npos) << out;
-  std::tie(code, out) = kiln_cli("optimize " + model.string() + " --disable-pass no_such_pass");
+  std::tie(code, out) = kiln_cli("build --report --no-save " + model.string() + " --disable-pass no_such_pass");
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find("unknown pass 'no_such_pass'"), std::string::npos) << out;
 }
