@@ -33,7 +33,7 @@ class Planner {
  public:
   Planner(const Graph& graph, const ConcreteDims& dims) : graph_(graph), dims_(dims) {}
 
-  MemoryPlan run() {
+  ActivationPlan run() {
     collect_values();
     const auto& nodes = graph_.nodes();
     for (size_t step = 0; step < nodes.size(); ++step) {
@@ -261,7 +261,7 @@ class Planner {
 
   const Graph& graph_;
   const ConcreteDims& dims_;
-  MemoryPlan plan_;
+  ActivationPlan plan_;
   // Each group root's members (itself included).
   std::unordered_map<const Value*, std::vector<const Value*>> members_;
   // Planned values in definition order, so ties break the same way every run.
@@ -272,7 +272,7 @@ class Planner {
 
 }  // namespace
 
-std::string MemoryPlan::summary() const {
+std::string ActivationPlan::summary() const {
   const double percent = total_bytes ? 100.0 * static_cast<double>(peak_bytes) / static_cast<double>(total_bytes) : 0.0;
   return fmt::format(
       "memory: peak activations {} bytes ({:.1f}% of {} bytes summed over all activation tensors), arena {} bytes, "
@@ -280,6 +280,6 @@ std::string MemoryPlan::summary() const {
       peak_bytes, percent, total_bytes, arena_bytes, concats_eliminated, in_place, views);
 }
 
-MemoryPlan plan_memory(const Graph& graph, const ConcreteDims& dims) { return Planner(graph, dims).run(); }
+ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims) { return Planner(graph, dims).run(); }
 
 }  // namespace kiln

@@ -51,7 +51,7 @@ struct ValueMemory {
   size_t last_step = 0;
 };
 
-struct MemoryPlan {
+struct ActivationPlan {
   size_t arena_bytes = 0;
   // The most bytes live at any one step: no arena can be smaller.
   size_t peak_bytes = 0;
@@ -69,6 +69,6 @@ struct MemoryPlan {
 };
 
 // Plans the outputs of `graph`'s nodes (in node order) that `dims` gives static dims for.
-MemoryPlan plan_memory(const Graph& graph, const ConcreteDims& dims);
+ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims);
 
 }  // namespace kiln

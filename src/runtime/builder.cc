@@ -11,10 +11,11 @@ namespace kiln {
 
 namespace {
 
-// The report's memory line: the plan at the declared input shapes, dynamic dims taken as 1.
-std::string memory_report(const Graph& graph) {
+// The activation plan at the declared input shapes, dynamic dims taken as 1 (`dynamic` then
+// says so): what the report shows, and what a plan file records for static shapes.
+Expected<ActivationPlan> plan_at_declared_shapes(const Graph& graph, bool& dynamic) {
   std::vector<std::vector<int64_t>> input_dims;
-  bool dynamic = false;
+  dynamic = false;
   for (const Value* v : graph.inputs()) {
     std::vector<int64_t> dims;
     for (const Dim& d : v->shape().dims()) {
@@ -23,9 +24,19 @@ std::string memory_report(const Graph& graph) {
     }
     input_dims.push_back(std::move(dims));
   }
-  auto concrete = infer_concrete_dims(graph, input_dims);
-  if (!concrete.ok()) return "memory: not planned: " + concrete.status().to_string() + "\n";
-  return plan_memory(graph, *concrete).summary() + (dynamic ? " (dynamic dims taken as 1)\n" : "\n");
+  KILN_ASSIGN_OR_RETURN(ConcreteDims dims, infer_concrete_dims(graph, input_dims));
+  return plan_memory(graph, dims);
+}
+
+// The plan file's record of it: each planned value by its index in graph.values().
+MemoryPlan placements_of(const Graph& graph, const ActivationPlan& plan) {
+  MemoryPlan out;
+  out.arena_bytes = plan.arena_bytes;
+  for (size_t i = 0; i < graph.values().size(); ++i) {
+    auto it = plan.values.find(graph.values()[i].get());
+    if (it != plan.values.end()) out.placements.push_back({static_cast<int>(i), it->second.offset, it->second.bytes});
+  }
+  return out;
 }
 
 }  // namespace
@@ -40,12 +51,17 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   options.disabled = std::set<std::string>(config_.disabled_passes.begin(), config_.disabled_passes.end());
   options.dump_ir_dir = config_.dump_ir_dir;
   KILN_ASSIGN_OR_RETURN(OptimizationReport report, optimize_graph(*graph, options));
-  report_ = report.to_string() + memory_report(*graph);
+  bool dynamic = false;
+  auto memory = plan_at_declared_shapes(*graph, dynamic);
+  report_ = report.to_string() +
+            (memory.ok() ? memory->summary() + (dynamic ? " (dynamic dims taken as 1)\n" : "\n")
+                         : "memory: not planned: " + memory.status().to_string() + "\n");
   switch (config_.device) {
     case DeviceKind::kCpu: {
       PlanInfo info;
       info.build.optimization_level = config_.optimization_level;
       info.profiles = config_.profiles;
+      if (memory.ok() && !dynamic) info.memory_plan = placements_of(*graph, *memory);
       return build_cpu_engine(std::move(graph), std::move(info));
     }
     case DeviceKind::kCuda: return unsupported("the CUDA backend is not available in this build yet");

@@ -31,9 +31,9 @@ class CpuContext final : public ExecutionContext {
   // Every input is bound, and symbolic dims agree across inputs.
   Status check_bound_inputs() const;
   // The memory plan for the bound input dims, made again only when they change.
-  const MemoryPlan& plan_for_bound_inputs();
+  const ActivationPlan& plan_for_bound_inputs();
   // The arena execute() runs in: lent memory, or the context's own, grown to the plan's size.
-  Expected<std::byte*> arena_for(const MemoryPlan& plan);
+  Expected<std::byte*> arena_for(const ActivationPlan& plan);
 
   const CpuEngine& engine_;
   std::vector<Tensor> inputs_;  // graph-input order; borrowed views
@@ -41,7 +41,7 @@ class CpuContext final : public ExecutionContext {
   int profile_ = 0;
 
   std::vector<std::vector<int64_t>> planned_input_dims_;
-  MemoryPlan plan_;
+  ActivationPlan plan_;
   bool have_plan_ = false;
   Tensor own_arena_;
   void* lent_arena_ = nullptr;
@@ -137,21 +137,21 @@ Status CpuContext::check_bound_inputs() const {
   return Status::Ok();
 }
 
-const MemoryPlan& CpuContext::plan_for_bound_inputs() {
+const ActivationPlan& CpuContext::plan_for_bound_inputs() {
   std::vector<std::vector<int64_t>> dims;
   for (const Tensor& t : inputs_) dims.push_back(t.dims());
   if (have_plan_ && dims == planned_input_dims_) return plan_;
   // Shapes that cannot be inferred ahead leave the plan empty: every tensor is then allocated
   // as the run goes, and the run reports the real problem if there is one.
   auto concrete = infer_concrete_dims(engine_.graph(), dims);
-  plan_ = concrete.ok() ? plan_memory(engine_.graph(), *concrete) : MemoryPlan{};
+  plan_ = concrete.ok() ? plan_memory(engine_.graph(), *concrete) : ActivationPlan{};
   planned_input_dims_ = std::move(dims);
   have_plan_ = true;
   storage_arena_ = nullptr;
   return plan_;
 }
 
-Expected<std::byte*> CpuContext::arena_for(const MemoryPlan& plan) {
+Expected<std::byte*> CpuContext::arena_for(const ActivationPlan& plan) {
   if (lent_arena_ != nullptr) {
     if (lent_bytes_ < plan.arena_bytes)
       return invalid_argument("the activation memory set is {} bytes, but the bound input shapes need {}",
@@ -167,7 +167,7 @@ Status CpuContext::execute() {
   // The last outputs may point into the arena this run reuses or replaces.
   outputs_.clear();
   KILN_RETURN_IF_ERROR(check_bound_inputs());
-  const MemoryPlan& plan = plan_for_bound_inputs();
+  const ActivationPlan& plan = plan_for_bound_inputs();
   KILN_ASSIGN_OR_RETURN(std::byte* arena, arena_for(plan));
   if (arena != storage_arena_) {
     storage_ = PlannedStorage{};

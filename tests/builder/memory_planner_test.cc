@@ -39,7 +39,7 @@ class GraphMaker {
     return outs;
   }
   void output(Value* v) { g.outputs().push_back(v); }
-  MemoryPlan plan() const { return plan_memory(g, dims); }
+  ActivationPlan plan() const { return plan_memory(g, dims); }
 
   Graph g;
   ConcreteDims dims;
@@ -53,14 +53,14 @@ class GraphMaker {
   }
 };
 
-const Value* root_of(const MemoryPlan& plan, const Value* v) {
+const Value* root_of(const ActivationPlan& plan, const Value* v) {
   while (const Value* up = plan.values.at(v).alias_of) v = up;
   return v;
 }
 
 // Layout rules: roots aligned, aliases inside what they alias, everything inside the arena,
 // and values live at the same time share bytes only when they share a group on purpose.
-void check_layout(const MemoryPlan& plan) {
+void check_layout(const ActivationPlan& plan) {
   ASSERT_GE(plan.arena_bytes, plan.peak_bytes);
   for (const auto& [v, m] : plan.values) {
     EXPECT_LE(m.offset + m.bytes, plan.arena_bytes) << v->name();
@@ -88,7 +88,7 @@ void check_layout(const MemoryPlan& plan) {
 // views and eliminated concats write nothing, and every read checks that the bytes still hold
 // exactly what the value should (its own tokens, its source's for a view, its slices' for a
 // concat). An overwrite of anything still needed fails a later read.
-void check_by_simulation(const Graph& g, const MemoryPlan& plan) {
+void check_by_simulation(const Graph& g, const ActivationPlan& plan) {
   constexpr size_t kWord = 4;  // every test value is float32
   std::vector<uint64_t> arena(plan.arena_bytes / kWord, 0);
   std::unordered_map<const Value*, std::vector<uint64_t>> expected;
@@ -175,7 +175,7 @@ TEST(MemoryPlanner, RandomGraphsNeverOverwriteLiveBytes) {
   for (int trial = 0; trial < 400; ++trial) {
     GraphMaker m;
     make_random_graph(m, rng);
-    const MemoryPlan plan = m.plan();
+    const ActivationPlan plan = m.plan();
     check_layout(plan);
     check_by_simulation(m.g, plan);
     if (::testing::Test::HasFailure()) {
@@ -197,7 +197,7 @@ TEST(MemoryPlanner, ChainReusesMemoryAndReportsPeak) {
   Value* v = m.input({1, 64});
   for (int i = 0; i < 6; ++i) v = m.node("Conv", {v}, {1, 64});  // 256 bytes each
   m.output(v);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.total_bytes, 6u * 256);
   EXPECT_EQ(plan.peak_bytes, 2u * 256);  // a node's input and output
   EXPECT_EQ(plan.arena_bytes, 2u * 256);
@@ -213,7 +213,7 @@ TEST(MemoryPlanner, ElementwiseOpWritesOverAnInputThatDiesThere) {
   Value* r = m.node("Relu", {a}, {1, 8});
   Value* s = m.node("Add", {r, a}, {1, 8});  // `a` is read again: the Relu must not overwrite it
   m.output(s);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.values.at(r).sharing, Sharing::kOwn);
   EXPECT_EQ(plan.values.at(s).sharing, Sharing::kInPlace);
   EXPECT_EQ(plan.values.at(s).alias_of, r);  // the first input that dies at the Add
@@ -228,7 +228,7 @@ TEST(MemoryPlanner, ElementwiseOpDoesNotOverwriteAGraphInputOrABroadcastInput) {
   Value* b = m.node("Conv", {x}, {1, 1});
   Value* s = m.node("Add", {r, b}, {1, 8});  // b broadcasts: never in place over it
   m.output(s);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.values.at(r).sharing, Sharing::kOwn);
   EXPECT_EQ(plan.values.at(s).alias_of, r);
   EXPECT_EQ(plan.in_place, 1);
@@ -241,7 +241,7 @@ TEST(MemoryPlanner, ReshapeIsAViewAndDoesNoWork) {
   Value* r = m.node("Reshape", {a}, {2, 4});
   Value* c = m.node("Conv", {r}, {1, 8});
   m.output(c);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.values.at(r).sharing, Sharing::kView);
   EXPECT_EQ(plan.values.at(r).offset, plan.values.at(a).offset);
   EXPECT_TRUE(plan.skipped_nodes.count(r->producer()));
@@ -259,7 +259,7 @@ TEST(MemoryPlanner, ConcatInputsAreProducedIntoTheirSlices) {
   Value* d = m.node("Conv", {x}, {1, 2, 2, 2});
   Value* e = m.node("Concat", {c, d}, {1, 8, 2, 2});      // nested
   m.output(e);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.concats_eliminated, 2);
   EXPECT_TRUE(plan.skipped_nodes.count(c->producer()));
   EXPECT_TRUE(plan.skipped_nodes.count(e->producer()));
@@ -312,7 +312,7 @@ TEST(MemoryPlanner, ConcatOfASecondOutputIsEliminated) {
   auto outs = m.node_outputs("Conv", {x}, {{1, 64}, {1, 64}});
   Value* c = m.node("Concat", {outs[1], outs[0]}, {1, 128});
   m.output(c);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.concats_eliminated, 1);
   EXPECT_EQ(plan.values.at(outs[1]).offset, plan.values.at(c).offset);
   EXPECT_EQ(plan.values.at(outs[0]).offset, plan.values.at(c).offset + 256);
@@ -329,7 +329,7 @@ TEST(MemoryPlanner, ValuesASubgraphReadsLiveUntilItsNode) {
   Value* out = m.node("If", {c}, {1, 64});
   out->producer()->attrs()["then_branch"] = Attribute::of_graph(body);
   m.output(out);
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_EQ(plan.values.at(a).last_step, 3u);
   check_layout(plan);
 }
@@ -339,7 +339,7 @@ TEST(MemoryPlanner, ValuesWithoutDimsAreNotPlanned) {
   Value* x = m.input({1, 3});
   Value* a = m.node("NonZero", {x}, {2, 3}, /*planned=*/false);
   m.output(m.node("Relu", {a}, {2, 3}, /*planned=*/false));
-  const MemoryPlan plan = m.plan();
+  const ActivationPlan plan = m.plan();
   EXPECT_TRUE(plan.values.empty());
   EXPECT_EQ(plan.arena_bytes, 0u);
 }
