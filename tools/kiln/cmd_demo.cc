@@ -47,8 +47,12 @@ Status demo(const DemoOptions& o) {
   if (o.batch <= 0) return invalid_argument("--batch must be positive");
   const int64_t n = images.dim(0), h = images.dim(1), w = images.dim(2);
 
+  // The whole deployment path: build once, save the plan, load it back, run the loaded engine.
   KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(model));
-  KILN_ASSIGN_OR_RETURN(auto engine, Builder().build(*network));
+  Builder builder;
+  KILN_ASSIGN_OR_RETURN(auto built, builder.build(*network));
+  KILN_ASSIGN_OR_RETURN(std::vector<uint8_t> plan, built->serialize());
+  KILN_ASSIGN_OR_RETURN(auto engine, Runtime().deserialize(plan.data(), plan.size()));
   KILN_ASSIGN_OR_RETURN(auto context, engine->create_context());
 
   // Preprocess as training did: pixel / 255, NCHW with one channel.
@@ -57,6 +61,8 @@ Status demo(const DemoOptions& o) {
 
   std::cout << "Kiln " << version() << " demo: handwritten digit classifier (" << model << ")\n";
   std::cout << "held-out set: " << n << " real 20x20 digits from opencv-doc's digits.png\n";
+  const std::string& report = builder.report();
+  std::cout << report.substr(0, report.find('\n')) << "; plan of " << plan.size() << " bytes saved and reloaded\n";
   int64_t correct = 0;
   std::vector<double> pass_seconds;
   for (int rep = 0; rep < o.repeats; ++rep) {
