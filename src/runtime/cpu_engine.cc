@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "backends/reference/executor.h"
@@ -34,6 +35,9 @@ class CpuContext final : public ExecutionContext {
   const ActivationPlan& plan_for_bound_inputs();
   // The arena execute() runs in: lent memory, or the context's own, grown to the plan's size.
   Expected<std::byte*> arena_for(const ActivationPlan& plan);
+  // The arena the selected profile's largest shapes need (0 without profiles); cached.
+  size_t profile_max_arena_bytes();
+  std::optional<size_t> profile_max_bytes_;
 
   const CpuEngine& engine_;
   std::vector<Tensor> inputs_;  // graph-input order; borrowed views
@@ -112,6 +116,7 @@ Status CpuContext::set_optimization_profile(int index) {
   if (index < 0 || static_cast<size_t>(index) >= std::max<size_t>(n, 1))
     return out_of_range("optimization profile {} does not exist (the engine has {})", index, n);
   profile_ = index;
+  profile_max_bytes_.reset();
   // Inputs bound under the previous profile may be outside this one's ranges.
   for (Tensor& t : inputs_) t = Tensor();
   return Status::Ok();
@@ -151,6 +156,22 @@ const ActivationPlan& CpuContext::plan_for_bound_inputs() {
   return plan_;
 }
 
+size_t CpuContext::profile_max_arena_bytes() {
+  const auto& profiles = engine_.optimization_profiles();
+  if (profiles.empty()) return 0;
+  if (profile_max_bytes_) return *profile_max_bytes_;
+  const OptimizationProfile& profile = profiles[static_cast<size_t>(profile_)];
+  std::vector<std::vector<int64_t>> dims;
+  for (const Value* v : engine_.graph().inputs()) {
+    auto range = profile.inputs.find(v->name());
+    auto fixed = v->shape().static_dims();
+    dims.push_back(range != profile.inputs.end() ? range->second.max : fixed.value_or(std::vector<int64_t>{}));
+  }
+  auto concrete = infer_concrete_dims(engine_.graph(), dims);
+  profile_max_bytes_ = concrete.ok() ? plan_memory(engine_.graph(), *concrete).arena_bytes : 0;
+  return *profile_max_bytes_;
+}
+
 Expected<std::byte*> CpuContext::arena_for(const ActivationPlan& plan) {
   if (lent_arena_ != nullptr) {
     if (lent_bytes_ < plan.arena_bytes)
@@ -158,8 +179,12 @@ Expected<std::byte*> CpuContext::arena_for(const ActivationPlan& plan) {
                               lent_bytes_, plan.arena_bytes);
     return static_cast<std::byte*>(lent_arena_);
   }
-  if (own_arena_.nbytes() < plan.arena_bytes)
-    own_arena_ = Tensor(DataType::kUInt8, {static_cast<int64_t>(plan.arena_bytes)});
+  if (own_arena_.nbytes() < plan.arena_bytes) {
+    // With a profile, the arena is sized once for its largest shapes, so changing the batch
+    // within the profile never reallocates.
+    const size_t bytes = std::max(plan.arena_bytes, profile_max_arena_bytes());
+    own_arena_ = Tensor(DataType::kUInt8, {static_cast<int64_t>(bytes)});
+  }
   return own_arena_.data<std::byte>();
 }
 
