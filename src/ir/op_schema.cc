@@ -4,14 +4,12 @@
 
 namespace kiln {
 
-namespace {
-std::string key_of(std::string_view op_type, std::string_view domain) {
+std::string op_key(std::string_view op_type, std::string_view domain) {
   std::string k(domain == "ai.onnx" ? "" : domain);
   k += "::";
   k += op_type;
   return k;
 }
-}  // namespace
 
 OpSchema& OpSchema::attr(std::string name, Attribute default_value) {
   AttrType t = default_value.type;
@@ -77,12 +75,12 @@ OpRegistry& OpRegistry::global() {
 }
 
 void OpRegistry::add(OpSchema schema) {
-  std::string k = key_of(schema.op_type, schema.domain);
+  std::string k = op_key(schema.op_type, schema.domain);
   by_key_[k] = std::make_unique<OpSchema>(std::move(schema));
 }
 
 const OpSchema* OpRegistry::find(std::string_view op_type, std::string_view domain) const {
-  auto it = by_key_.find(key_of(op_type, domain));
+  auto it = by_key_.find(op_key(op_type, domain));
   return it == by_key_.end() ? nullptr : it->second.get();
 }
 

@@ -113,6 +113,9 @@ class OpRegistry {
   std::unordered_map<std::string, std::unique_ptr<OpSchema>> by_key_;
 };
 
+// The registry key of an op: "domain::op_type", with "ai.onnx" written as "".
+std::string op_key(std::string_view op_type, std::string_view domain);
+
 // Built-in schema families (src/ir/ops/*.cc); all_schemas.cc calls each once.
 void register_builtin_schemas(OpRegistry& registry);
 

@@ -6,30 +6,14 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "ir/ops/infer_utils.h"
 
 namespace kiln {
 
 Expected<DataType> data_type_from_onnx(int32_t elem_type, const std::string& what) {
-  using TP = onnx::TensorProto;
-  switch (elem_type) {
-    case TP::FLOAT: return DataType::kFloat32;
-    case TP::FLOAT16: return DataType::kFloat16;
-    case TP::BFLOAT16: return DataType::kBFloat16;
-    case TP::DOUBLE: return DataType::kFloat64;
-    case TP::INT8: return DataType::kInt8;
-    case TP::UINT8: return DataType::kUInt8;
-    case TP::INT16: return DataType::kInt16;
-    case TP::UINT16: return DataType::kUInt16;
-    case TP::INT32: return DataType::kInt32;
-    case TP::UINT32: return DataType::kUInt32;
-    case TP::INT64: return DataType::kInt64;
-    case TP::UINT64: return DataType::kUInt64;
-    case TP::BOOL: return DataType::kBool;
-    case TP::STRING: return unsupported("{}: string tensors are not supported", what);
-    case TP::COMPLEX64:
-    case TP::COMPLEX128: return unsupported("{}: complex tensors are not supported", what);
-    default: return invalid_argument("{}: unknown element type {}", what, elem_type);
-  }
+  auto dtype = data_type_from_onnx_number(elem_type);
+  if (!dtype.ok()) return with_context(dtype.status(), what);
+  return dtype;
 }
 
 namespace {

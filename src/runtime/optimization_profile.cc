@@ -62,17 +62,29 @@ Status check_shape_in_profile(const OptimizationProfile& profile, size_t index, 
   return Status::Ok();
 }
 
-Expected<std::map<std::string, std::vector<int64_t>>> parse_shape_list(const std::string& text) {
-  std::map<std::string, std::vector<int64_t>> out;
+namespace {
+
+// "a,b,c" -> {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> items;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t comma = text.find(',', pos);
     if (comma == std::string::npos) comma = text.size();
-    const std::string item = text.substr(pos, comma - pos);
+    if (comma > pos) items.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return items;
+}
+
+}  // namespace
+
+Expected<std::map<std::string, std::vector<int64_t>>> parse_shape_list(const std::string& text) {
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const std::string& item : split_commas(text)) {
     const size_t eq = item.rfind('=');
     if (eq == std::string::npos || eq == 0) return invalid_argument("'{}' is not NAME=DIMS", item);
     KILN_ASSIGN_OR_RETURN(out[item.substr(0, eq)], parse_dims(item.substr(eq + 1)));
-    pos = comma + 1;
   }
   return out;
 }
@@ -97,11 +109,7 @@ Expected<std::vector<OptimizationProfile>> profiles_from_flags(const std::string
   }
   for (const std::string& text : profiles) {
     OptimizationProfile p;
-    size_t pos = 0;
-    while (pos < text.size()) {
-      size_t comma = text.find(',', pos);
-      if (comma == std::string::npos) comma = text.size();
-      const std::string item = text.substr(pos, comma - pos);
+    for (const std::string& item : split_commas(text)) {
       const size_t eq = item.rfind('=');
       const size_t c1 = item.find(':', eq == std::string::npos ? 0 : eq);
       const size_t c2 = c1 == std::string::npos ? c1 : item.find(':', c1 + 1);
@@ -112,7 +120,6 @@ Expected<std::vector<OptimizationProfile>> profiles_from_flags(const std::string
       KILN_ASSIGN_OR_RETURN(r.opt, parse_dims(item.substr(c1 + 1, c2 - c1 - 1)));
       KILN_ASSIGN_OR_RETURN(r.max, parse_dims(item.substr(c2 + 1)));
       p.inputs[item.substr(0, eq)] = std::move(r);
-      pos = comma + 1;
     }
     out.push_back(std::move(p));
   }

@@ -1,15 +1,7 @@
 #include "backends/reference/kernel.h"
+#include "ir/op_schema.h"
 
 namespace kiln {
-
-namespace {
-std::string key_of(std::string_view op_type, std::string_view domain) {
-  std::string k(domain == "ai.onnx" ? "" : domain);
-  k += "::";
-  k += op_type;
-  return k;
-}
-}  // namespace
 
 KernelRegistry& KernelRegistry::global() {
   static KernelRegistry* registry = [] {
@@ -21,11 +13,11 @@ KernelRegistry& KernelRegistry::global() {
 }
 
 void KernelRegistry::add(std::string op_type, KernelFn fn, std::string domain) {
-  by_key_[key_of(op_type, domain)] = std::move(fn);
+  by_key_[op_key(op_type, domain)] = std::move(fn);
 }
 
 const KernelFn* KernelRegistry::find(std::string_view op_type, std::string_view domain) const {
-  auto it = by_key_.find(key_of(op_type, domain));
+  auto it = by_key_.find(op_key(op_type, domain));
   return it == by_key_.end() ? nullptr : &it->second;
 }
 

@@ -10,24 +10,13 @@ namespace kiln {
 
 namespace {
 
-// The numeric types `output_datatype` may name (ONNX TensorProto numbers).
+// The numeric types `output_datatype` may name (ONNX TensorProto numbers; bool is not numeric).
 Expected<DataType> output_datatype(const InferContext& ctx) {
   const int64_t t = ctx.node().attr_int("output_datatype");
-  switch (t) {
-    case 1: return DataType::kFloat32;
-    case 2: return DataType::kUInt8;
-    case 3: return DataType::kInt8;
-    case 4: return DataType::kUInt16;
-    case 5: return DataType::kInt16;
-    case 6: return DataType::kInt32;
-    case 7: return DataType::kInt64;
-    case 10: return DataType::kFloat16;
-    case 11: return DataType::kFloat64;
-    case 12: return DataType::kUInt32;
-    case 13: return DataType::kUInt64;
-    case 16: return DataType::kBFloat16;
-    default: return invalid_argument("attribute 'output_datatype' {} is not a numeric ONNX type", t);
-  }
+  auto dtype = data_type_from_onnx_number(t);
+  if (!dtype.ok() || *dtype == DataType::kBool)
+    return invalid_argument("attribute 'output_datatype' {} is not a numeric ONNX type", t);
+  return dtype;
 }
 
 // The single integer value of input i when known.
