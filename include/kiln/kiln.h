@@ -98,6 +98,9 @@ class Engine {
   virtual ~Engine() = default;
   virtual const std::vector<TensorInfo>& io_tensors() const = 0;
   virtual Expected<std::unique_ptr<ExecutionContext>> create_context() const = 0;
+  // Bytes of weights (constants) the engine holds, shared by all its contexts. Each context's
+  // activation memory is ExecutionContext::activation_memory_bytes().
+  virtual size_t weights_bytes() const = 0;
   // The optimization profiles the engine was built with (empty: any input shape is accepted).
   virtual const std::vector<OptimizationProfile>& optimization_profiles() const = 0;
   // The engine as plan-file bytes (docs/plan-format.md), for Runtime::deserialize.
@@ -144,6 +147,10 @@ class ExecutionContext {
   virtual Status set_optimization_profile(int index) = 0;
   // Runs the engine on the bound inputs; blocks until outputs are ready.
   virtual Status execute() = 0;
+  // Queues a run on `stream` (a cudaStream_t for CUDA engines) and returns; outputs are ready
+  // once the stream has reached this point. A CPU engine has no streams: it accepts only a null
+  // stream and then runs as execute() does.
+  virtual Status enqueue(void* stream) = 0;
   // An output of the last execute(); the view stays valid until the next execute() (or
   // set_activation_memory()).
   virtual Expected<TensorView> output(const std::string& name) const = 0;

@@ -24,6 +24,10 @@ class CpuContext final : public ExecutionContext {
   Status set_input(const std::string& name, const TensorView& view) override;
   Status set_optimization_profile(int index) override;
   Status execute() override;
+  Status enqueue(void* stream) override {
+    if (stream != nullptr) return invalid_argument("a CPU engine runs on no stream; pass a null stream or call execute()");
+    return execute();
+  }
   Expected<TensorView> output(const std::string& name) const override;
   Expected<size_t> activation_memory_bytes() override;
   Status set_activation_memory(void* data, size_t bytes) override;
@@ -67,6 +71,12 @@ class CpuEngine final : public Engine {
   Expected<std::vector<uint8_t>> serialize() const override { return serialize_plan(*graph_, info_); }
   const Graph& graph() const { return *graph_; }
   const std::vector<OptimizationProfile>& optimization_profiles() const override { return info_.profiles; }
+  size_t weights_bytes() const override {
+    size_t bytes = 0;
+    for (const auto& v : graph_->values())
+      if (v->is_constant()) bytes += v->constant().nbytes();
+    return bytes;
+  }
 
  private:
   std::shared_ptr<const Graph> graph_;

@@ -38,6 +38,19 @@ TEST(ExecutionContext, RunsWithADynamicBatch) {
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(static_cast<const float*>(out->data)[i], a[i] + b[i]);
 }
 
+TEST(ExecutionContext, CpuEnqueueRunsOnTheNullStreamOnly) {
+  auto ctx = make_add_context();
+  std::vector<float> a = {1, -2, 3}, b = {4, 5, -6};
+  ASSERT_TRUE(ctx->set_input("a", {DataType::kFloat32, {1, 3}, a.data()}).ok());
+  ASSERT_TRUE(ctx->set_input("b", {DataType::kFloat32, {1, 3}, b.data()}).ok());
+  int not_a_stream = 0;
+  EXPECT_EQ(ctx->enqueue(&not_a_stream).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(ctx->enqueue(nullptr).ok());
+  auto out = ctx->output("sum");
+  ASSERT_TRUE(out.ok());
+  for (int i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(static_cast<const float*>(out->data)[i], a[i] + b[i]);
+}
+
 TEST(ExecutionContext, UnknownInputNameListsTheValidOnes) {
   auto ctx = make_add_context();
   float x = 0;

@@ -53,6 +53,7 @@ TEST(OptimizationProfile, ProfilesSurviveThePlanFile) {
   ASSERT_TRUE(bytes.ok()) << bytes.status().to_string();
   auto loaded = Runtime().deserialize(bytes->data(), bytes->size());
   ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  EXPECT_EQ((*loaded)->weights_bytes(), (*engine)->weights_bytes());
   const auto& profiles = (*loaded)->optimization_profiles();
   ASSERT_EQ(profiles.size(), 2u);
   EXPECT_EQ(profiles[1].inputs.at("x").max, (std::vector<int64_t>{64, 4}));
