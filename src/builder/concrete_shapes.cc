@@ -16,15 +16,8 @@ Expected<ConcreteDims> infer_concrete_dims(const Graph& graph, const std::vector
   for (const auto& node : graph.nodes()) {
     std::vector<InferContext::Input> inputs;
     for (const Value* v : node->inputs()) {
-      InferContext::Input in;
-      if (v != nullptr) {
-        in.present = true;
-        in.dtype = v->dtype();
-        auto it = shapes.find(v);
-        in.shape = it != shapes.end() ? it->second : v->shape();
-        in.value = v->is_constant() ? &v->constant() : nullptr;
-      }
-      inputs.push_back(std::move(in));
+      auto it = shapes.find(v);
+      inputs.push_back(infer_input_of(v, it != shapes.end() ? &it->second : nullptr));
     }
     KILN_ASSIGN_OR_RETURN(auto outs, infer_node(*node, std::move(inputs)));
     for (size_t i = 0; i < outs.size() && i < node->outputs().size(); ++i) {

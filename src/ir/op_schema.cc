@@ -90,6 +90,16 @@ std::vector<const OpSchema*> OpRegistry::all() const {
   return out;
 }
 
+InferContext::Input infer_input_of(const Value* v, const Shape* shape) {
+  InferContext::Input in;
+  if (v == nullptr) return in;
+  in.present = true;
+  in.dtype = v->dtype();
+  in.shape = shape ? *shape : v->shape();
+  in.value = v->is_constant() ? &v->constant() : nullptr;
+  return in;
+}
+
 Expected<std::vector<std::pair<DataType, Shape>>> infer_node(const Node& node,
                                                              std::vector<InferContext::Input> inputs) {
   const OpSchema* schema = node.schema();

@@ -119,6 +119,10 @@ std::string op_key(std::string_view op_type, std::string_view domain);
 // Built-in schema families (src/ir/ops/*.cc); all_schemas.cc calls each once.
 void register_builtin_schemas(OpRegistry& registry);
 
+// What inference sees of a value: its type, `shape` (default: the value's own), and its data
+// when it is a constant. A null value is an absent optional input.
+InferContext::Input infer_input_of(const Value* v, const Shape* shape = nullptr);
+
 // Runs inference for one node given its inputs' types/shapes/values; checks and returns the
 // outputs. Errors are prefixed with the node's description.
 Expected<std::vector<std::pair<DataType, Shape>>> infer_node(const Node& node,

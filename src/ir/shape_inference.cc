@@ -8,16 +8,7 @@ namespace kiln {
 Status infer_graph_shapes(Graph& graph) {
   for (const auto& node : graph.nodes()) {
     std::vector<InferContext::Input> inputs;
-    for (const Value* v : node->inputs()) {
-      InferContext::Input in;
-      if (v != nullptr) {
-        in.present = true;
-        in.dtype = v->dtype();
-        in.shape = v->shape();
-        in.value = v->is_constant() ? &v->constant() : nullptr;
-      }
-      inputs.push_back(std::move(in));
-    }
+    for (const Value* v : node->inputs()) inputs.push_back(infer_input_of(v));
     KILN_ASSIGN_OR_RETURN(auto outs, infer_node(*node, std::move(inputs)));
     for (size_t i = 0; i < outs.size(); ++i) {
       Value* v = node->outputs()[i];
