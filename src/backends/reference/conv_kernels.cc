@@ -287,21 +287,9 @@ Status qlinear_conv_kernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(auto y_scale, read_per_axis<float>(&ctx.input(6), {}, -1, 1.f, "y_scale"));
   KILN_ASSIGN_OR_RETURN(auto y_zp, read_per_axis<int32_t>(&ctx.input(7), {}, -1, 0, "y_zero_point"));
   const int64_t channels = y.dim(1), spatial = y.numel() / std::max<int64_t>(1, y.dim(0) * channels);
-  const int32_t* src = acc.data<int32_t>();
-  auto requantize = [&](auto tag) -> Status {
-    using Q = decltype(tag);
-    Q* dst = y.data<Q>();
-    parallel_for(y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float scale = x_scale.at(0) * w_scale.at((i / spatial) % channels) / y_scale.at(0);
-        dst[i] = quantize_value<Q>(static_cast<float>(src[i]) * scale, y_zp.at(0));
-      }
-    });
-    return Status::Ok();
-  };
-  if (y.dtype() == DataType::kUInt8) return requantize(uint8_t{});
-  if (y.dtype() == DataType::kInt8) return requantize(int8_t{});
-  return invalid_argument("y_zero_point must be uint8 or int8, got {}", data_type_name(y.dtype()));
+  return requantize_accumulators(acc, y, y_zp.at(0), [&](int64_t i) {
+    return x_scale.at(0) * w_scale.at((i / spatial) % channels) / y_scale.at(0);
+  });
 }
 
 }  // namespace

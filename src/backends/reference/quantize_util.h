@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "core/thread_pool.h"
 #include "ir/ops/infer_utils.h"
 
 namespace kiln {
@@ -21,6 +22,26 @@ Q quantize_value(float v, int32_t zero_point) {
   const float r = std::isnan(v) ? static_cast<float>(zero_point) : std::nearbyint(v) + static_cast<float>(zero_point);
   const float lo = std::numeric_limits<Q>::min(), hi = std::numeric_limits<Q>::max();
   return static_cast<Q>(std::clamp(r, lo, hi));
+}
+
+// Writes int32 accumulators into `y` (uint8 or int8) as quantize(acc[i] * scale_of(i), zero_point):
+// the requantization step of QLinearConv and QLinearMatMul, which differ only in how the scale
+// of element i is found.
+template <class ScaleOf>
+Status requantize_accumulators(const Tensor& acc, Tensor& y, int32_t zero_point, ScaleOf scale_of) {
+  const int32_t* src = acc.data<int32_t>();
+  auto store = [&](auto tag) -> Status {
+    using Q = decltype(tag);
+    Q* dst = y.data<Q>();
+    parallel_for(y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        dst[i] = quantize_value<Q>(static_cast<float>(src[i]) * scale_of(i), zero_point);
+    });
+    return Status::Ok();
+  };
+  if (y.dtype() == DataType::kUInt8) return store(uint8_t{});
+  if (y.dtype() == DataType::kInt8) return store(int8_t{});
+  return invalid_argument("y_zero_point must be uint8 or int8, got {}", data_type_name(y.dtype()));
 }
 
 // Per-tensor or per-axis quantization parameters: the value for element i of `axis` is
