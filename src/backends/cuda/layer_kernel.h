@@ -1,0 +1,126 @@
+// The CUDA backend's tactic interface. A tactic provider knows one family of layers (cuDNN
+// convolution, cuBLASLt matmul, Kiln's own elementwise kernels, ...). For a layer with concrete
+// shapes it says whether it can run it, offers candidate tactics, and creates a LayerKernel for
+// the candidate the builder picked by timing. Kernels run on physical tensors: the lowered graph
+// (src/builder/cuda_lowering.h) has already chosen every tensor's dtype and layout.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "kiln/status.h"
+
+typedef struct cudnnContext* cudnnHandle_t;
+typedef struct cublasLtContext* cublasLtHandle_t;
+
+namespace kiln::cuda {
+
+// One tensor of a layer as its kernel sees it. `dims` are physical: for a channels-last tensor
+// (LayerSpec::is_nhwc) they are [N, H, W, C], else the ONNX dims.
+struct TensorDesc {
+  DataType dtype = DataType::kUndefined;
+  std::vector<int64_t> dims;
+  // The value on the host when the input is a constant (weights, shapes, axes), else null. Its
+  // device copy is what enqueue() receives; kernels read shape-like constants from here at create().
+  const Tensor* host_constant = nullptr;
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    return n;
+  }
+};
+
+// A layer with concrete shapes: what providers judge and kernels are made for.
+struct LayerSpec {
+  // The graph node, as the plan holds it (a kiln.ChannelsLast wrapper included).
+  const Node* node = nullptr;
+  // The op computed: `node`, or the op a kiln.ChannelsLast wrapper holds in its body. Its
+  // attributes are the op's own (schema defaults filled in).
+  const Node* op = nullptr;
+  // For a kiln.ChannelsLast layer: which inputs are channels-last (all outputs are). For a conv
+  // these are X, W (physically [K, R, S, C/group]) and the residual Z.
+  std::vector<bool> input_nhwc;
+  bool channels_last = false;
+  // Absent optional inputs are nullopt.
+  std::vector<std::optional<TensorDesc>> inputs;
+  std::vector<TensorDesc> outputs;
+  // Builder settings that change what a tactic may do.
+  bool allow_tf32 = true;
+  size_t workspace_limit = size_t{1} << 30;
+
+  bool is_nhwc_input(size_t i) const { return i < input_nhwc.size() && input_nhwc[i]; }
+  bool has_input(size_t i) const { return i < inputs.size() && inputs[i].has_value(); }
+};
+
+// The libraries' handles and the device, shared by the kernels of one engine or context.
+struct DeviceContext {
+  int device = 0;
+  cudaDeviceProp props{};
+  cudnnHandle_t cudnn = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
+};
+
+// What a kernel gets each time it runs.
+struct LaunchEnv {
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t cudnn = nullptr;      // already bound to `stream`
+  cublasLtHandle_t cublaslt = nullptr;
+  void* workspace = nullptr;          // at least the kernel's workspace_bytes()
+  size_t workspace_bytes = 0;
+};
+
+// A named implementation: the provider's name and the variant ("cudnn_conv_nhwc_fp16#e12").
+// `id` is what the provider needs to recreate the same kernel from a plan.
+struct Tactic {
+  std::string name;
+  int64_t id = 0;
+};
+
+// A layer made ready to run for one set of shapes: weights packed, library plans built.
+class LayerKernel {
+ public:
+  virtual ~LayerKernel() = default;
+  virtual size_t workspace_bytes() const { return 0; }
+  // Launches asynchronously on env.stream; pointers are device memory, inputs in node-input
+  // order (null for absent ones, constants included), outputs in node-output order. May be
+  // captured into a CUDA graph, so it must not synchronize or allocate.
+  virtual Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
+                         const std::vector<void*>& outputs) = 0;
+  // False for kernels that cannot be captured into a CUDA graph (the host fallback).
+  virtual bool capturable() const { return true; }
+};
+
+class TacticProvider {
+ public:
+  virtual ~TacticProvider() = default;
+  virtual std::string_view name() const = 0;
+  // Ok when this provider can run the layer; else why not (kUnsupported), which the verbose
+  // build log shows.
+  virtual Status supports(const LayerSpec& spec) const = 0;
+  // The candidates the builder times; at least one when supports() is Ok.
+  virtual Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& dev) const = 0;
+  // The kernel for one of tactics()'s candidates (matched by id).
+  virtual Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
+                                                        const DeviceContext& dev) const = 0;
+};
+
+// Every provider, most specialised first; the builder asks each that supports a layer.
+const std::vector<const TacticProvider*>& all_providers();
+
+// Per-family lists, defined next to the providers (all_providers.cc joins them).
+std::vector<const TacticProvider*> cudnn_providers();
+std::vector<const TacticProvider*> cublaslt_providers();
+std::vector<const TacticProvider*> elementwise_providers();
+std::vector<const TacticProvider*> data_movement_providers();
+std::vector<const TacticProvider*> reduction_providers();
+
+}  // namespace kiln::cuda
