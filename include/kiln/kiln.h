@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,12 +27,20 @@ namespace kiln {
 
 class Graph;
 
-// A borrowed, dense, row-major view of tensor memory.
+// A borrowed, dense, row-major view of tensor memory: host memory, or device memory of the
+// current CUDA device (`on_device`).
 struct TensorView {
   DataType dtype = DataType::kUndefined;
   std::vector<int64_t> dims;
   const void* data = nullptr;
+  bool on_device = false;
 };
+
+// Usable CUDA devices: 0 without a GPU, its driver, or a Kiln built with the CUDA backend.
+int cuda_device_count();
+
+// Copies a view's bytes (host or device memory) to host memory `dst` of at least its size.
+Status copy_to_host(const TensorView& view, void* dst);
 
 enum class TensorIOMode { kInput, kOutput };
 
@@ -88,6 +97,27 @@ struct BuilderConfig {
   std::vector<std::string> disabled_passes;
   // When set, the IR before and after each pass is written here.
   std::string dump_ir_dir;
+
+  // --- CUDA builds ---
+  int device_index = 0;
+  // FP32 layers may use TF32 tensor cores (as PyTorch's default for convolutions).
+  bool tf32 = true;
+  // 16-bit storage and tensor cores for every float tensor inside the engine (FP32 accumulation;
+  // inputs and outputs keep their dtypes). At most one of the two.
+  bool fp16 = false;
+  bool bf16 = false;
+  // Scratch memory any one tactic may use.
+  size_t workspace_limit = size_t{1} << 30;
+  // Independent branches run on this many auxiliary streams (0: one stream).
+  int aux_streams = 0;
+  // Layers no CUDA tactic supports run on the host (copied there and back); false makes them a
+  // build error naming the layers.
+  bool allow_host_fallback = true;
+  // Measured tactic choices, read before tuning and written after (empty: none).
+  std::string timing_cache_path;
+  // Build log: progress and, with `verbose`, each layer's table of timed tactics.
+  std::function<void(const std::string& line)> log;
+  bool verbose = false;
 };
 
 class ExecutionContext;
@@ -165,6 +195,23 @@ class ExecutionContext {
   // then fails, naming the size it needs.
   virtual Expected<size_t> activation_memory_bytes() = 0;
   virtual Status set_activation_memory(void* data, size_t bytes) = 0;
+
+  // --- CUDA engines ---
+  // Replays the run as a CUDA graph while input shapes and addresses stay the same (default on).
+  virtual Status set_cuda_graph(bool on) { return on ? Status(StatusCode::kUnsupported, "no CUDA graphs on this engine") : Status::Ok(); }
+  // Times each layer with CUDA events on the next runs (no CUDA graph meanwhile).
+  virtual Status set_layer_profiling(bool on) { return on ? Status(StatusCode::kUnsupported, "no layer profiling on this engine") : Status::Ok(); }
+  struct LayerTiming {
+    std::string name;
+    std::string tactic;
+    double start_ms = 0;     // from the start of the run
+    double duration_ms = 0;
+    int stream = 0;
+  };
+  // The layers of the last profiled run, in launch order.
+  virtual std::vector<LayerTiming> layer_timings() const { return {}; }
+  // Device memory this context holds (activation arena, workspace, staging), in bytes.
+  virtual size_t device_memory_bytes() const { return 0; }
 };
 
 // Kiln's version, "0.1.0".

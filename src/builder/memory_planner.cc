@@ -27,22 +27,39 @@ bool is_elementwise_op(const Node& n) {
   return n.domain().empty() && kOps.count(n.op_type()) != 0;
 }
 
+// A Transpose that moves only size-1 axes (a reformat of [N, 1, 1, C]) leaves every byte
+// where it was: a view.
+bool keeps_byte_order(const Node& n, const std::vector<int64_t>& in_dims) {
+  if (!n.domain().empty() || n.op_type() != "Transpose") return false;
+  const auto perm = n.attr_ints("perm");
+  if (perm.size() != in_dims.size()) return false;
+  int64_t last = -1;
+  for (int64_t axis : perm) {
+    if (axis < 0 || axis >= static_cast<int64_t>(in_dims.size())) return false;
+    if (in_dims[static_cast<size_t>(axis)] == 1) continue;
+    if (axis < last) return false;
+    last = axis;
+  }
+  return true;
+}
+
 size_t align_up(size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
 
 class Planner {
  public:
-  Planner(const Graph& graph, const ConcreteDims& dims) : graph_(graph), dims_(dims) {}
+  Planner(const Graph& graph, const ConcreteDims& dims, const PlanOptions& options)
+      : graph_(graph), dims_(dims), options_(options) {}
 
   ActivationPlan run() {
     collect_values();
     const auto& nodes = graph_.nodes();
     for (size_t step = 0; step < nodes.size(); ++step) {
       const Node& node = *nodes[step];
-      if (is_view_op(node)) {
+      if (is_view_op(node) || is_byte_order_transpose(node)) {
         if (try_view(node)) plan_.skipped_nodes.insert(&node);
       } else if (node.domain().empty() && node.op_type() == "Concat") {
         if (try_eliminate_concat(node)) plan_.skipped_nodes.insert(&node);
-      } else if (is_elementwise_op(node)) {
+      } else if (options_.in_place && is_elementwise_op(node)) {
         try_in_place(node, step);
       }
     }
@@ -78,7 +95,8 @@ class Planner {
       for (const Value* v : read) {
         if (v == nullptr) continue;
         ++reads_[v];
-        if (auto it = plan_.values.find(v); it != plan_.values.end()) it->second.last_step = step;
+        if (auto it = plan_.values.find(v); it != plan_.values.end())
+          it->second.last_step = std::max(it->second.last_step, options_.reader_horizon ? (*options_.reader_horizon)[step] : step);
       }
     }
     for (const Value* v : graph_.outputs())
@@ -116,6 +134,11 @@ class Planner {
     auto& from = members_.at(child_root);
     into.insert(into.end(), from.begin(), from.end());
     members_.erase(child_root);
+  }
+
+  bool is_byte_order_transpose(const Node& node) {
+    const ValueMemory* mi = planned(node.input(0));
+    return mi != nullptr && keeps_byte_order(node, mi->dims);
   }
 
   bool try_view(const Node& node) {
@@ -261,6 +284,7 @@ class Planner {
 
   const Graph& graph_;
   const ConcreteDims& dims_;
+  PlanOptions options_;
   ActivationPlan plan_;
   // Each group root's members (itself included).
   std::unordered_map<const Value*, std::vector<const Value*>> members_;
@@ -280,6 +304,8 @@ std::string ActivationPlan::summary() const {
       peak_bytes, percent, total_bytes, arena_bytes, concats_eliminated, in_place, views);
 }
 
-ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims) { return Planner(graph, dims).run(); }
+ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims, const PlanOptions& options) {
+  return Planner(graph, dims, options).run();
+}
 
 }  // namespace kiln

@@ -68,7 +68,16 @@ struct ActivationPlan {
   std::string summary() const;
 };
 
+struct PlanOptions {
+  // Let elementwise layers write over a dying input. Off when layers run on several streams: a
+  // reader on another stream may still be running.
+  bool in_place = true;
+  // Per node step: bytes read there stay alive until this step (builder/stream_schedule.h);
+  // null: until the read itself.
+  const std::vector<size_t>* reader_horizon = nullptr;
+};
+
 // Plans the outputs of `graph`'s nodes (in node order) that `dims` gives static dims for.
-ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims);
+ActivationPlan plan_memory(const Graph& graph, const ConcreteDims& dims, const PlanOptions& options = {});
 
 }  // namespace kiln

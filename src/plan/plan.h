@@ -25,6 +25,7 @@ struct PlanBuildConfig {
   bool int8 = false;
   bool fp8 = false;
   uint64_t workspace_limit = 0;  // bytes; 0 = no limit
+  int aux_streams = 0;           // auxiliary streams for independent branches (cuda)
 };
 
 // What a plan runs on. A runtime refuses a plan whose target differs from its own in any field.
@@ -47,6 +48,9 @@ struct PlanTarget {
 struct NodeAnnotation {
   std::string tactic;
   std::string precision;
+  std::string provider;  // CUDA plans: the tactic's provider and id, to recreate it on load
+  int64_t tactic_id = 0;
+  float tactic_ms = 0.f;  // measured at build
 };
 
 // Where the memory planner placed a tensor (an index into the top-level graph's values()).

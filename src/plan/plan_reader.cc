@@ -232,7 +232,8 @@ Expected<std::shared_ptr<Graph>> GraphReader::read_graph(const fb::Graph& fg, in
   for (size_t i = 0; i < count(fg.nodes()); ++i) {
     const fb::Node& fn = *fg.nodes()->Get(static_cast<flatbuffers::uoffset_t>(i));
     KILN_RETURN_IF_ERROR(read_node(fn, *g, defined, depth));
-    annotation_of[g->nodes().back().get()] = {str(fn.tactic()), str(fn.precision())};
+    annotation_of[g->nodes().back().get()] = {str(fn.tactic()), str(fn.precision()), str(fn.provider()),
+                                              fn.tactic_id(), fn.tactic_ms()};
   }
   for (size_t i = 0; i < count(fg.outputs()); ++i) {
     const int index = fg.outputs()->Get(static_cast<flatbuffers::uoffset_t>(i));
@@ -288,7 +289,7 @@ PlanTarget read_target(const fb::Target& t) {
 }
 
 PlanBuildConfig read_build_config(const fb::BuildConfig& b) {
-  return PlanBuildConfig{b.optimization_level(), b.tf32(), b.fp16(), b.bf16(), b.int8(), b.fp8(), b.workspace_limit()};
+  return PlanBuildConfig{b.optimization_level(), b.tf32(), b.fp16(), b.bf16(), b.int8(), b.fp8(), b.workspace_limit(), b.aux_streams()};
 }
 
 Expected<LoadedPlan> read_plan_bytes(const PlanBytes& bytes, const std::optional<PlanTarget>& expected_target) {

@@ -121,7 +121,10 @@ Expected<Offset<fb::Graph>> PlanWriter::write_graph(const Graph& g, const std::v
                                    fbb_.CreateString(n->domain()), n->opset(), fbb_.CreateVector(inputs),
                                    fbb_.CreateVector(outputs), fbb_.CreateVector(attrs),
                                    optional_string(annotations.empty() ? "" : annotations[i].tactic),
-                                   optional_string(annotations.empty() ? "" : annotations[i].precision)));
+                                   optional_string(annotations.empty() ? "" : annotations[i].precision),
+                                   optional_string(annotations.empty() ? "" : annotations[i].provider),
+                                   annotations.empty() ? 0 : annotations[i].tactic_id,
+                                   annotations.empty() ? 0.f : annotations[i].tactic_ms));
   }
   KILN_ASSIGN_OR_RETURN(std::vector<int> inputs, indices(g.inputs(), "a graph input"));
   KILN_ASSIGN_OR_RETURN(std::vector<int> outputs, indices(g.outputs(), "a graph output"));
@@ -140,7 +143,7 @@ Expected<std::vector<uint8_t>> serialize_plan(const Graph& graph, const PlanInfo
   KILN_ASSIGN_OR_RETURN(Offset<fb::Graph> g, w.write_graph(graph, info.annotations));
   const PlanBuildConfig& b = info.build;
   const auto build = fb::CreateBuildConfig(fbb, b.optimization_level, b.tf32, b.fp16, b.bf16, b.int8, b.fp8,
-                                           b.workspace_limit);
+                                           b.workspace_limit, b.aux_streams);
   const PlanTarget& t = info.target;
   const auto target = fb::CreateTarget(fbb, fbb.CreateString(t.backend), fbb.CreateString(t.gpu_name), t.compute_major,
                                        t.compute_minor, t.cuda_runtime_version, t.cudnn_version);

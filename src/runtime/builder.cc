@@ -6,6 +6,7 @@
 #include "kiln/kiln.h"
 #include "passes/pass_manager.h"
 #include "runtime/cpu_engine.h"
+#include "runtime/cuda_backend.h"
 
 namespace kiln {
 
@@ -64,7 +65,7 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
       if (memory.ok() && !dynamic) info.memory_plan = placements_of(*graph, *memory);
       return build_cpu_engine(std::move(graph), std::move(info));
     }
-    case DeviceKind::kCuda: return unsupported("the CUDA backend is not available in this build yet");
+    case DeviceKind::kCuda: return build_cuda_engine(std::move(graph), config_, report_);
   }
   return invalid_argument("unknown device kind");
 }

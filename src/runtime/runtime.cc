@@ -3,6 +3,7 @@
 #include "kiln/kiln.h"
 #include "plan/plan.h"
 #include "runtime/cpu_engine.h"
+#include "runtime/cuda_backend.h"
 
 namespace kiln {
 
@@ -17,21 +18,28 @@ Status Engine::save(const std::string& path) const {
 
 namespace {
 
-Expected<std::unique_ptr<Engine>> engine_from_plan(Expected<LoadedPlan> plan) {
+Expected<std::unique_ptr<Engine>> engine_from_plan(Expected<LoadedPlan> plan, DeviceKind device) {
   if (!plan.ok()) return plan.status();
+  if (device == DeviceKind::kCuda && plan->info.target.backend != "cuda")
+    return unsupported("plan was built for backend '{}' but this runtime is 'cuda'", plan->info.target.backend);
+  if (plan->info.target.backend == "cuda") return load_cuda_engine(std::move(*plan));
   return build_cpu_engine(std::move(plan->graph), std::move(plan->info));
+}
+
+// CUDA plans are checked against this machine's GPU by load_cuda_engine.
+std::optional<PlanTarget> expected_target(DeviceKind device) {
+  if (device == DeviceKind::kCpu) return PlanTarget::cpu();
+  return std::nullopt;
 }
 
 }  // namespace
 
 Expected<std::unique_ptr<Engine>> Runtime::deserialize(const std::string& path) const {
-  if (device_ != DeviceKind::kCpu) return unsupported("the CUDA backend is not available in this build yet");
-  return engine_from_plan(read_plan(path, PlanTarget::cpu()));
+  return engine_from_plan(read_plan(path, expected_target(device_)), device_);
 }
 
 Expected<std::unique_ptr<Engine>> Runtime::deserialize(const void* data, size_t size) const {
-  if (device_ != DeviceKind::kCpu) return unsupported("the CUDA backend is not available in this build yet");
-  return engine_from_plan(read_plan(data, size, PlanTarget::cpu()));
+  return engine_from_plan(read_plan(data, size, expected_target(device_)), device_);
 }
 
 }  // namespace kiln

@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -76,11 +78,14 @@ Tensor as_declared_type(const Tensor& t, DataType declared) {
   return t;
 }
 
+// How cases are built: on the CPU, or on the GPU (with or without the host fallback).
+BuilderConfig g_config;
+
 // Runs one case in this process; returns "" on success or the failure reason.
 std::string run_case(const fs::path& dir) {
   auto network = Network::from_onnx_file((dir / "model.onnx").string());
   if (!network.ok()) return network.status().to_string();
-  auto engine = Builder().build(**network);
+  auto engine = Builder(g_config).build(**network);
   if (!engine.ok()) return engine.status().to_string();
   auto context = (*engine)->create_context();
   if (!context.ok()) return context.status().to_string();
@@ -110,9 +115,13 @@ std::string run_case(const fs::path& dir) {
     for (size_t i = 0; i < outputs.size(); ++i) {
       auto want = read_tensor_proto_file((ds / ("output_" + std::to_string(i) + ".pb")).string());
       if (!want.ok()) return want.status().to_string();
-      auto got = (*context)->output(outputs[i].name);
-      if (!got.ok()) return got.status().to_string();
-      std::string diff = compare(*got, as_declared_type(*want, got->dtype), outputs[i].name);
+      auto view = (*context)->output(outputs[i].name);
+      if (!view.ok()) return view.status().to_string();
+      Tensor host(view->dtype, view->dims);
+      Status copied = copy_to_host(*view, host.raw());
+      if (!copied.ok()) return copied.to_string();
+      const TensorView got{host.dtype(), host.dims(), host.raw()};
+      std::string diff = compare(got, as_declared_type(*want, got.dtype), outputs[i].name);
       if (!diff.empty()) return diff;
     }
   }
@@ -187,7 +196,21 @@ int main(int argc, char** argv) {
   app.add_option("--write-expected", write_expected, "Write the failing cases, with reasons, to this file");
   app.add_option("--timeout", timeout_s, "Seconds allowed per case");
   app.add_flag("-v,--verbose", verbose, "Print every case");
+  std::string device = "cpu";
+  bool no_host_fallback = false;
+  int jobs = 1;
+  app.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_flag("--no-host-fallback", no_host_fallback, "CUDA: layers without a CUDA tactic fail the case");
+  app.add_option("--jobs", jobs, "Cases run at once, each in its own process")->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
+  g_config.device = device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
+  g_config.allow_host_fallback = !no_host_fallback;
+  // The suite's references are FP32 results: compare with FP32 arithmetic.
+  g_config.tf32 = false;
+  if (g_config.device == DeviceKind::kCuda && cuda_device_count() == 0) {
+    std::cout << "conformance: no GPU, skipped\n";
+    return 77;
+  }
 
   const fs::path node_dir = fs::path(data_dir) / "node";
   if (!fs::is_directory(node_dir)) {
@@ -203,9 +226,19 @@ int main(int argc, char** argv) {
   const auto expected = read_list(expected_path);
   int passed = 0, failed = 0, skipped = 0, unexpected = 0;
   std::vector<std::pair<std::string, std::string>> failures;
-  for (const fs::path& c : cases) {
+  // Each case runs in its own process; `jobs` of them at once.
+  std::vector<std::string> reasons(cases.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int j = 0; j < jobs; ++j)
+    workers.emplace_back([&] {
+      for (size_t k = next++; k < cases.size(); k = next++) reasons[k] = run_case_isolated(cases[k], timeout_s);
+    });
+  for (auto& w : workers) w.join();
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const fs::path& c = cases[k];
     const std::string name = c.filename().string();
-    const std::string reason = run_case_isolated(c, timeout_s);
+    const std::string& reason = reasons[k];
     const bool listed = expected.count(name) != 0;
     if (reason.empty()) {
       ++passed;
@@ -228,7 +261,7 @@ int main(int argc, char** argv) {
   }
   if (!write_expected.empty()) {
     std::ofstream out(write_expected);
-    out << "# ONNX node conformance cases Kiln is expected to fail on the CPU, with the reason.\n"
+    out << "# ONNX node conformance cases Kiln is expected to fail on the " << device << ", with the reason.\n"
            "# The conformance test fails if a case here passes: delete its line when you fix it.\n";
     for (const auto& [n, r] : failures) out << n << "  # " << r << "\n";
   }

@@ -9,6 +9,7 @@ pass gives BatchNorm non-trivial running stats, otherwise eval-mode activations
 collapse/explode through deep nets and the reference output is meaningless.
 """
 import argparse
+import inspect
 import io
 import os
 import time
@@ -39,6 +40,20 @@ def build(name):
     return model
 
 
+def to_onnx_bytes(model, x, name):
+    """The model as ONNX bytes: opset 13 with the TorchScript exporter where this torch has one
+    (Debian's 1.13; newer ones take dynamo=False), else torch's default."""
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    for kwargs in ({"opset_version": 13, **legacy}, legacy, {}):
+        buf = io.BytesIO()
+        try:
+            torch.onnx.export(model, x, buf, input_names=["input"], output_names=["output"], **kwargs)
+            return buf
+        except Exception as e:  # noqa: BLE001 - try the next exporter setting
+            print(f"{name}: export with {kwargs} failed ({type(e).__name__}: {e}); trying the next setting")
+    raise RuntimeError(f"{name}: no export setting worked")
+
+
 def export_one(name, out_dir):
     files = [os.path.join(out_dir, f) for f in ("model.onnx", "input.npy", "output.npy")]
     if all(os.path.exists(f) for f in files):
@@ -67,17 +82,7 @@ def export_one(name, out_dir):
     # torch 1.13 (its fused attention path), so never wrap export in no_grad.
     # Export to memory first so a failed opset-13 attempt leaves no file.
     t0 = time.time()
-    opset = 13
-    buf = io.BytesIO()
-    try:
-        torch.onnx.export(model, x, buf, opset_version=opset,
-                          input_names=["input"], output_names=["output"])
-    except Exception as e:
-        print(f"{name}: opset 13 export failed ({type(e).__name__}: {e}); "
-              f"retrying with torch's default opset")
-        buf = io.BytesIO()
-        torch.onnx.export(model, x, buf,
-                          input_names=["input"], output_names=["output"])
+    buf = to_onnx_bytes(model, x, name)
     dt = time.time() - t0
     m = onnx.load_from_string(buf.getvalue())
     onnx.checker.check_model(m)

@@ -1,5 +1,13 @@
 #include "tools/kiln/cli_common.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "plan/plan.h"
+#include "runtime/optimization_profile.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -41,11 +49,65 @@ Expected<bool> is_plan_file(const std::string& path) {
   return has_plan_magic(magic, static_cast<size_t>(in.gcount()));
 }
 
-Expected<std::unique_ptr<Engine>> load_engine(const std::string& path) {
+void add_build_flags(CLI::App* cmd, BuildFlags& f) {
+  cmd->add_option("--device", f.device, "Build for: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--opt-level", f.config.optimization_level, "0 (none) to 3 (all passes)")->check(CLI::Range(0, 3));
+  cmd->add_option("--disable-pass", f.config.disabled_passes, "Skip a pass by name (repeatable), for bisecting");
+  cmd->add_option("--dump-ir", f.config.dump_ir_dir, "Write the IR before and after each pass to this folder");
+  cmd->add_option("--min-shapes", f.min_shapes, "Smallest shapes of dynamic inputs: name=1x3x224x224[,name2=...]");
+  cmd->add_option("--opt-shapes", f.opt_shapes, "Shapes to optimize (and time tactics) for (default: --max-shapes)");
+  cmd->add_option("--max-shapes", f.max_shapes, "Largest shapes of dynamic inputs");
+  cmd->add_option("--profile", f.profiles, "One more optimization profile: name=MIN:OPT:MAX[,name2=...] (repeatable)");
+  cmd->add_flag("--fp16", f.config.fp16, "CUDA: FP16 storage and tensor cores (FP32 accumulation)");
+  cmd->add_flag("--bf16", f.config.bf16, "CUDA: BF16 storage and tensor cores (FP32 accumulation)");
+  cmd->add_flag("--no-tf32", f.no_tf32, "CUDA: FP32 layers without TF32 tensor cores");
+  cmd->add_option("--workspace", f.workspace_mib, "CUDA: scratch memory one tactic may use, in MiB (default 1024)");
+  cmd->add_option("--aux-streams", f.config.aux_streams, "CUDA: auxiliary streams for independent branches");
+  cmd->add_option("--timing-cache", f.config.timing_cache_path, "CUDA: timing cache file, read and updated");
+  cmd->add_flag("--verbose", f.config.verbose, "CUDA: print every layer's timed tactics");
+  cmd->add_flag("--no-host-fallback", f.no_host_fallback, "CUDA: fail when a layer has no CUDA tactic");
+}
+
+Expected<BuilderConfig> BuildFlags::resolve() const {
+  BuilderConfig c = config;
+  c.device = device == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu;
+  KILN_ASSIGN_OR_RETURN(c.profiles, profiles_from_flags(min_shapes, opt_shapes, max_shapes, profiles));
+  c.tf32 = !no_tf32;
+  c.allow_host_fallback = !no_host_fallback;
+  if (workspace_mib < 0) return invalid_argument("--workspace must be at least 0 MiB");
+  c.workspace_limit = static_cast<size_t>(workspace_mib * 1024 * 1024);
+  if (c.device == DeviceKind::kCuda) {
+    // Tuning tables go to stdout; the progress line rewrites itself on a terminal.
+    const bool tty = isatty(fileno(stderr)) != 0;
+    c.log = [tty](const std::string& line) {
+      if (!line.empty() && line[0] == '\r') {
+        if (tty) std::cerr << line << std::flush;
+        return;
+      }
+      std::cout << line << std::flush;
+    };
+  }
+  return c;
+}
+
+Expected<std::unique_ptr<Engine>> load_engine(const std::string& path, const BuildFlags& flags) {
   KILN_ASSIGN_OR_RETURN(bool plan, is_plan_file(path));
-  if (plan) return Runtime().deserialize(path);
+  if (plan) {
+    KILN_ASSIGN_OR_RETURN(LoadedPlan loaded, read_plan(path, std::nullopt));
+    return Runtime(loaded.info.target.backend == "cuda" ? DeviceKind::kCuda : DeviceKind::kCpu).deserialize(path);
+  }
+  KILN_ASSIGN_OR_RETURN(BuilderConfig config, flags.resolve());
   KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(path));
-  return Builder().build(*network);
+  Builder builder(config);
+  auto engine = builder.build(*network);
+  if (config.log && config.device == DeviceKind::kCuda) config.log("\n");
+  return engine;
+}
+
+Expected<Tensor> to_host(const TensorView& v) {
+  Tensor t(v.dtype, v.dims);
+  KILN_RETURN_IF_ERROR(copy_to_host(v, t.raw()));
+  return t;
 }
 
 Expected<Tensor> read_tensor_file(const std::string& path) {

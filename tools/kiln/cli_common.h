@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "core/tensor.h"
 #include "kiln/kiln.h"
 
@@ -22,8 +24,26 @@ Expected<std::map<std::string, std::string>> parse_assignments(const std::vector
 // Whether `path` is a Kiln plan (by its first bytes, not its name); else it is taken for ONNX.
 Expected<bool> is_plan_file(const std::string& path);
 
-// An engine from a plan file, or built for the CPU from an ONNX model.
-Expected<std::unique_ptr<Engine>> load_engine(const std::string& path);
+// The build flags `build`, `run`, `bench` and `demo` share, trtexec-style: device, precision,
+// shapes, tuning.
+struct BuildFlags {
+  BuilderConfig config;
+  std::string device = "cpu";
+  std::string min_shapes, opt_shapes, max_shapes;
+  std::vector<std::string> profiles;
+  bool no_tf32 = false;
+  bool no_host_fallback = false;
+  double workspace_mib = 1024;
+  // The config with profiles, precision and logging filled in from the flags.
+  Expected<BuilderConfig> resolve() const;
+};
+void add_build_flags(CLI::App* cmd, BuildFlags& flags);
+
+// An engine from a plan file (on the device its target names), or built from an ONNX model with
+// `flags`.
+Expected<std::unique_ptr<Engine>> load_engine(const std::string& path, const BuildFlags& flags = {});
+// A tensor view's bytes as a host tensor (copied from the device when it is there).
+Expected<Tensor> to_host(const TensorView& v);
 
 // Reads a .npy or onnx TensorProto .pb file.
 Expected<Tensor> read_tensor_file(const std::string& path);

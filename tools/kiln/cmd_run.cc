@@ -18,12 +18,13 @@ struct RunOptions {
   std::vector<std::string> shapes;
   std::string output_dir;
   uint32_t seed = 0;
+  BuildFlags flags;
 };
 
 Status run(const RunOptions& o) {
   KILN_ASSIGN_OR_RETURN(auto files, parse_assignments(o.inputs, "--input"));
   KILN_ASSIGN_OR_RETURN(auto shapes, parse_assignments(o.shapes, "--shape"));
-  KILN_ASSIGN_OR_RETURN(auto engine, load_engine(o.model));
+  KILN_ASSIGN_OR_RETURN(auto engine, load_engine(o.model, o.flags));
   KILN_ASSIGN_OR_RETURN(auto context, engine->create_context());
   KILN_ASSIGN_OR_RETURN(auto inputs, make_inputs(engine->io_tensors(), files, shapes, o.seed));
   for (const auto& [name, t] : inputs) {
@@ -41,16 +42,17 @@ Status run(const RunOptions& o) {
   }
   for (const TensorInfo& info : engine->io_tensors()) {
     if (info.mode != TensorIOMode::kOutput) continue;
-    KILN_ASSIGN_OR_RETURN(TensorView v, context->output(info.name));
+    KILN_ASSIGN_OR_RETURN(TensorView view, context->output(info.name));
+    KILN_ASSIGN_OR_RETURN(Tensor t, to_host(view));
+    const TensorView v{t.dtype(), t.dims(), t.raw()};
     std::cout << "output " << info.name << ": " << summarize(v) << "\n";
     if (!o.output_dir.empty()) {
       const std::string path = (std::filesystem::path(o.output_dir) / (safe_file_name(info.name) + ".npy")).string();
-      Tensor t = Tensor::wrap(v.dtype, v.dims, const_cast<void*>(v.data), nullptr);
       KILN_RETURN_IF_ERROR(write_npy(path, t));
       std::cout << "       written to " << path << "\n";
     }
   }
-  std::cout << fmt::format("ran in {:.3f} ms on the CPU\n", ms);
+  std::cout << fmt::format("ran in {:.3f} ms (one run, first at these shapes: see `kiln bench` for timings)\n", ms);
   return Status::Ok();
 }
 
@@ -64,6 +66,7 @@ void add_run_command(CLI::App& app, int& rc) {
   cmd->add_option("--shape", opts->shapes, "NAME=1x3x224x224 for a random input with dynamic dims");
   cmd->add_option("--output-dir", opts->output_dir, "Write each output as DIR/<name>.npy");
   cmd->add_option("--seed", opts->seed, "Seed for random inputs");
+  add_build_flags(cmd, opts->flags);
   cmd->callback([opts, &rc] {
     Status s = run(*opts);
     rc = s.ok() ? 0 : report_error(s);

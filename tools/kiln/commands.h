@@ -9,5 +9,6 @@ void add_build_command(CLI::App& app, int& rc);
 void add_run_command(CLI::App& app, int& rc);
 void add_inspect_command(CLI::App& app, int& rc);
 void add_demo_command(CLI::App& app, int& rc);
+void add_bench_command(CLI::App& app, int& rc);
 
 }  // namespace kiln::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   kiln::cli::add_run_command(app, rc);
   kiln::cli::add_inspect_command(app, rc);
   kiln::cli::add_demo_command(app, rc);
+  kiln::cli::add_bench_command(app, rc);
   CLI11_PARSE(app, argc, argv);
   return rc;
 }

@@ -50,8 +50,11 @@ struct LayerSpec {
   // these are X, W (physically [K, R, S, C/group]) and the residual Z.
   std::vector<bool> input_nhwc;
   bool channels_last = false;
-  // Absent optional inputs are nullopt.
+  // In the order of `op`'s inputs; absent optional inputs are nullopt.
   std::vector<std::optional<TensorDesc>> inputs;
+  // For each of `op`'s inputs, the index of the `node` input it is (-1: absent). The identity
+  // unless `node` wraps `op`.
+  std::vector<int> node_input_of_op;
   std::vector<TensorDesc> outputs;
   // Builder settings that change what a tactic may do.
   bool allow_tf32 = true;

@@ -3,6 +3,7 @@
 // of the ops the layer replaced (Conv or MatMul, Add for bias and residual, the activation,
 // Mul for the gate, Split for sibling outputs, the body's ops for Pointwise), in the original
 // order, so a fused graph computes what the unfused one did.
+#include <algorithm>
 #include <vector>
 
 #include "backends/reference/kernel.h"
@@ -98,6 +99,54 @@ Status pointwise(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// [N, C, spatial...] <-> [N, spatial..., C] with the Transpose kernel.
+Expected<Tensor> permute_channels(const Tensor& t, bool to_channels_last) {
+  std::vector<int64_t> perm(static_cast<size_t>(t.rank()));
+  for (int i = 0; i < t.rank(); ++i) perm[static_cast<size_t>(i)] = i;
+  if (to_channels_last)
+    std::rotate(perm.begin() + 1, perm.begin() + 2, perm.end());
+  else
+    std::rotate(perm.begin() + 1, perm.end() - 1, perm.end());
+  const Node transpose = standalone_node("Transpose", 13, {{"perm", Attribute::of_ints(perm)}});
+  std::vector<int64_t> dims;
+  for (int64_t p : perm) dims.push_back(t.dim(static_cast<int>(p)));
+  Tensor out(t.dtype(), dims);
+  KILN_RETURN_IF_ERROR(run_kernel(transpose, {&t}, {&out}));
+  return out;
+}
+
+// The body's op on [N, C, ...] tensors, between the permutations.
+Status channels_last(KernelContext& ctx) {
+  const Attribute* body = ctx.node().attr("body");
+  if (body == nullptr || !body->g) return invalid_argument("attribute 'body' is missing");
+  if (ctx.subgraphs() == nullptr) return internal_error("ChannelsLast needs a subgraph runner");
+  const auto flags = ctx.node().attr_ints("nhwc_inputs");
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    if (!ctx.has_input(i)) {
+      inputs.emplace_back();
+      continue;
+    }
+    const Tensor& x = ctx.input(i);
+    if (flags.at(static_cast<size_t>(i)) != 0 && x.rank() >= 3) {
+      KILN_ASSIGN_OR_RETURN(Tensor nchw, permute_channels(x, false));
+      inputs.push_back(std::move(nchw));
+    } else {
+      inputs.push_back(x);
+    }
+  }
+  KILN_ASSIGN_OR_RETURN(auto outputs, (*ctx.subgraphs())(*body->g, inputs));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (outputs[i].rank() < 3) {
+      ctx.set_output(static_cast<int>(i), std::move(outputs[i]));
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(Tensor nhwc, permute_channels(outputs[i], true));
+    ctx.set_output(static_cast<int>(i), std::move(nhwc));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void register_fused_kernels(KernelRegistry& r) {
@@ -105,6 +154,7 @@ void register_fused_kernels(KernelRegistry& r) {
   r.add(std::string(kFusedConvOp), fused_conv, domain);
   r.add(std::string(kFusedMatMulOp), fused_matmul, domain);
   r.add(std::string(kPointwiseOp), pointwise, domain);
+  r.add(std::string(kChannelsLastOp), channels_last, domain);
 }
 
 }  // namespace kiln

@@ -6,6 +6,10 @@
 //                     B, bias?, Z?. With `output_channels`: one output per slice of the last axis.
 //   kiln.Pointwise    a chain of elementwise ops as one layer; attribute `body` holds the
 //                     original nodes as a graph whose formal inputs and outputs are the layer's.
+//   kiln.ChannelsLast one op (Conv, FusedConv, a pool, ...) run on channels-last tensors: `body`
+//                     holds the op as a one-node graph on the usual [N, C, spatial...] tensors;
+//                     inputs flagged in `nhwc_inputs` and every output are [N, spatial..., C].
+//                     The CUDA lowering makes these (src/builder/layout_assignment.h).
 // The fused layers end with an epilogue: y += Z, then y = act(y) (see Activation).
 #pragma once
 
@@ -22,6 +26,7 @@ inline constexpr std::string_view kKilnDomain = "kiln";
 inline constexpr std::string_view kFusedConvOp = "FusedConv";
 inline constexpr std::string_view kFusedMatMulOp = "FusedMatMul";
 inline constexpr std::string_view kPointwiseOp = "Pointwise";
+inline constexpr std::string_view kChannelsLastOp = "ChannelsLast";
 
 // The activation that ends a fused layer, as attributes `activation` (an ONNX op name, "" for
 // none), `activation_alpha`, `activation_beta` and `activation_gated`. alpha and beta are the op's

@@ -1,6 +1,8 @@
 // Schemas of Kiln's fused ops (ir/ops/fused_ops.h). Their inference is that of the op they are
 // built on (Conv, MatMul, the body's ops), so a fused layer's shapes are exactly the originals'.
+#include <algorithm>
 #include <climits>
+#include <functional>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -57,8 +59,11 @@ Status infer_on_base(InferContext& ctx, std::string_view base_op, bool channel_a
   return Status::Ok();
 }
 
-// Each body node's inference in turn, from the layer's input types, shapes and values.
-Status infer_pointwise(InferContext& ctx) {
+// Each body node's inference in turn, from the layer's input types, shapes and values;
+// `to_body` and `from_body` map shapes across the layer boundary (identity for Pointwise, the
+// channels-last permutations for ChannelsLast).
+Status infer_body(InferContext& ctx, const std::function<Shape(int input, const Shape&)>& to_body,
+                  const std::function<Shape(const Shape&)>& from_body) {
   const Attribute* body_attr = ctx.node().attr("body");
   if (body_attr == nullptr || !body_attr->g) return invalid_argument("attribute 'body' is missing");
   const Graph& body = *body_attr->g;
@@ -67,8 +72,11 @@ Status infer_pointwise(InferContext& ctx) {
     return invalid_argument("the body takes {} inputs and makes {} outputs, the layer has {} and {}",
                             body.inputs().size(), body.outputs().size(), ctx.num_inputs(), ctx.num_outputs());
   std::unordered_map<const Value*, InferContext::Input> known;
-  for (int i = 0; i < ctx.num_inputs(); ++i)
-    known[body.inputs()[static_cast<size_t>(i)]] = {true, ctx.input_type(i), ctx.input_shape(i), ctx.input_value(i)};
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    if (!ctx.has_input(i)) continue;
+    known[body.inputs()[static_cast<size_t>(i)]] = {true, ctx.input_type(i), to_body(i, ctx.input_shape(i)),
+                                                    ctx.input_value(i)};
+  }
   auto input_of = [&](const Value* v) {
     InferContext::Input in;
     if (v == nullptr) return in;
@@ -86,9 +94,38 @@ Status infer_pointwise(InferContext& ctx) {
   for (int i = 0; i < ctx.num_outputs(); ++i) {
     const InferContext::Input out = input_of(body.outputs()[static_cast<size_t>(i)]);
     if (!out.present) return invalid_argument("the body does not compute its output {}", i);
-    ctx.set_output(i, out.dtype, out.shape);
+    ctx.set_output(i, out.dtype, from_body(out.shape));
   }
   return Status::Ok();
+}
+
+Status infer_pointwise(InferContext& ctx) {
+  return infer_body(
+      ctx, [](int, const Shape& s) { return s; }, [](const Shape& s) { return s; });
+}
+
+// [N, C, spatial...] <-> [N, spatial..., C]; shapes of unknown rank or rank < 3 pass unchanged
+// (the body's op then reports them).
+Shape permute_shape(const Shape& s, bool to_channels_last) {
+  if (!s.rank_known() || s.rank() < 3) return s;
+  std::vector<Dim> dims(s.dims().begin(), s.dims().end());
+  if (to_channels_last)
+    std::rotate(dims.begin() + 1, dims.begin() + 2, dims.end());
+  else
+    std::rotate(dims.begin() + 1, dims.end() - 1, dims.end());
+  return Shape(std::move(dims));
+}
+
+Status infer_channels_last(InferContext& ctx) {
+  const auto flags = ctx.node().attr_ints("nhwc_inputs");
+  if (static_cast<int>(flags.size()) != ctx.num_inputs())
+    return invalid_argument("'nhwc_inputs' has {} entries for {} inputs", flags.size(), ctx.num_inputs());
+  const Attribute* body_attr = ctx.node().attr("body");
+  if (body_attr == nullptr || !body_attr->g || body_attr->g->nodes().size() != 1)
+    return invalid_argument("the body must hold exactly one node");
+  return infer_body(
+      ctx, [&](int i, const Shape& s) { return flags[static_cast<size_t>(i)] != 0 ? permute_shape(s, false) : s; },
+      [](const Shape& s) { return permute_shape(s, true); });
 }
 
 }  // namespace
@@ -114,6 +151,12 @@ void register_fused_schemas(OpRegistry& r) {
             .outputs(1, INT_MAX)
             .required_attr("body", AttrType::kGraph)
             .infer(infer_pointwise));
+  r.add(OpSchema(std::string(kChannelsLastOp), domain)
+            .inputs(1, INT_MAX)
+            .outputs(1, INT_MAX)
+            .required_attr("body", AttrType::kGraph)
+            .required_attr("nhwc_inputs", AttrType::kInts)
+            .infer(infer_channels_last));
 }
 
 }  // namespace kiln

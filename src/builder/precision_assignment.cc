@@ -1,0 +1,135 @@
+#include "builder/precision_assignment.h"
+
+#include <unordered_map>
+
+#include "core/dispatch.h"
+#include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
+#include "ir/shape_inference.h"
+#include "passes/rewrite_util.h"
+
+namespace kiln {
+
+namespace {
+
+// ONNX TensorProto.DataType numbers (Cast's `to`).
+constexpr int64_t kOnnxFloat = 1;
+constexpr int64_t kOnnxFloat16 = 10;
+constexpr int64_t kOnnxBFloat16 = 16;
+
+// Inputs that are float by definition, not data: they stay float32.
+bool keeps_float32(const Node& node, size_t input) {
+  const std::string& op = node.op_type();
+  if (op == "Resize") return input == 1 || input == 2;  // roi, scales
+  if (op == "Upsample") return input == 1;               // scales
+  return false;
+}
+
+Tensor to_storage(const Tensor& t, DataType storage) {
+  Tensor out(storage, t.dims());
+  const float* src = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (storage == DataType::kFloat16)
+      out.data<Half>()[i] = Half(src[i]);
+    else
+      out.data<BFloat16>()[i] = BFloat16(src[i]);
+  }
+  return out;
+}
+
+Expected<Node*> add_cast(Graph& graph, Value* from, Value* to, int64_t onnx_to) {
+  const OpSchema* schema = OpRegistry::global().find("Cast", "");
+  Node* cast = graph.add_node(graph.unique_node_name(to->name() + ".cast"), "Cast", "", 13);
+  cast->inputs() = {from};
+  cast->outputs() = {to};
+  cast->attrs()["to"] = Attribute::of_int(onnx_to);
+  cast->set_schema(schema);
+  to->set_producer(cast);
+  KILN_RETURN_IF_ERROR(schema->check_and_fill_defaults(*cast));
+  return cast;
+}
+
+// The converted copy of each float32 constant, made once however many nodes read it.
+class ConstantConverter {
+ public:
+  ConstantConverter(Graph& graph, DataType storage) : graph_(graph), storage_(storage) {}
+  Value* converted(Value* v) {
+    auto it = done_.find(v);
+    if (it != done_.end()) return it->second;
+    Value* c = add_constant(graph_, v->name() + (storage_ == DataType::kFloat16 ? ".fp16" : ".bf16"),
+                            to_storage(v->constant(), storage_));
+    done_[v] = c;
+    return c;
+  }
+
+ private:
+  Graph& graph_;
+  DataType storage_;
+  std::unordered_map<Value*, Value*> done_;
+};
+
+Status convert_body(Node& node, DataType storage);
+
+// Constants read by nodes, Cast targets, and the bodies of fused layers.
+Status convert_nodes(Graph& graph, DataType storage, int64_t onnx_storage) {
+  ConstantConverter constants(graph, storage);
+  std::vector<Node*> nodes;
+  for (const auto& n : graph.nodes()) nodes.push_back(n.get());
+  for (Node* node : nodes) {
+    for (size_t i = 0; i < node->inputs().size(); ++i) {
+      Value* v = node->inputs()[i];
+      if (v != nullptr && v->is_constant() && v->dtype() == DataType::kFloat32 && !keeps_float32(*node, i))
+        node->inputs()[i] = constants.converted(v);
+    }
+    if (node->op_type() == "Cast" && node->attr_int("to") == kOnnxFloat) node->attrs()["to"] = Attribute::of_int(onnx_storage);
+    if (node->domain() == kKilnDomain && node->has_attr("body")) KILN_RETURN_IF_ERROR(convert_body(*node, storage));
+  }
+  return Status::Ok();
+}
+
+// A fused layer's body is shared with the graph it was cloned from: convert a copy.
+Status convert_body(Node& node, DataType storage) {
+  const Attribute* body = node.attr("body");
+  std::shared_ptr<Graph> copy = body->g->clone();
+  for (Value* in : copy->inputs())
+    if (in->dtype() == DataType::kFloat32) in->set_type(storage, in->shape());
+  KILN_RETURN_IF_ERROR(convert_nodes(*copy, storage, storage == DataType::kFloat16 ? kOnnxFloat16 : kOnnxBFloat16));
+  KILN_RETURN_IF_ERROR(infer_graph_shapes(*copy));
+  node.attrs()["body"] = Attribute::of_graph(std::move(copy));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status assign_precision(Graph& graph, DataType storage) {
+  if (storage == DataType::kFloat32) return Status::Ok();
+  if (storage != DataType::kFloat16 && storage != DataType::kBFloat16)
+    return invalid_argument("activations can be stored as float32, float16 or bfloat16, not {}", data_type_name(storage));
+  const int64_t onnx_storage = storage == DataType::kFloat16 ? kOnnxFloat16 : kOnnxBFloat16;
+  const std::string suffix = storage == DataType::kFloat16 ? ".fp16" : ".bf16";
+  // Before the boundary Casts exist: those must keep converting to float32.
+  KILN_RETURN_IF_ERROR(convert_nodes(graph, storage, onnx_storage));
+  // Graph inputs: read through a Cast to 16 bits.
+  for (Value* in : std::vector<Value*>(graph.inputs())) {
+    if (in->dtype() != DataType::kFloat32) continue;
+    KILN_ASSIGN_OR_RETURN(Value * low, graph.add_value(graph.unique_value_name(in->name() + suffix)));
+    graph.replace_uses(in, low);
+    KILN_RETURN_IF_ERROR(add_cast(graph, in, low, onnx_storage).status());
+  }
+  // Graph outputs: their producer writes a 16-bit value, which a Cast turns into the output.
+  for (Value* out : std::vector<Value*>(graph.outputs())) {
+    Node* producer = out->producer();
+    if (out->dtype() != DataType::kFloat32 || producer == nullptr) continue;
+    KILN_ASSIGN_OR_RETURN(Value * low, graph.add_value(graph.unique_value_name(out->name() + suffix)));
+    for (Value*& o : producer->outputs())
+      if (o == out) o = low;
+    low->set_producer(producer);
+    graph.replace_uses(out, low);
+    KILN_RETURN_IF_ERROR(add_cast(graph, low, out, kOnnxFloat).status());
+  }
+  graph.prune_values();
+  KILN_RETURN_IF_ERROR(graph.topological_sort());
+  return infer_graph_shapes(graph);
+}
+
+}  // namespace kiln
