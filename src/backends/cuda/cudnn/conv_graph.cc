@@ -1,0 +1,197 @@
+#include "backends/cuda/cudnn/conv_graph.h"
+
+#include <array>
+#include <optional>
+#include <utility>
+
+namespace kiln::cuda {
+
+namespace {
+
+// Virtual tensors are numbered after the real ones.
+constexpr int64_t kFirstVirtualUid = 16;
+// Every real tensor's address is at least this aligned (cudaMalloc and Kiln's arena give 256).
+constexpr int64_t kTensorAlignment = 16;
+
+cudnnDataType_t cudnn_data_type(DataType t) {
+  switch (t) {
+    case DataType::kFloat16: return CUDNN_DATA_HALF;
+    case DataType::kBFloat16: return CUDNN_DATA_BFLOAT16;
+    default: return CUDNN_DATA_FLOAT;
+  }
+}
+
+// An activation as one cuDNN pointwise op: its mode and the scalar attributes it takes (cuDNN
+// reads these as doubles whatever the math precision).
+struct PointwiseActivation {
+  cudnnPointwiseMode_t mode;
+  std::vector<std::pair<cudnnBackendAttributeName_t, double>> params;
+};
+
+std::optional<PointwiseActivation> pointwise_activation(const ActivationSpec& a) {
+  using K = ActivationKind;
+  if (a.gated) {
+    // x * sigmoid(x) is swish with beta 1; cuDNN has no other gated activation.
+    if (a.kind == K::kSigmoid) return PointwiseActivation{CUDNN_POINTWISE_SWISH_FWD, {{CUDNN_ATTR_POINTWISE_SWISH_BETA, 1.0}}};
+    return std::nullopt;
+  }
+  switch (a.kind) {
+    case K::kRelu: return PointwiseActivation{CUDNN_POINTWISE_RELU_FWD, {{CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, 0.0}}};
+    case K::kClip:
+      // ReLU's upper clip caps it: Clip(0, max) is ReLU capped at max (ReLU6). Other lower
+      // bounds go to Kiln's epilogue, whose semantics below the bound are ONNX's exactly.
+      if (a.alpha != 0.f) return std::nullopt;
+      return PointwiseActivation{CUDNN_POINTWISE_RELU_FWD,
+                                 {{CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, 0.0}, {CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP, a.beta}}};
+    case K::kLeakyRelu:
+      return PointwiseActivation{CUDNN_POINTWISE_RELU_FWD,
+                                 {{CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP, 0.0},
+                                  {CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, a.alpha}}};
+    case K::kElu: return PointwiseActivation{CUDNN_POINTWISE_ELU_FWD, {{CUDNN_ATTR_POINTWISE_ELU_ALPHA, a.alpha}}};
+    case K::kSigmoid: return PointwiseActivation{CUDNN_POINTWISE_SIGMOID_FWD, {}};
+    case K::kTanh: return PointwiseActivation{CUDNN_POINTWISE_TANH_FWD, {}};
+    case K::kSoftplus:
+      return PointwiseActivation{CUDNN_POINTWISE_SOFTPLUS_FWD, {{CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, 1.0}}};
+    // GELU_FWD is the exact (erf) form; GELU_APPROX_TANH_FWD is the tanh approximation.
+    case K::kGelu: return PointwiseActivation{CUDNN_POINTWISE_GELU_FWD, {}};
+    default: return std::nullopt;  // HardSigmoid, HardSwish, Mish: no cuDNN mode
+  }
+}
+
+// [n, c, h, w] described channels-last, as every tensor of the layer is stored.
+Expected<BackendDescriptor> make_tensor(int64_t uid, cudnnDataType_t type, const std::array<int64_t, 4>& nchw,
+                                        bool is_virtual) {
+  const int64_t c = nchw[1], h = nchw[2], w = nchw[3];
+  const std::array<int64_t, 4> strides = {h * w * c, 1, w * c, c};
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor t, BackendDescriptor::create(CUDNN_BACKEND_TENSOR_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, type));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_DIMENSIONS, std::span<const int64_t>(nchw)));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_STRIDES, std::span<const int64_t>(strides)));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_UNIQUE_ID, uid));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, kTensorAlignment));
+  KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_IS_VIRTUAL, is_virtual));
+  KILN_RETURN_IF_ERROR(t.finalize());
+  return t;
+}
+
+Expected<BackendDescriptor> make_convolution(const ConvProblem& p) {
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor c, BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_DATA_FLOAT));
+  // ONNX Conv is a cross-correlation (the kernel is not flipped).
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_CROSS_CORRELATION));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, int64_t{2}));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_DILATIONS, std::span<const int64_t>(p.dilation)));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, std::span<const int64_t>(p.stride)));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, std::span<const int64_t>(p.pad_begin)));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, std::span<const int64_t>(p.pad_end)));
+  KILN_RETURN_IF_ERROR(c.finalize());
+  return c;
+}
+
+Expected<BackendDescriptor> make_conv_op(cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t w,
+                                         cudnnBackendDescriptor_t y, cudnnBackendDescriptor_t conv) {
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor op,
+                        BackendDescriptor::create(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, x));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, w));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, y));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, conv));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, 1.f));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, 0.f));
+  KILN_RETURN_IF_ERROR(op.finalize());
+  return op;
+}
+
+Expected<BackendDescriptor> make_pointwise(const PointwiseActivation& a) {
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor pw, BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(pw.set(CUDNN_ATTR_POINTWISE_MODE, a.mode));
+  KILN_RETURN_IF_ERROR(pw.set(CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_DATA_FLOAT));
+  for (const auto& [name, value] : a.params) KILN_RETURN_IF_ERROR(pw.set(name, value));
+  KILN_RETURN_IF_ERROR(pw.finalize());
+  return pw;
+}
+
+// y = pw(x) or pw(x, b).
+Expected<BackendDescriptor> make_pointwise_op(cudnnBackendDescriptor_t pw, cudnnBackendDescriptor_t x,
+                                              cudnnBackendDescriptor_t b, cudnnBackendDescriptor_t y) {
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, pw));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x));
+  if (b != nullptr) KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_POINTWISE_BDESC, b));
+  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y));
+  KILN_RETURN_IF_ERROR(op.finalize());
+  return op;
+}
+
+}  // namespace
+
+Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p, ConvGraphKind kind) {
+  const bool fused = kind == ConvGraphKind::kFused;
+  ConvGraph g;
+  g.reads_bias = fused && p.has_bias;
+  g.reads_residual = fused && p.has_residual;
+  std::optional<PointwiseActivation> activation;
+  if (fused && p.activation.kind != ActivationKind::kNone) {
+    activation = pointwise_activation(p.activation);
+    if (!activation) return unsupported("cuDNN has no pointwise mode for activation {}", activation_slug(p.activation));
+  }
+
+  // The descriptors live in g.parts; the graph wires them by their (stable) raw handles.
+  auto keep = [&g](Expected<BackendDescriptor> d) -> Expected<cudnnBackendDescriptor_t> {
+    if (!d.ok()) return d.status();
+    g.parts.push_back(std::move(d).value());
+    return g.parts.back().get();
+  };
+  const cudnnDataType_t io = cudnn_data_type(p.dtype);
+  const std::array<int64_t, 4> out_dims = {p.batch, p.out_channels, p.out_h, p.out_w};
+  int remaining_ops = int{g.reads_bias} + int{g.reads_residual} + int{activation.has_value()};
+  int64_t next_virtual_uid = kFirstVirtualUid;
+  // Each op writes Y when it is the last, else a new FP32 virtual tensor.
+  auto next_output = [&]() -> Expected<cudnnBackendDescriptor_t> {
+    if (remaining_ops == 0) return keep(make_tensor(kUidY, io, out_dims, false));
+    return keep(make_tensor(next_virtual_uid++, CUDNN_DATA_FLOAT, out_dims, true));
+  };
+  std::vector<cudnnBackendDescriptor_t> ops;
+  auto add_op = [&](Expected<BackendDescriptor> op) -> Status {
+    KILN_ASSIGN_OR_RETURN(cudnnBackendDescriptor_t h, keep(std::move(op)));
+    ops.push_back(h);
+    return Status::Ok();
+  };
+
+  KILN_ASSIGN_OR_RETURN(auto x, keep(make_tensor(kUidX, io, {p.batch, p.in_channels, p.in_h, p.in_w}, false)));
+  // Grouped: W holds C/group input channels; cuDNN infers the group count from X and W.
+  KILN_ASSIGN_OR_RETURN(auto w, keep(make_tensor(kUidW, io, {p.out_channels, p.in_channels / p.group, p.kernel_h,
+                                                             p.kernel_w}, false)));
+  KILN_ASSIGN_OR_RETURN(auto conv, keep(make_convolution(p)));
+  KILN_ASSIGN_OR_RETURN(cudnnBackendDescriptor_t current, next_output());
+  KILN_RETURN_IF_ERROR(add_op(make_conv_op(x, w, current, conv)));
+
+  // current = pw(current[, operand]).
+  auto apply = [&](const PointwiseActivation& pw_spec, cudnnBackendDescriptor_t operand) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto pw, keep(make_pointwise(pw_spec)));
+    --remaining_ops;
+    KILN_ASSIGN_OR_RETURN(auto out, next_output());
+    KILN_RETURN_IF_ERROR(add_op(make_pointwise_op(pw, current, operand, out)));
+    current = out;
+    return Status::Ok();
+  };
+  const PointwiseActivation add{CUDNN_POINTWISE_ADD, {}};
+  if (g.reads_bias) {
+    // [1, K, 1, 1]: broadcast over batch and space.
+    KILN_ASSIGN_OR_RETURN(auto bias, keep(make_tensor(kUidBias, io, {1, p.out_channels, 1, 1}, false)));
+    KILN_RETURN_IF_ERROR(apply(add, bias));
+  }
+  if (g.reads_residual) {
+    KILN_ASSIGN_OR_RETURN(auto residual, keep(make_tensor(kUidResidual, io, out_dims, false)));
+    KILN_RETURN_IF_ERROR(apply(add, residual));
+  }
+  if (activation) KILN_RETURN_IF_ERROR(apply(*activation, nullptr));
+
+  KILN_ASSIGN_OR_RETURN(g.op_graph, BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR));
+  KILN_RETURN_IF_ERROR(g.op_graph.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, ops));
+  KILN_RETURN_IF_ERROR(g.op_graph.set(CUDNN_ATTR_OPERATIONGRAPH_HANDLE, handle));
+  KILN_RETURN_IF_ERROR(g.op_graph.finalize());
+  return g;
+}
+
+}  // namespace kiln::cuda

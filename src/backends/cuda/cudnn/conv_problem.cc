@@ -1,0 +1,142 @@
+#include "backends/cuda/cudnn/conv_problem.h"
+
+#include <cmath>
+#include <string_view>
+#include <vector>
+
+#include "ir/ops/conv_geometry.h"
+
+namespace kiln::cuda {
+
+namespace {
+
+struct ActivationName {
+  std::string_view onnx;
+  ActivationKind kind;
+  std::string_view slug;
+};
+
+constexpr ActivationName kActivations[] = {
+    {"", ActivationKind::kNone, ""},
+    {"Relu", ActivationKind::kRelu, "relu"},
+    {"Clip", ActivationKind::kClip, "clip"},
+    {"LeakyRelu", ActivationKind::kLeakyRelu, "leakyrelu"},
+    {"Elu", ActivationKind::kElu, "elu"},
+    {"Sigmoid", ActivationKind::kSigmoid, "sigmoid"},
+    {"Tanh", ActivationKind::kTanh, "tanh"},
+    {"HardSigmoid", ActivationKind::kHardSigmoid, "hardsigmoid"},
+    {"HardSwish", ActivationKind::kHardSwish, "hardswish"},
+    {"Softplus", ActivationKind::kSoftplus, "softplus"},
+    {"Mish", ActivationKind::kMish, "mish"},
+    {"Gelu", ActivationKind::kGelu, "gelu"},
+};
+
+const ActivationName* find_activation(ActivationKind kind) {
+  for (const ActivationName& a : kActivations)
+    if (a.kind == kind) return &a;
+  return nullptr;
+}
+
+bool is_conv_dtype(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
+}
+
+}  // namespace
+
+Expected<ActivationSpec> activation_spec(const Activation& act) {
+  for (const ActivationName& a : kActivations) {
+    if (a.onnx != act.op) continue;
+    if (a.kind == ActivationKind::kNone && act.gated) return invalid_argument("a gated epilogue needs an activation");
+    return ActivationSpec{a.kind, act.alpha, act.beta, act.gated};
+  }
+  return unsupported("activation {} is not supported by the cuDNN convolution epilogue", act.describe());
+}
+
+std::string activation_slug(const ActivationSpec& act) {
+  const ActivationName* name = find_activation(act.kind);
+  const std::string slug(name != nullptr ? name->slug : "unknown");
+  if (!act.gated) return slug;
+  // The gated forms exporters write for SiLU and HardSwish go by those names.
+  if (act.kind == ActivationKind::kSigmoid) return "silu";
+  if (act.kind == ActivationKind::kHardSigmoid && std::abs(act.alpha - 1.f / 6) < 1e-6f && act.beta == 0.5f)
+    return "hardswish";
+  return "gated_" + slug;
+}
+
+Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
+  if (spec.op == nullptr) return invalid_argument("the layer has no op");
+  const Node& op = *spec.op;
+  const bool fused = op.domain() == kKilnDomain && op.op_type() == kFusedConvOp;
+  if (!fused && !(op.domain().empty() && op.op_type() == "Conv"))
+    return unsupported("the cuDNN convolution runs Conv and kiln.FusedConv, not {}{}{}", op.domain(),
+                       op.domain().empty() ? "" : ".", op.op_type());
+  if (!spec.channels_last)
+    return unsupported("the cuDNN convolution runs channels-last (kiln.ChannelsLast) layers only; this {} is NCHW",
+                       op.op_type());
+  if (!spec.has_input(0) || !spec.has_input(1) || spec.outputs.size() != 1)
+    return unsupported("the cuDNN convolution needs inputs X and W and exactly one output");
+  if (fused && !op.attr_ints("output_channels").empty())
+    return unsupported("a FusedConv with several outputs (output_channels) must be split before it reaches cuDNN");
+  const TensorDesc& x = *spec.inputs[0];
+  const TensorDesc& w = *spec.inputs[1];
+  const TensorDesc& y = spec.outputs[0];
+  if (x.dims.size() != 4)
+    return unsupported("only 2-D convolutions run on cuDNN here; X has rank {}", x.dims.size());
+  if (w.dims.size() != 4 || y.dims.size() != 4)
+    return invalid_argument("W {} and Y {} must be 4-D like X", dims_to_string(w.dims), dims_to_string(y.dims));
+
+  ConvProblem p;
+  p.dtype = x.dtype;
+  if (!is_conv_dtype(p.dtype))
+    return unsupported("data type {} is not supported (float32, float16 and bfloat16 are)", data_type_name(p.dtype));
+  p.has_bias = spec.has_input(2);
+  p.has_residual = fused && spec.has_input(3);
+  if (!spec.is_nhwc_input(0) || !spec.is_nhwc_input(1))
+    return unsupported("X and W must be channels-last ([N,H,W,C] and [K,R,S,C/group])");
+  if (p.has_bias && spec.is_nhwc_input(2)) return unsupported("the bias must be a plain [K] vector");
+  if (p.has_residual && !spec.is_nhwc_input(3)) return unsupported("the residual Z must be channels-last");
+  std::vector<std::pair<const char*, const TensorDesc*>> others = {{"W", &w}, {"Y", &y}};
+  if (p.has_bias) others.emplace_back("B", &*spec.inputs[2]);
+  if (p.has_residual) others.emplace_back("Z", &*spec.inputs[3]);
+  for (const auto& [name, t] : others)
+    if (t->dtype != p.dtype)
+      return unsupported("mixed data types are not supported: X is {}, {} is {}", data_type_name(p.dtype), name,
+                         data_type_name(t->dtype));
+
+  p.batch = x.dims[0];
+  p.in_h = x.dims[1];
+  p.in_w = x.dims[2];
+  p.in_channels = x.dims[3];
+  p.out_channels = w.dims[0];
+  p.kernel_h = w.dims[1];
+  p.kernel_w = w.dims[2];
+  p.group = op.attr_int("group", 1);
+  if (p.group <= 0 || p.in_channels % p.group != 0 || p.out_channels % p.group != 0 ||
+      w.dims[3] * p.group != p.in_channels)
+    return invalid_argument("group {} does not fit X {} and W {}", p.group, dims_to_string(x.dims),
+                            dims_to_string(w.dims));
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(op, {p.in_h, p.in_w}, {p.kernel_h, p.kernel_w}, false));
+  for (size_t i = 0; i < 2; ++i) {
+    p.stride[i] = g.strides[i];
+    p.dilation[i] = g.dilations[i];
+    p.pad_begin[i] = g.pads_begin[i];
+    p.pad_end[i] = g.pads_end[i];
+  }
+  p.out_h = g.output[0];
+  p.out_w = g.output[1];
+  const std::vector<int64_t> y_dims = {p.batch, p.out_h, p.out_w, p.out_channels};
+  if (y.dims != y_dims)
+    return invalid_argument("Y is {} but the convolution gives {}", dims_to_string(y.dims), dims_to_string(y_dims));
+  if (p.has_bias && spec.inputs[2]->dims != std::vector<int64_t>{p.out_channels})
+    return invalid_argument("the bias is {}, expected [{}]", dims_to_string(spec.inputs[2]->dims), p.out_channels);
+  if (p.has_residual && spec.inputs[3]->dims != y_dims)
+    return invalid_argument("the residual is {}, expected {}", dims_to_string(spec.inputs[3]->dims),
+                            dims_to_string(y_dims));
+  if (x.numel() == 0 || w.numel() == 0 || y.numel() == 0) return unsupported("empty tensors are not supported");
+  if (fused) {
+    KILN_ASSIGN_OR_RETURN(p.activation, activation_spec(activation_of_fused(op)));
+  }
+  return p;
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,40 @@
+// A channels-last 2-D convolution layer (Conv or kiln.FusedConv inside kiln.ChannelsLast) as the
+// cuDNN tactics see it: sizes, resolved pads and the epilogue. Reading it from a LayerSpec is the
+// provider's supports(): anything it cannot describe is refused with the reason.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "backends/cuda/cudnn/conv_epilogue.h"
+#include "backends/cuda/layer_kernel.h"
+#include "ir/ops/fused_ops.h"
+
+namespace kiln::cuda {
+
+struct ConvProblem {
+  DataType dtype = DataType::kUndefined;  // of every tensor of the layer
+  int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0;
+  int64_t out_channels = 0, kernel_h = 0, kernel_w = 0, group = 1;
+  int64_t out_h = 0, out_w = 0;
+  // Per spatial axis (h, w); pads as resolved from pads/auto_pad, possibly asymmetric.
+  std::array<int64_t, 2> stride{}, dilation{}, pad_begin{}, pad_end{};
+  bool has_bias = false;      // input 2, [K]
+  bool has_residual = false;  // input 3 (FusedConv), shaped like Y
+  ActivationSpec activation;
+
+  // Whether anything follows the convolution itself.
+  bool has_epilogue() const { return has_bias || has_residual || activation.kind != ActivationKind::kNone; }
+};
+
+// The problem the layer poses, or unsupported(reason).
+Expected<ConvProblem> conv_problem(const LayerSpec& spec);
+
+// A fused layer's activation in the epilogue's terms, or unsupported(reason).
+Expected<ActivationSpec> activation_spec(const Activation& act);
+
+// "relu", "clip", "silu", "hardswish", "gated_tanh": the activation's part of tactic names.
+std::string activation_slug(const ActivationSpec& act);
+
+}  // namespace kiln::cuda

@@ -1,0 +1,414 @@
+// The cuDNN convolution provider (Conv and kiln.FusedConv, channels-last) against the reference
+// kernels of the NCHW ops: every tactic of every supporting provider must match.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cudnn/conv_tactics.h"
+#include "backends/cuda/device_context.h"
+#include "backends/cuda/layer_kernel.h"
+#include "gpu_layer_runner.h"
+#include "gtest/gtest.h"
+#include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
+#include "testing/node_runner.h"
+
+namespace kiln {
+namespace {
+
+using testing::convert;
+using testing::from_channels_last;
+using testing::NodeSpec;
+using testing::to_channels_last;
+
+const cuda::TacticProvider& cudnn_conv() { return *cuda::cudnn_providers().at(0); }
+
+struct Precision {
+  std::string name;
+  DataType dtype;
+  bool allow_tf32;
+  double tolerance;  // relative error against the FP32 reference
+};
+
+const Precision kFp32{"fp32", DataType::kFloat32, false, 1e-5};
+const Precision kTf32{"tf32", DataType::kFloat32, true, 3e-3};
+const Precision kFp16{"fp16", DataType::kFloat16, false, 1e-2};
+const Precision kBf16{"bf16", DataType::kBFloat16, false, 2e-2};
+const Precision kAllPrecisions[] = {kFp32, kTf32, kFp16, kBf16};
+
+// X [n, c, h, w], W [k, c / group, r, s]; stride 1, no padding, no dilation, with a bias unless
+// the with_* modifiers say otherwise.
+struct ConvCase {
+  std::string name;
+  int64_t n, c, h, w, k, r, s;
+  std::vector<int64_t> strides = {1, 1};
+  std::vector<int64_t> pads = {0, 0, 0, 0};
+  std::vector<int64_t> dilations = {1, 1};
+  int64_t group = 1;
+  bool bias = true;
+  std::string auto_pad;  // empty: explicit pads
+
+  ConvCase(std::string name_, int64_t n_, int64_t c_, int64_t h_, int64_t w_, int64_t k_, int64_t r_, int64_t s_)
+      : name(std::move(name_)), n(n_), c(c_), h(h_), w(w_), k(k_), r(r_), s(s_) {}
+  ConvCase with_stride(int64_t v) const { return with([&](ConvCase& x) { x.strides = {v, v}; }); }
+  ConvCase with_pad(int64_t v) const { return with([&](ConvCase& x) { x.pads = {v, v, v, v}; }); }
+  ConvCase with_dilation(int64_t v) const { return with([&](ConvCase& x) { x.dilations = {v, v}; }); }
+  ConvCase with_group(int64_t v) const { return with([&](ConvCase& x) { x.group = v; }); }
+  ConvCase with_auto_pad(std::string v) const { return with([&](ConvCase& x) { x.auto_pad = v; }); }
+  ConvCase without_bias() const { return with([](ConvCase& x) { x.bias = false; }); }
+
+ private:
+  template <class F>
+  ConvCase with(F f) const {
+    ConvCase copy = *this;
+    f(copy);
+    return copy;
+  }
+};
+
+// What follows a FusedConv's convolution.
+struct Epilogue {
+  std::string name;
+  bool bias;
+  bool residual;
+  Activation activation;
+  bool cudnn_has_mode;  // false: only the "_kepilogue" tactics can run it
+
+  Epilogue(std::string name_, bool bias_, bool residual_, Activation activation_, bool cudnn_has_mode_ = true)
+      : name(std::move(name_)), bias(bias_), residual(residual_), activation(std::move(activation_)),
+        cudnn_has_mode(cudnn_has_mode_) {}
+};
+
+NodeSpec node_spec(std::string op_type, std::map<std::string, Attribute> attrs, std::string domain = "") {
+  NodeSpec spec;
+  spec.op_type = std::move(op_type);
+  spec.attrs = std::move(attrs);
+  spec.domain = std::move(domain);
+  return spec;
+}
+
+std::map<std::string, Attribute> conv_attrs(const ConvCase& c) {
+  std::map<std::string, Attribute> attrs = {{"strides", Attribute::of_ints(c.strides)},
+                                            {"dilations", Attribute::of_ints(c.dilations)},
+                                            {"group", Attribute::of_int(c.group)}};
+  if (c.auto_pad.empty()) attrs["pads"] = Attribute::of_ints(c.pads);
+  else attrs["auto_pad"] = Attribute::of_string(c.auto_pad);
+  return attrs;
+}
+
+NodeSpec conv_spec(const ConvCase& c) { return node_spec("Conv", conv_attrs(c)); }
+
+NodeSpec fused_conv_spec(const ConvCase& c, const Activation& act) {
+  NodeSpec spec = node_spec(std::string(kFusedConvOp), conv_attrs(c), std::string(kKilnDomain));
+  spec.attrs["activation"] = Attribute::of_string(act.op);
+  spec.attrs["activation_alpha"] = Attribute::of_float(act.alpha);
+  spec.attrs["activation_beta"] = Attribute::of_float(act.beta);
+  spec.attrs["activation_gated"] = Attribute::of_int(act.gated ? 1 : 0);
+  return spec;
+}
+
+// The op as the builder hands it to providers: in a graph, schema set, attribute defaults filled.
+Node* add_op_node(Graph& g, const NodeSpec& spec, const std::vector<Tensor>& inputs) {
+  Node* n = g.add_node(spec.op_type, spec.op_type, spec.domain, spec.opset);
+  const OpSchema* schema = OpRegistry::global().find(spec.op_type, spec.domain);
+  EXPECT_NE(schema, nullptr) << spec.op_type;
+  n->set_schema(schema);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    n->inputs().push_back(inputs[i].defined() ? g.get_or_add_value("in" + std::to_string(i)) : nullptr);
+  n->outputs().push_back(g.get_or_add_value("out0"));
+  n->attrs() = spec.attrs;
+  if (schema != nullptr) {
+    const Status s = schema->check_and_fill_defaults(*n);
+    EXPECT_TRUE(s.ok()) << s.to_string();
+  }
+  return n;
+}
+
+// The spec of the channels-last layer on `gpu_inputs` (X, W, B?, Z? in physical layout).
+cuda::LayerSpec channels_last_spec(const Node& node, const std::vector<Tensor>& gpu_inputs,
+                                   const std::vector<int64_t>& y_nhwc, const Precision& prec) {
+  cuda::LayerSpec spec = testing::make_spec(node, gpu_inputs, {y_nhwc}, {prec.dtype}, {1});
+  spec.channels_last = true;
+  spec.input_nhwc = {true, true, false, true};
+  spec.allow_tf32 = prec.allow_tf32;
+  return spec;
+}
+
+std::vector<int64_t> nhwc_dims(const std::vector<int64_t>& nchw) { return {nchw[0], nchw[2], nchw[3], nchw[1]}; }
+
+// Random FP32 values already rounded to `dtype`, so the reference sees exactly what the GPU does.
+Tensor random_input(DataType dtype, std::vector<int64_t> dims, unsigned seed) {
+  return convert(convert(testing::random_tensor(DataType::kFloat32, std::move(dims), -1.f, 1.f, seed), dtype),
+                 DataType::kFloat32);
+}
+
+Tensor to_gpu_layout(const Tensor& t, DataType dtype, bool channels_last) {
+  if (!t.defined()) return Tensor();
+  const Tensor converted = convert(t, dtype);
+  return channels_last ? to_channels_last(converted) : converted;
+}
+
+// Runs the layer through every tactic and compares each with the reference of the NCHW op.
+// `epilogue` null: a plain Conv (with bias when the case says so).
+void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilogue) {
+  const bool fused = epilogue != nullptr;
+  const bool has_bias = fused ? epilogue->bias : c.bias;
+  const Tensor x = random_input(prec.dtype, {c.n, c.c, c.h, c.w}, 1);
+  const Tensor w = random_input(prec.dtype, {c.k, c.c / c.group, c.r, c.s}, 2);
+  const Tensor b = has_bias ? random_input(prec.dtype, {c.k}, 3) : Tensor();
+  // The output dims, from the reference convolution itself.
+  auto plain = testing::run_node(conv_spec(c), {x, w});
+  ASSERT_TRUE(plain.ok()) << plain.status().to_string();
+  const std::vector<int64_t> y_dims = (*plain)[0].dims();
+  const Tensor z = fused && epilogue->residual ? random_input(prec.dtype, y_dims, 4) : Tensor();
+
+  const NodeSpec spec = fused ? fused_conv_spec(c, epilogue->activation) : conv_spec(c);
+  std::vector<Tensor> ref_inputs = {x, w, b};
+  if (fused) ref_inputs.push_back(z);
+  auto expected = testing::run_node(spec, ref_inputs);
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+
+  std::vector<Tensor> gpu_inputs = {to_gpu_layout(x, prec.dtype, true), to_gpu_layout(w, prec.dtype, true),
+                                    to_gpu_layout(b, prec.dtype, false)};
+  if (fused) gpu_inputs.push_back(to_gpu_layout(z, prec.dtype, true));
+  Graph g;
+  const Node* node = add_op_node(g, spec, gpu_inputs);
+  const cuda::LayerSpec layer = channels_last_spec(*node, gpu_inputs, nhwc_dims(y_dims), prec);
+  const Status supported = cudnn_conv().supports(layer);
+  ASSERT_TRUE(supported.ok()) << supported.to_string();
+
+  KILN_REQUIRE_GPU();
+  auto runs = testing::run_all_tactics(layer, gpu_inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  int cudnn_runs = 0;
+  for (const testing::TacticRun& run : *runs) {
+    const double err = testing::relative_error(from_channels_last(run.outputs[0]), (*expected)[0]);
+    EXPECT_LE(err, prec.tolerance) << run.provider << " tactic " << run.tactic;
+    if (run.provider != cudnn_conv().name()) continue;
+    ++cudnn_runs;
+    EXPECT_EQ(run.tactic.rfind("cudnn_conv_nhwc_", 0), 0u) << run.tactic;
+    if (fused && !epilogue->cudnn_has_mode) {
+      EXPECT_NE(run.tactic.find("_kepilogue#e"), std::string::npos) << run.tactic;
+    }
+  }
+  EXPECT_GT(cudnn_runs, 0) << "no cuDNN tactic ran";
+}
+
+// ---- Conv geometries, each in every precision.
+
+const ConvCase kGeometries[] = {
+    ConvCase("conv3x3_s1_p1", 1, 8, 10, 10, 16, 3, 3).with_pad(1),
+    ConvCase("conv3x3_s2_batch5", 5, 6, 11, 9, 10, 3, 3).with_stride(2).with_pad(1).without_bias(),
+    ConvCase("conv1x1_batch5", 5, 16, 7, 7, 24, 1, 1),
+    ConvCase("resnet_stem_7x7_s2_p3", 1, 3, 32, 32, 16, 7, 7).with_stride(2).with_pad(3),
+    ConvCase("depthwise3x3", 2, 16, 12, 12, 16, 3, 3).with_pad(1).with_group(16),
+    ConvCase("depthwise3x3_s2", 1, 24, 9, 9, 24, 3, 3).with_stride(2).with_pad(1).with_group(24),
+    ConvCase("grouped_g4", 2, 16, 8, 8, 24, 3, 3).with_pad(1).with_group(4),
+    ConvCase("dilation2", 1, 8, 13, 13, 8, 3, 3).with_pad(2).with_dilation(2).without_bias(),
+    ConvCase("odd_channels_c3_k13", 5, 3, 9, 9, 13, 3, 3).with_pad(1),
+    // SAME_UPPER with stride 2 on an even size pads 0 before and 1 after: asymmetric.
+    ConvCase("same_upper_s2_asymmetric", 1, 8, 8, 8, 8, 3, 3).with_stride(2).with_auto_pad("SAME_UPPER"),
+};
+
+struct GeometryParam {
+  ConvCase conv;
+  Precision precision;
+};
+
+std::vector<GeometryParam> geometry_params() {
+  std::vector<GeometryParam> params;
+  for (const ConvCase& c : kGeometries)
+    for (const Precision& p : kAllPrecisions) params.push_back({c, p});
+  return params;
+}
+
+class CudnnConvGeometryTest : public ::testing::TestWithParam<GeometryParam> {};
+
+TEST_P(CudnnConvGeometryTest, MatchesReference) { check_layer(GetParam().conv, GetParam().precision, nullptr); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, CudnnConvGeometryTest, ::testing::ValuesIn(geometry_params()),
+                         [](const ::testing::TestParamInfo<GeometryParam>& info) {
+                           return info.param.conv.name + "_" + info.param.precision.name;
+                         });
+
+// ---- FusedConv epilogues.
+
+Activation activation(std::string op, float alpha = 0.f, float beta = 0.f, bool gated = false) {
+  return Activation{std::move(op), alpha, beta, gated};
+}
+
+const Epilogue kRelu("bias_add_relu", true, true, activation("Relu"));
+const Epilogue kRelu6("bias_add_clip0_6", true, true, activation("Clip", 0.f, 6.f));
+const Epilogue kSilu("bias_add_silu", true, true, activation("Sigmoid", 0.f, 0.f, true));
+const Epilogue kHardSwish("bias_add_hardswish", true, true, activation("HardSigmoid", 1.f / 6, 0.5f, true), false);
+const Epilogue kGelu("bias_add_gelu", true, true, activation("Gelu"));
+const Epilogue kLeakyRelu("bias_add_leakyrelu", true, true, activation("LeakyRelu", 0.1f));
+const Epilogue kTanh("bias_add_tanh", true, true, activation("Tanh"));
+// A lower bound other than 0 only Kiln's epilogue kernel runs.
+const Epilogue kClipSymmetric("bias_add_clip_sym", true, true, activation("Clip", -0.5f, 0.5f), false);
+const Epilogue kHardSigmoid("bias_add_hardsigmoid", true, true, activation("HardSigmoid", 0.2f, 0.5f), false);
+const Epilogue kBiasRelu("bias_relu", true, false, activation("Relu"));
+const Epilogue kResidualOnly("add", false, true, activation(""));
+
+const ConvCase kFusedGeometry = ConvCase("fused3x3", 2, 12, 9, 9, 20, 3, 3).with_pad(1);
+
+struct FusedParam {
+  Epilogue epilogue;
+  Precision precision;
+};
+
+std::vector<FusedParam> fused_params() {
+  std::vector<FusedParam> params;
+  for (const Epilogue& e : {kRelu, kRelu6, kSilu, kHardSwish, kGelu})
+    for (const Precision& p : kAllPrecisions) params.push_back({e, p});
+  for (const Epilogue& e : {kLeakyRelu, kTanh, kClipSymmetric, kHardSigmoid, kBiasRelu, kResidualOnly})
+    for (const Precision& p : {kFp32, kFp16}) params.push_back({e, p});
+  return params;
+}
+
+class CudnnFusedConvTest : public ::testing::TestWithParam<FusedParam> {};
+
+TEST_P(CudnnFusedConvTest, MatchesReference) { check_layer(kFusedGeometry, GetParam().precision, &GetParam().epilogue); }
+
+INSTANTIATE_TEST_SUITE_P(Epilogues, CudnnFusedConvTest, ::testing::ValuesIn(fused_params()),
+                         [](const ::testing::TestParamInfo<FusedParam>& info) {
+                           return info.param.epilogue.name + "_" + info.param.precision.name;
+                         });
+
+// Depthwise with the MobileNet epilogue (bias + ReLU6), FP16.
+TEST(CudnnFusedConvTest, DepthwiseRelu6) {
+  const ConvCase depthwise = ConvCase("dw", 1, 32, 14, 14, 32, 3, 3).with_pad(1).with_group(32);
+  const Epilogue relu6("bias_clip0_6", true, false, activation("Clip", 0.f, 6.f));
+  check_layer(depthwise, kFp16, &relu6);
+}
+
+// ---- A tactic captured into a CUDA graph computes what it computes when launched directly.
+
+TEST(CudnnConvTest, CapturesIntoCudaGraph) {
+  KILN_REQUIRE_GPU();
+  const Precision& prec = kFp16;
+  const Tensor x = random_input(prec.dtype, {2, 8, 9, 9}, 1);
+  const Tensor w = random_input(prec.dtype, {16, 8, 3, 3}, 2);
+  const Tensor b = random_input(prec.dtype, {16}, 3);
+  const Tensor z = random_input(prec.dtype, {2, 16, 9, 9}, 4);
+  const ConvCase c = ConvCase("capture", 2, 8, 9, 9, 16, 3, 3).with_pad(1);
+  const NodeSpec spec = fused_conv_spec(c, activation("Sigmoid", 0.f, 0.f, true));
+  auto expected = testing::run_node(spec, {x, w, b, z});
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+  const std::vector<Tensor> gpu_inputs = {to_gpu_layout(x, prec.dtype, true), to_gpu_layout(w, prec.dtype, true),
+                                          to_gpu_layout(b, prec.dtype, false), to_gpu_layout(z, prec.dtype, true)};
+  Graph g;
+  const Node* node = add_op_node(g, spec, gpu_inputs);
+  const cuda::LayerSpec layer = channels_last_spec(*node, gpu_inputs, {2, 9, 9, 16}, prec);
+  const cuda::DeviceContext& dev = testing::test_device();
+  auto tactics = cudnn_conv().tactics(layer, dev);
+  ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
+  ASSERT_FALSE(tactics->empty());
+
+  auto run = [&](const cuda::Tactic& tactic) -> Expected<Tensor> {
+    KILN_ASSIGN_OR_RETURN(auto kernel, cudnn_conv().create(layer, tactic, dev));
+    std::vector<cuda::DeviceBuffer> buffers;
+    std::vector<const void*> in_ptrs;
+    for (const Tensor& t : gpu_inputs) {
+      KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(t.nbytes()));
+      KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
+      in_ptrs.push_back(buf.get());
+      buffers.push_back(std::move(buf));
+    }
+    Tensor out(prec.dtype, {2, 9, 9, 16});
+    KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(out.nbytes()));
+    KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
+    cudaStream_t stream = nullptr;
+    KILN_CUDA_CHECK(cudaStreamCreate(&stream));
+    KILN_CUDNN_CHECK(cudnnSetStream(dev.cudnn, stream));
+    const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
+    // One direct launch first: engines load their kernels on first use, which capture forbids.
+    Status s = kernel->enqueue(env, in_ptrs, {y.get()});
+    if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0, y.bytes()), "cudaMemset");
+    cudaGraph_t graph = nullptr;
+    cudaGraphExec_t exec = nullptr;
+    if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
+    if (s.ok()) {
+      const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
+      s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
+      if (!enqueued.ok()) s = enqueued;
+    }
+    if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+    if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+    if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    if (exec != nullptr) cudaGraphExecDestroy(exec);
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    cudaStreamDestroy(stream);
+    KILN_RETURN_IF_ERROR(s);
+    KILN_CUDA_CHECK(cudaMemcpy(out.raw(), y.get(), out.nbytes(), cudaMemcpyDeviceToHost));
+    return out;
+  };
+  for (const cuda::Tactic& tactic : *tactics) {
+    auto out = run(tactic);
+    ASSERT_TRUE(out.ok()) << tactic.name << ": " << out.status().to_string();
+    EXPECT_LE(testing::relative_error(from_channels_last(*out), (*expected)[0]), prec.tolerance) << tactic.name;
+  }
+}
+
+// ---- Tactic ids.
+
+TEST(CudnnConvTest, TacticIdsRoundTrip) {
+  for (const cuda::ConvTacticKey key : {cuda::ConvTacticKey{cuda::ConvGraphKind::kFused, CUDNN_HEUR_MODE_A, 0, 0},
+                                        cuda::ConvTacticKey{cuda::ConvGraphKind::kConvOnly, CUDNN_HEUR_MODE_FALLBACK,
+                                                            13, 4021}}) {
+    auto decoded = cuda::decode_conv_tactic(cuda::encode_conv_tactic(key));
+    ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
+    EXPECT_EQ(decoded->kind, key.kind);
+    EXPECT_EQ(decoded->mode, key.mode);
+    EXPECT_EQ(decoded->index, key.index);
+    EXPECT_EQ(decoded->engine, key.engine);
+  }
+  EXPECT_FALSE(cuda::decode_conv_tactic(-1).ok());
+  EXPECT_FALSE(cuda::decode_conv_tactic(int64_t{7} << 52).ok());
+}
+
+// ---- What the provider refuses, with a reason.
+
+struct RefusedCase {
+  std::vector<int64_t> x_dims, w_dims, y_dims;  // physical
+  DataType dtype = DataType::kFloat32;
+  bool channels_last = true;
+};
+
+Status supports(const RefusedCase& rc) {
+  const std::vector<Tensor> inputs = {Tensor(rc.dtype, rc.x_dims), Tensor(rc.dtype, rc.w_dims)};
+  Graph g;
+  const Node* node = add_op_node(g, node_spec("Conv", {}), inputs);
+  cuda::LayerSpec spec = testing::make_spec(*node, inputs, {rc.y_dims}, {rc.dtype}, {1});
+  spec.channels_last = rc.channels_last;
+  if (rc.channels_last) spec.input_nhwc = {true, true, false, true};
+  return cudnn_conv().supports(spec);
+}
+
+void expect_refused(const RefusedCase& rc, const std::string& reason_part) {
+  const Status s = supports(rc);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  EXPECT_NE(s.message().find(reason_part), std::string::npos) << s.to_string();
+}
+
+TEST(CudnnConvTest, RefusesThreeDimensionalConv) {
+  expect_refused({{1, 4, 5, 6, 3}, {2, 3, 3, 3, 3}, {1, 2, 3, 4, 2}}, "2-D");
+}
+
+TEST(CudnnConvTest, RefusesNchwConv) {
+  expect_refused({{1, 3, 5, 5}, {2, 3, 3, 3}, {1, 2, 3, 3}, DataType::kFloat32, false}, "channels-last");
+}
+
+TEST(CudnnConvTest, RefusesInt8) {
+  expect_refused({{1, 5, 5, 3}, {2, 3, 3, 3}, {1, 3, 3, 2}, DataType::kInt8}, "int8");
+}
+
+TEST(CudnnConvTest, AcceptsChannelsLastFloatConv) {
+  const Status s = supports({{1, 5, 5, 3}, {2, 3, 3, 3}, {1, 3, 3, 2}});
+  EXPECT_TRUE(s.ok()) << s.to_string();
+}
+
+}  // namespace
+}  // namespace kiln
