@@ -1,0 +1,119 @@
+// The launchers of Kiln's reduction-family CUDA kernels (reductions, softmax, normalizations,
+// pools, CumSum). Host code (providers, in .cc) fills these plain structs at create() and the
+// .cu files launch on them; this header stays free of Kiln's heavier headers so nvcc sees little.
+// Every launcher is asynchronous on `stream`, allocates nothing, and returns the launch error.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kiln/data_type.h"
+
+namespace kiln::cuda::reduce {
+
+constexpr int kMaxLayoutDims = 8;
+
+// A tensor seen as groups of elements that fold together: group g's element r lies at
+//   offset(g, r) = kept part of g (row-major over kept_dims, strides kept_strides)
+//                + reduced part of r (row-major over reduced_dims, strides reduced_strides).
+// Adjacent axes of one kind are merged and size-1 axes dropped (group_layout.h builds it), so
+// a reduction over trailing axes is one contiguous run per group. Offsets fit in 32 bits.
+struct GroupLayout {
+  uint32_t groups = 1;  // G: output elements of a reduction
+  uint32_t size = 1;    // R: elements per group
+  int kept_rank = 0, reduced_rank = 0;
+  uint32_t kept_dims[kMaxLayoutDims] = {}, kept_strides[kMaxLayoutDims] = {};
+  uint32_t reduced_dims[kMaxLayoutDims] = {}, reduced_strides[kMaxLayoutDims] = {};
+  // True when the innermost (stride-1) axis is kept: consecutive groups are then consecutive in
+  // memory and threads map to groups (the "column" scheme); else threads share a group's run.
+  bool kept_innermost = false;
+};
+
+enum class ReduceKind { kSum, kSumSquare, kL1, kL2, kLogSum, kLogSumExp, kMax, kMin, kMean, kProd };
+
+// y[g] = reduction of group g. Float types for every kind; int32/int64 for Sum, Max, Min, Prod.
+cudaError_t launch_reduce(ReduceKind kind, DataType dtype, const GroupLayout& layout, const void* x, void* y,
+                          cudaStream_t stream);
+
+// y[g] = index r of the largest (smallest) element of group g, ties to the first (last) index.
+// The layout must reduce one axis, so that r is the index along it.
+cudaError_t launch_arg_reduce(bool max, bool select_last, DataType dtype, const GroupLayout& layout, const void* x,
+                              int64_t* y, cudaStream_t stream);
+
+enum class SoftmaxKind { kSoftmax, kLogSoftmax, kHardmax };
+
+// Each group is one softmax row (float types).
+cudaError_t launch_softmax(SoftmaxKind kind, DataType dtype, const GroupLayout& layout, const void* x, void* y,
+                           cudaStream_t stream);
+
+// Normalization of each group by its own mean and variance:
+//   y = (x - mean) * inv_std * scale + bias,
+// inv_std = 1 / sqrt(var + epsilon), or 1 / (sqrt(var) + 1e-9) for MeanVarianceNormalization.
+struct MomentsNorm {
+  enum class Params { kNone, kPerElement, kPerChannel };
+  // kPerElement: scale[r] and bias[r] (LayerNormalization); kPerChannel: scale[g % channels]
+  // (InstanceNormalization); kNone: scale 1, bias 0.
+  Params params = Params::kNone;
+  uint32_t channels = 1;
+  float epsilon = 0.f;
+  bool mvn = false;
+  const void* scale = nullptr;  // X's dtype
+  const void* bias = nullptr;   // X's dtype; null means 0
+  float* mean = nullptr;        // optional per-group outputs (float)
+  float* inv_std = nullptr;
+};
+cudaError_t launch_moments_norm(DataType dtype, const GroupLayout& layout, const MomentsNorm& norm, const void* x,
+                                void* y, cudaStream_t stream);
+
+// y = x / ||x||_p over each group (p 1 or 2); a zero group stays zero.
+cudaError_t launch_lp_norm(int p, DataType dtype, const GroupLayout& layout, const void* x, void* y,
+                           cudaStream_t stream);
+
+// Inference BatchNormalization: y = (x - mean[c]) * scale[c] / sqrt(var[c] + epsilon) + bias[c],
+// c = (i / inner) % channels (inner is 1 for channels-last data). Parameters are in X's dtype.
+struct BatchNormArgs {
+  uint32_t numel = 0, channels = 1, inner = 1;
+  float epsilon = 0.f;
+  const void *scale = nullptr, *bias = nullptr, *mean = nullptr, *var = nullptr;
+};
+cudaError_t launch_batch_norm(DataType dtype, const BatchNormArgs& args, const void* x, void* y, cudaStream_t stream);
+
+// LRN over [N, C, inner]: y = x / (bias + alpha / size * sum of x^2 over the channels
+// [c - (size - 1) / 2, c + size / 2])^beta.
+struct LrnArgs {
+  uint32_t numel = 0, channels = 1, inner = 1, size = 1;
+  float alpha = 0.f, beta = 0.f, bias = 0.f;
+};
+cudaError_t launch_lrn(DataType dtype, const LrnArgs& args, const void* x, void* y, cudaStream_t stream);
+
+// A windowed pool over up to 3 spatial axes (1-D and 2-D pools have leading size-1 axes).
+struct PoolWindow {
+  enum class Kind { kMax, kAverage };
+  Kind kind = Kind::kMax;
+  bool count_include_pad = false;
+  bool channels_last = false;  // X and Y are [N, D, H, W, C] instead of [N, C, D, H, W]
+  uint32_t batch = 1, channels = 1;
+  uint32_t input[3] = {1, 1, 1}, output[3] = {1, 1, 1}, kernel[3] = {1, 1, 1};
+  uint32_t stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1}, pad_begin[3] = {}, pad_end[3] = {};
+};
+cudaError_t launch_pool(DataType dtype, const PoolWindow& window, const void* x, void* y, cudaStream_t stream);
+
+// CumSum along the middle axis of [outer, n, inner].
+struct CumSumArgs {
+  uint32_t outer = 1, n = 1, inner = 1;
+  bool exclusive = false, reverse = false;
+};
+cudaError_t launch_cumsum(DataType dtype, const CumSumArgs& args, const void* x, void* y, cudaStream_t stream);
+
+// TopK along the middle axis of [outer, n, inner]: the k largest (smallest) elements of each
+// line, sorted, ties to the lower index; values in X's dtype, indices int64.
+constexpr uint32_t kMaxTopK = 64;
+struct TopKArgs {
+  uint32_t outer = 1, n = 1, inner = 1, k = 1;  // k <= kMaxTopK
+  bool largest = true;
+};
+cudaError_t launch_topk(DataType dtype, const TopKArgs& args, const void* x, void* values, int64_t* indices,
+                        cudaStream_t stream);
+
+}  // namespace kiln::cuda::reduce

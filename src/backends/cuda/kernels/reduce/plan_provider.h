@@ -1,0 +1,76 @@
+// The providers of this family share one shape: everything a kernel needs is a plan computed
+// from the LayerSpec alone (host work only, no device memory), the plan names its one tactic,
+// and the kernel just launches it. PlanProvider<Plan> turns a plan function into a provider.
+//
+// A Plan has: std::string tactic_name() const;
+//             Status enqueue(const LaunchEnv&, const std::vector<const void*>& inputs,
+//                            const std::vector<void*>& outputs) const;
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "backends/cuda/layer_kernel.h"
+#include "core/error.h"
+
+namespace kiln::cuda::reduce {
+
+template <class Plan>
+class PlanKernel final : public LayerKernel {
+ public:
+  explicit PlanKernel(Plan plan) : plan_(std::move(plan)) {}
+  Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
+                 const std::vector<void*>& outputs) override {
+    return plan_.enqueue(env, inputs, outputs);
+  }
+
+ private:
+  Plan plan_;
+};
+
+template <class Plan>
+class PlanProvider final : public TacticProvider {
+ public:
+  using MakePlan = Expected<Plan> (*)(const LayerSpec&);
+  PlanProvider(std::string_view name, MakePlan make) : name_(name), make_(make) {}
+
+  std::string_view name() const override { return name_; }
+  Status supports(const LayerSpec& spec) const override { return make_(spec).status(); }
+  Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
+    KILN_ASSIGN_OR_RETURN(Plan plan, make_(spec));
+    return std::vector<Tactic>{{plan.tactic_name(), 0}};
+  }
+  Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
+                                                const DeviceContext&) const override {
+    if (tactic.id != 0) return invalid_argument("{} has no tactic {}", name_, tactic.id);
+    KILN_ASSIGN_OR_RETURN(Plan plan, make_(spec));
+    return std::unique_ptr<LayerKernel>(std::make_unique<PlanKernel<Plan>>(std::move(plan)));
+  }
+
+ private:
+  std::string_view name_;
+  MakePlan make_;
+};
+
+// The dtype as tactic names spell it: fp32, fp16, bf16, fp64, i32, i64.
+std::string_view dtype_tag(DataType dtype);
+
+// Ok when the layer is an op of the default domain that `ops` lists, in plain (not
+// channels-last) layout unless `channels_last_ok`.
+Status check_op(const LayerSpec& spec, std::initializer_list<std::string_view> ops, bool channels_last_ok = false);
+
+// Ok when `dtype` is one of `allowed`; else unsupported, naming `what`.
+Status check_dtype(DataType dtype, std::initializer_list<DataType> allowed, std::string_view what);
+
+// The float types every kernel of the family takes.
+inline constexpr std::initializer_list<DataType> kFloatTypes = {DataType::kFloat32, DataType::kFloat16,
+                                                                DataType::kBFloat16, DataType::kFloat64};
+
+// Input `i` read as integers from its host constant; unsupported when it is not a constant.
+Expected<std::vector<int64_t>> constant_ints(const LayerSpec& spec, size_t i, std::string_view name);
+
+}  // namespace kiln::cuda::reduce

@@ -1,0 +1,526 @@
+// Kiln's reduction-family CUDA kernels (src/backends/cuda/kernels/reduce/) against the
+// reference kernels: the Reduce ops, ArgMax/ArgMin, the softmax family, the normalizations,
+// the pools (NCHW and channels-last) and CumSum, in every dtype they claim.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/layer_kernel.h"
+#include "gpu_layer_runner.h"
+#include "gtest/gtest.h"
+#include "testing/node_runner.h"
+
+namespace kiln {
+namespace {
+
+using testing::NodeSpec;
+
+NodeSpec node_spec(std::string op, std::map<std::string, Attribute> attrs, int outputs, int opset) {
+  NodeSpec s;
+  s.op_type = std::move(op);
+  s.attrs = std::move(attrs);
+  s.num_outputs = outputs;
+  s.opset = opset;
+  return s;
+}
+
+// A node with its schema set and defaults filled, wired like testing::run_node wires it.
+struct BuiltNode {
+  std::unique_ptr<Graph> graph = std::make_unique<Graph>();
+  Node* node = nullptr;
+};
+
+BuiltNode build_node(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
+  BuiltNode b;
+  b.node = b.graph->add_node(ns.op_type, ns.op_type, ns.domain, ns.opset);
+  const OpSchema* schema = OpRegistry::global().find(ns.op_type, ns.domain);
+  EXPECT_NE(schema, nullptr) << ns.op_type;
+  b.node->set_schema(schema);
+  for (size_t i = 0; i < inputs.size(); ++i)
+    b.node->inputs().push_back(inputs[i].defined() ? b.graph->get_or_add_value("in" + std::to_string(i)) : nullptr);
+  for (int i = 0; i < ns.num_outputs; ++i) b.node->outputs().push_back(b.graph->get_or_add_value("out" + std::to_string(i)));
+  b.node->attrs() = ns.attrs;
+  if (schema != nullptr) {
+    const Status s = schema->check_and_fill_defaults(*b.node);
+    EXPECT_TRUE(s.ok()) << s.to_string();
+  }
+  return b;
+}
+
+double tolerance(DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat16: return 1e-2;
+    case DataType::kBFloat16: return 2e-2;
+    case DataType::kFloat32:
+    case DataType::kFloat64: return 1e-5;
+    default: return 0;  // integers: exact
+  }
+}
+
+// One layer to check: float32 inputs (integer-valued where an integer dtype runs), and how
+// the GPU run differs from the reference run.
+struct Case {
+  NodeSpec node;
+  std::vector<Tensor> inputs;
+  std::vector<int> constant_inputs;  // passed as host constants, never converted (axes)
+  std::vector<int> float32_outputs;  // stay float32 whatever the dtype (LayerNorm statistics)
+  bool nhwc = false;                 // channels-last layer: input 0 and every output
+};
+
+// Runs the case with every GPU tactic in `dtype` and compares each output with the reference
+// run on the same (rounded) values. Expects at least one Kiln tactic to run.
+void expect_gpu_matches(const Case& c, DataType dtype) {
+  SCOPED_TRACE(c.node.op_type + " in " + std::string(data_type_name(dtype)) + (c.nhwc ? " (NHWC)" : ""));
+  auto is_constant = [&](size_t i) { return std::count(c.constant_inputs.begin(), c.constant_inputs.end(), static_cast<int>(i)) > 0; };
+  std::vector<Tensor> reference_inputs, gpu_inputs;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const Tensor& x = c.inputs[i];
+    if (!x.defined() || is_constant(i) || x.dtype() != DataType::kFloat32) {
+      reference_inputs.push_back(x);
+      gpu_inputs.push_back(x);
+      continue;
+    }
+    Tensor g = testing::convert(x, dtype);
+    reference_inputs.push_back(testing::convert(g, DataType::kFloat32));
+    gpu_inputs.push_back(c.nhwc && i == 0 ? testing::to_channels_last(g) : g);
+  }
+  auto expected = testing::run_node(c.node, reference_inputs);
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+
+  std::vector<std::vector<int64_t>> out_dims;
+  std::vector<DataType> out_dtypes;
+  for (size_t i = 0; i < expected->size(); ++i) {
+    const Tensor& e = (*expected)[i];
+    out_dims.push_back(c.nhwc ? testing::to_channels_last(e).dims() : e.dims());
+    const bool keep = e.dtype() != DataType::kFloat32 ||
+                      std::count(c.float32_outputs.begin(), c.float32_outputs.end(), static_cast<int>(i)) > 0;
+    out_dtypes.push_back(keep ? e.dtype() : dtype);
+  }
+  BuiltNode built = build_node(c.node, gpu_inputs);
+  cuda::LayerSpec spec = testing::make_spec(*built.node, gpu_inputs, out_dims, out_dtypes, c.constant_inputs);
+  if (c.nhwc) {
+    spec.channels_last = true;
+    spec.input_nhwc = {true};
+  }
+  auto runs = testing::run_all_tactics(spec, gpu_inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  bool kiln_ran = false;
+  for (const testing::TacticRun& run : *runs) {
+    kiln_ran |= run.provider.rfind("kiln_", 0) == 0;
+    ASSERT_EQ(run.outputs.size(), expected->size()) << run.tactic;
+    for (size_t i = 0; i < run.outputs.size(); ++i) {
+      const Tensor got = c.nhwc ? testing::from_channels_last(run.outputs[i]) : run.outputs[i];
+      const Tensor& want = (*expected)[i];
+      // Float results within the dtype's tolerance (float32 statistics too); integers exact.
+      const double tol = is_floating(want.dtype()) ? tolerance(dtype) : 0.0;
+      EXPECT_LE(testing::relative_error(got, want), tol) << run.tactic << " output " << i;
+    }
+  }
+  EXPECT_TRUE(kiln_ran) << "no Kiln tactic supports the layer";
+}
+
+Tensor int64_tensor(std::vector<int64_t> values) {
+  const int64_t n = static_cast<int64_t>(values.size());
+  return testing::make_tensor<int64_t>(DataType::kInt64, {n}, values);
+}
+
+Tensor uniform(std::vector<int64_t> dims, float lo, float hi, unsigned seed = 7) {
+  return testing::random_tensor(DataType::kFloat32, std::move(dims), lo, hi, seed);
+}
+
+// Integer values in [lo, hi], held as float32: ties for ArgMax, exact sums for integer dtypes.
+Tensor integers(std::vector<int64_t> dims, float lo, float hi, unsigned seed = 11) {
+  Tensor t = uniform(std::move(dims), lo, hi, seed);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::round(t.data<float>()[i]);
+  return t;
+}
+
+constexpr DataType kFloatDtypes[] = {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16};
+
+// --- Reduce ops ---------------------------------------------------------------------------
+
+struct ReduceOp {
+  const char* name;
+  float lo, hi;  // input range: positive for LogSum, near 1 for Prod
+};
+constexpr ReduceOp kReduceOps[] = {
+    {"ReduceSum", -1, 1},       {"ReduceMean", -1, 1}, {"ReduceMax", -1, 1},        {"ReduceMin", -1, 1},
+    {"ReduceProd", 0.9f, 1.1f}, {"ReduceL1", -1, 1},   {"ReduceL2", -1, 1},         {"ReduceLogSum", 0.5f, 1.5f},
+    {"ReduceLogSumExp", -2, 2}, {"ReduceSumSquare", -1, 1},
+};
+
+// Axes as the constant second input (opset 18; ReduceSum's since 13).
+Case reduce_case(const char* op, Tensor x, std::vector<int64_t> axes, int64_t keepdims) {
+  Case c;
+  c.node = node_spec(op, {{"keepdims", Attribute::of_int(keepdims)}}, 1, 18);
+  c.inputs = {std::move(x), int64_tensor(std::move(axes))};
+  c.constant_inputs = {1};
+  return c;
+}
+
+TEST(ReductionGpuTest, EveryReduceOpOverAxisSets) {
+  KILN_REQUIRE_GPU();
+  const std::vector<std::vector<int64_t>> axis_sets = {{0}, {1, 3}, {-1}, {}};
+  for (const ReduceOp& op : kReduceOps)
+    for (const auto& axes : axis_sets)
+      for (int64_t keepdims : {0, 1})
+        for (DataType dtype : kFloatDtypes) {
+          SCOPED_TRACE("axes size " + std::to_string(axes.size()) + " keepdims " + std::to_string(keepdims));
+          expect_gpu_matches(reduce_case(op.name, uniform({3, 5, 7, 9}, op.lo, op.hi), axes, keepdims), dtype);
+        }
+}
+
+TEST(ReductionGpuTest, ReduceLongRowsAndFloat64) {
+  KILN_REQUIRE_GPU();
+  // Long contiguous groups (many warps per group) and long strided ones (split columns).
+  for (const char* op : {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceLogSumExp"}) {
+    expect_gpu_matches(reduce_case(op, uniform({6, 5000}, -1, 1), {1}, 0), DataType::kFloat32);
+    expect_gpu_matches(reduce_case(op, uniform({3000, 37}, -1, 1), {0}, 1), DataType::kFloat16);
+    expect_gpu_matches(reduce_case(op, uniform({4, 6, 10}, -1, 1), {0, 2}, 0), DataType::kFloat64);
+  }
+}
+
+TEST(ReductionGpuTest, ReduceIntegers) {
+  KILN_REQUIRE_GPU();
+  for (DataType dtype : {DataType::kInt32, DataType::kInt64}) {
+    for (const char* op : {"ReduceSum", "ReduceMax", "ReduceMin"})
+      for (const auto& axes : std::vector<std::vector<int64_t>>{{0}, {1, 3}, {}})
+        expect_gpu_matches(reduce_case(op, integers({3, 5, 7, 9}, -50, 50), axes, 1), dtype);
+    // Values 1 and 2 over 9 elements: no zeros, no overflow.
+    expect_gpu_matches(reduce_case("ReduceProd", integers({3, 5, 7, 9}, 1, 2), {3}, 0), dtype);
+  }
+}
+
+TEST(ReductionGpuTest, AxesAttributeBeforeOpset18) {
+  KILN_REQUIRE_GPU();
+  Case c;
+  c.node = node_spec("ReduceMean", {{"axes", Attribute::of_ints({2, 3})}, {"keepdims", Attribute::of_int(1)}}, 1, 13);
+  c.inputs = {uniform({2, 3, 11, 13}, -1, 1)};
+  for (DataType dtype : kFloatDtypes) expect_gpu_matches(c, dtype);
+}
+
+TEST(ReductionGpuTest, EmptyAxesReduceAllOrNothing) {
+  KILN_REQUIRE_GPU();
+  for (int64_t noop : {0, 1}) {
+    Case c = reduce_case("ReduceSum", uniform({4, 5, 6}, -1, 1), {}, 0);
+    c.node.opset = 13;
+    c.node.attrs["noop_with_empty_axes"] = Attribute::of_int(noop);
+    expect_gpu_matches(c, DataType::kFloat16);
+  }
+}
+
+TEST(ReductionGpuTest, ArgMaxArgMinWithTies) {
+  KILN_REQUIRE_GPU();
+  for (const char* op : {"ArgMax", "ArgMin"})
+    for (int64_t axis : {1, -1})
+      for (int64_t keepdims : {0, 1})
+        for (int64_t last : {0, 1})
+          for (DataType dtype : {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16, DataType::kInt32,
+                                 DataType::kInt64}) {
+            Case c;
+            c.node = node_spec(op,
+                              {{"axis", Attribute::of_int(axis)},
+                               {"keepdims", Attribute::of_int(keepdims)},
+                               {"select_last_index", Attribute::of_int(last)}},
+                              1,
+                              13);
+            c.inputs = {integers({3, 37, 5, 41}, -3, 3)};  // many ties
+            expect_gpu_matches(c, dtype);
+          }
+}
+
+// --- Softmax family -------------------------------------------------------------------------
+
+TEST(ReductionGpuTest, SoftmaxFamilyAxesAndOpsets) {
+  KILN_REQUIRE_GPU();
+  for (const char* op : {"Softmax", "LogSoftmax", "Hardmax"})
+    for (int64_t axis : {-1, 1})
+      for (int opset : {11, 13})
+        for (DataType dtype : kFloatDtypes) {
+          SCOPED_TRACE("axis " + std::to_string(axis) + " opset " + std::to_string(opset));
+          Case c;
+          c.node = node_spec(op, {{"axis", Attribute::of_int(axis)}}, 1, opset);
+          c.inputs = {uniform({3, 5, 7, 9}, -4, 4)};
+          expect_gpu_matches(c, dtype);
+        }
+}
+
+TEST(ReductionGpuTest, SoftmaxLongRows) {
+  KILN_REQUIRE_GPU();
+  for (const char* op : {"Softmax", "LogSoftmax"})
+    for (DataType dtype : kFloatDtypes) {
+      Case last;
+      last.node = node_spec(op, {{"axis", Attribute::of_int(-1)}}, 1, 13);
+      last.inputs = {uniform({2, 3, 4097}, -8, 8)};
+      expect_gpu_matches(last, dtype);
+      Case strided;
+      strided.node = node_spec(op, {{"axis", Attribute::of_int(0)}}, 1, 13);
+      strided.inputs = {uniform({1500, 33}, -8, 8)};
+      expect_gpu_matches(strided, dtype);
+    }
+}
+
+// --- Normalizations -------------------------------------------------------------------------
+
+TEST(ReductionGpuTest, LayerNormLastAxisOfTransformerActivations) {
+  KILN_REQUIRE_GPU();
+  Case c;
+  c.node = node_spec("LayerNormalization", {{"axis", Attribute::of_int(-1)}, {"epsilon", Attribute::of_float(1e-6f)}}, 1, 17);
+  c.inputs = {uniform({4, 197, 768}, -2, 3), uniform({768}, 0.5f, 1.5f, 8), uniform({768}, -1, 1, 9)};
+  for (DataType dtype : kFloatDtypes) expect_gpu_matches(c, dtype);
+}
+
+TEST(ReductionGpuTest, LayerNormAxis1WithStatistics) {
+  KILN_REQUIRE_GPU();
+  Case c;
+  c.node = node_spec("LayerNormalization", {{"axis", Attribute::of_int(1)}}, 3, 17);
+  c.inputs = {uniform({3, 10, 17}, -1, 2), uniform({10, 17}, 0.5f, 1.5f, 8), Tensor()};
+  c.float32_outputs = {1, 2};
+  for (DataType dtype : kFloatDtypes) expect_gpu_matches(c, dtype);
+}
+
+TEST(ReductionGpuTest, BatchNormInferenceBothLayouts) {
+  KILN_REQUIRE_GPU();
+  Case c;
+  c.node = node_spec("BatchNormalization", {{"epsilon", Attribute::of_float(1e-3f)}}, 1, 15);
+  c.inputs = {uniform({2, 19, 7, 9}, -2, 2), uniform({19}, 0.5f, 1.5f, 2), uniform({19}, -1, 1, 3),
+              uniform({19}, -0.5f, 0.5f, 4), uniform({19}, 0.5f, 2.f, 5)};
+  for (bool nhwc : {false, true}) {
+    c.nhwc = nhwc;
+    for (DataType dtype : kFloatDtypes) expect_gpu_matches(c, dtype);
+  }
+}
+
+TEST(ReductionGpuTest, InstanceMeanVarianceAndLpNormalization) {
+  KILN_REQUIRE_GPU();
+  for (DataType dtype : kFloatDtypes) {
+    Case instance;
+    instance.node = node_spec("InstanceNormalization", {}, 1, 6);
+    instance.inputs = {uniform({2, 5, 7, 9}, -1, 2), uniform({5}, 0.5f, 1.5f, 2), uniform({5}, -1, 1, 3)};
+    expect_gpu_matches(instance, dtype);
+    Case mvn;
+    mvn.node = node_spec("MeanVarianceNormalization", {}, 1, 13);
+    mvn.inputs = {uniform({2, 5, 7, 9}, -1, 2)};
+    expect_gpu_matches(mvn, dtype);
+    for (int64_t p : {1, 2})
+      for (int64_t axis : {1, -1}) {
+        Case lp;
+        lp.node = node_spec("LpNormalization", {{"axis", Attribute::of_int(axis)}, {"p", Attribute::of_int(p)}}, 1, 1);
+        lp.inputs = {uniform({3, 5, 7, 9}, -1, 1)};
+        expect_gpu_matches(lp, dtype);
+      }
+  }
+}
+
+TEST(ReductionGpuTest, LocalResponseNormalization) {
+  KILN_REQUIRE_GPU();
+  for (int64_t size : {3, 4})
+    for (DataType dtype : kFloatDtypes) {
+      Case c;
+      c.node = node_spec("LRN", {{"size", Attribute::of_int(size)}, {"alpha", Attribute::of_float(0.01f)}}, 1, 13);
+      c.inputs = {uniform({2, 11, 5, 7}, -2, 2)};
+      expect_gpu_matches(c, dtype);
+    }
+}
+
+// --- Pools ----------------------------------------------------------------------------------
+
+Case pool_case(const char* op, std::vector<int64_t> x_dims, std::map<std::string, Attribute> attrs, bool nhwc, int opset = 19) {
+  Case c;
+  c.node = node_spec(op, std::move(attrs), 1, opset);
+  c.inputs = {uniform(std::move(x_dims), -2, 2)};
+  c.nhwc = nhwc;
+  return c;
+}
+
+TEST(ReductionGpuTest, ResNetMaxPoolBothLayouts) {
+  KILN_REQUIRE_GPU();
+  const std::map<std::string, Attribute> attrs = {{"kernel_shape", Attribute::of_ints({3, 3})},
+                                                  {"strides", Attribute::of_ints({2, 2})},
+                                                  {"pads", Attribute::of_ints({1, 1, 1, 1})}};
+  for (bool nhwc : {false, true})
+    for (int64_t channels : {16, 5})  // vectorized and scalar channels-last paths
+      for (DataType dtype : kFloatDtypes) expect_gpu_matches(pool_case("MaxPool", {2, channels, 17, 19}, attrs, nhwc), dtype);
+}
+
+TEST(ReductionGpuTest, AveragePoolPaddingCountAndCeilMode) {
+  KILN_REQUIRE_GPU();
+  for (int64_t count_pad : {0, 1})
+    for (int64_t ceil_mode : {0, 1})
+      for (bool nhwc : {false, true})
+        for (DataType dtype : kFloatDtypes) {
+          SCOPED_TRACE("count_include_pad " + std::to_string(count_pad) + " ceil_mode " + std::to_string(ceil_mode));
+          const std::map<std::string, Attribute> attrs = {{"kernel_shape", Attribute::of_ints({3, 3})},
+                                                          {"strides", Attribute::of_ints({2, 2})},
+                                                          {"pads", Attribute::of_ints({1, 1, 1, 1})},
+                                                          {"count_include_pad", Attribute::of_int(count_pad)},
+                                                          {"ceil_mode", Attribute::of_int(ceil_mode)}};
+          expect_gpu_matches(pool_case("AveragePool", {2, 24, 16, 13}, attrs, nhwc), dtype);
+        }
+}
+
+TEST(ReductionGpuTest, PoolsWithAutoPadDilationsAndOtherRanks) {
+  KILN_REQUIRE_GPU();
+  for (DataType dtype : kFloatDtypes) {
+    expect_gpu_matches(pool_case("MaxPool", {1, 8, 15, 15},
+                                 {{"kernel_shape", Attribute::of_ints({3, 2})}, {"strides", Attribute::of_ints({2, 3})},
+                                  {"auto_pad", Attribute::of_string("SAME_UPPER")}},
+                                 true),
+                       dtype);
+    expect_gpu_matches(pool_case("AveragePool", {2, 3, 14, 12},
+                                 {{"kernel_shape", Attribute::of_ints({2, 3})}, {"dilations", Attribute::of_ints({2, 2})},
+                                  {"pads", Attribute::of_ints({1, 0, 2, 1})}},
+                                 false),
+                       dtype);
+    expect_gpu_matches(pool_case("MaxPool", {2, 3, 29}, {{"kernel_shape", Attribute::of_ints({4})}, {"strides", Attribute::of_ints({3})}},
+                                 false),
+                       dtype);
+    expect_gpu_matches(pool_case("AveragePool", {1, 3, 5, 9, 7},
+                                 {{"kernel_shape", Attribute::of_ints({2, 3, 3})},
+                                  {"pads", Attribute::of_ints({0, 1, 1, 1, 1, 1})}},
+                                 false),
+                       dtype);
+  }
+}
+
+TEST(ReductionGpuTest, GlobalPoolsBothLayouts) {
+  KILN_REQUIRE_GPU();
+  for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"})
+    for (bool nhwc : {false, true})
+      for (DataType dtype : kFloatDtypes) {
+        expect_gpu_matches(pool_case(op, {2, 37, 7, 7}, {}, nhwc, 1), dtype);
+        expect_gpu_matches(pool_case(op, {3, 5, 33, 31}, {}, nhwc, 1), dtype);
+      }
+}
+
+// --- CumSum ---------------------------------------------------------------------------------
+
+TEST(ReductionGpuTest, CumSumExclusiveAndReverse) {
+  KILN_REQUIRE_GPU();
+  for (int64_t axis : {1, -1})
+    for (int64_t exclusive : {0, 1})
+      for (int64_t reverse : {0, 1})
+        for (DataType dtype : {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16, DataType::kInt32}) {
+          Case c;
+          c.node = node_spec("CumSum", {{"exclusive", Attribute::of_int(exclusive)}, {"reverse", Attribute::of_int(reverse)}}, 1, 14);
+          c.inputs = {integers({3, 11, 13}, -4, 4), int64_tensor({axis})};
+          c.constant_inputs = {1};
+          expect_gpu_matches(c, dtype);
+        }
+}
+
+TEST(ReductionGpuTest, TopKWithTies) {
+  KILN_REQUIRE_GPU();
+  for (int64_t axis : {1, -1})
+    for (int64_t largest : {0, 1})
+      for (DataType dtype : {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16, DataType::kInt32}) {
+        Case c;
+        c.node = node_spec("TopK", {{"axis", Attribute::of_int(axis)}, {"largest", Attribute::of_int(largest)}}, 2, 11);
+        c.inputs = {integers({3, 37, 41}, -9, 9), int64_tensor({5})};
+        c.constant_inputs = {1};
+        expect_gpu_matches(c, dtype);
+      }
+}
+
+// --- What the providers refuse (no GPU needed) ------------------------------------------------
+
+const cuda::TacticProvider& provider_named(std::string_view name) {
+  for (const cuda::TacticProvider* p : cuda::all_providers())
+    if (p->name() == name) return *p;
+  ADD_FAILURE() << "no provider " << name;
+  return *cuda::all_providers().front();
+}
+
+// The provider's answer for `ns` on `inputs` (outputs as the reference makes them).
+struct Judged {
+  BuiltNode built;
+  std::vector<Tensor> inputs;  // the spec's host constants point here
+  cuda::LayerSpec spec;
+};
+Judged judge(const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<int>& constant_inputs = {}) {
+  Judged j;
+  j.built = build_node(ns, inputs);
+  j.inputs = inputs;
+  auto expected = testing::run_node(ns, inputs);
+  EXPECT_TRUE(expected.ok()) << expected.status().to_string();
+  std::vector<std::vector<int64_t>> dims;
+  std::vector<DataType> dtypes;
+  if (expected.ok())
+    for (const Tensor& t : *expected) {
+      dims.push_back(t.dims());
+      dtypes.push_back(t.dtype());
+    }
+  j.spec = testing::make_spec(*j.built.node, j.inputs, dims, dtypes, constant_inputs);
+  return j;
+}
+
+void expect_unsupported(const cuda::TacticProvider& p, const cuda::LayerSpec& spec, const std::string& reason) {
+  const Status s = p.supports(spec);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  EXPECT_NE(s.message().find(reason), std::string::npos) << s.message();
+}
+
+TEST(ReductionProvidersTest, RefuseWhatTheyCannotRun) {
+  const Tensor x = uniform({2, 3, 8, 8}, -1, 1);
+  {
+    Judged j = judge(node_spec("MaxPool", {{"kernel_shape", Attribute::of_ints({2, 2})}}, 2, 12), {x});
+    expect_unsupported(provider_named("kiln_pool"), j.spec, "Indices");
+  }
+  {
+    Judged j = judge(node_spec("ReduceSum", {}, 1, 13), {x, int64_tensor({1})});  // axes not a constant
+    expect_unsupported(provider_named("kiln_reduce"), j.spec, "not a constant");
+  }
+  {
+    Judged j = judge(node_spec("ReduceL2", {}, 1, 18), {testing::convert(x, DataType::kInt32), int64_tensor({1})}, {1});
+    expect_unsupported(provider_named("kiln_reduce"), j.spec, "int32");
+  }
+  {
+    Judged j = judge(node_spec("LpNormalization", {{"p", Attribute::of_int(2)}}, 1, 1), {x});
+    j.built.node->attrs()["p"] = Attribute::of_int(3);
+    expect_unsupported(provider_named("kiln_norm"), j.spec, "p = 3");
+  }
+  {
+    Judged j = judge(node_spec("Softmax", {}, 1, 13), {x});
+    j.spec.channels_last = true;
+    expect_unsupported(provider_named("kiln_softmax"), j.spec, "channels-last");
+  }
+  {
+    Judged j = judge(node_spec("CumSum", {}, 1, 14), {x, int64_tensor({1})});
+    expect_unsupported(provider_named("kiln_cumsum"), j.spec, "not a constant");
+  }
+}
+
+TEST(ReductionProvidersTest, TacticNamesSayOpLayoutAndType) {
+  const cuda::DeviceContext no_device;
+  auto name_of = [&](std::string_view provider, const cuda::LayerSpec& spec) {
+    auto tactics = provider_named(provider).tactics(spec, no_device);
+    EXPECT_TRUE(tactics.ok()) << tactics.status().to_string();
+    return tactics.ok() && !tactics->empty() ? tactics->front().name : std::string();
+  };
+  const Tensor x = uniform({2, 3, 8, 8}, -1, 1);
+  {
+    Judged j = judge(node_spec("ReduceMean", {}, 1, 18), {x, int64_tensor({2, 3})}, {1});
+    EXPECT_EQ(name_of("kiln_reduce", j.spec), "kiln_reduce_mean_fp32");
+  }
+  {
+    Judged j = judge(node_spec("Softmax", {}, 1, 13), {x});
+    EXPECT_EQ(name_of("kiln_softmax", j.spec), "kiln_softmax_lastaxis_fp32");
+    Judged k = judge(node_spec("LogSoftmax", {{"axis", Attribute::of_int(1)}}, 1, 13), {x});
+    EXPECT_EQ(name_of("kiln_softmax", k.spec), "kiln_logsoftmax_strided_fp32");
+  }
+  {
+    const Tensor h = testing::convert(x, DataType::kFloat16);
+    Judged j = judge(node_spec("MaxPool", {{"kernel_shape", Attribute::of_ints({3, 3})}}, 1, 12), {h});
+    j.spec.channels_last = true;
+    j.spec.input_nhwc = {true};
+    j.spec.inputs[0]->dims = testing::to_channels_last(h).dims();
+    j.spec.outputs[0].dims = {2, 6, 6, 3};
+    EXPECT_EQ(name_of("kiln_pool", j.spec), "kiln_maxpool_nhwc_fp16");
+  }
+}
+
+}  // namespace
+}  // namespace kiln
