@@ -119,7 +119,7 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
     for (const cuda::TacticProvider* p : cuda::all_providers()) {
       Status s = p->supports(spec);
       if (!s.ok()) {
-        if (options.verbose) reasons += fmt::format("    {}: {}\n", p->name(), s.message());
+        if (options.verbose) reasons += fmt::format("    not {}: {}\n", p->name(), s.message());
         continue;
       }
       auto tactics = p->tactics(spec, dev);
@@ -187,7 +187,8 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
       for (const Candidate& c : candidates)
         table += c.ms >= 0 ? fmt::format("  {} {:<60} {:>10.4f} ms\n", &c == best ? "*" : " ", c.tactic.name, c.ms)
                            : fmt::format("    {:<60} failed: {}\n", c.tactic.name, c.failure);
-      options.log(table + reasons);
+      // Why providers said no matters only when none said yes.
+      options.log(table + (candidates.size() == 1 && candidates[0].provider == &cuda::host_fallback_provider() ? reasons : ""));
     }
     if (best == nullptr) {
       std::string why;
