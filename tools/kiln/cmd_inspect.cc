@@ -28,15 +28,18 @@ void print_plan(const LoadedPlan& plan) {
   if (!t.gpu_name.empty())
     std::cout << fmt::format(" '{}' sm_{}{}, CUDA runtime {}, cuDNN {}", t.gpu_name, t.compute_major, t.compute_minor,
                              t.cuda_runtime_version, t.cudnn_version);
-  std::cout << fmt::format("\nbuild: optimization level {}{}{}{}{}{}, workspace limit {}\n", b.optimization_level,
+  std::cout << fmt::format("\nbuild: optimization level {}{}{}{}{}{}, workspace limit {}{}\n", b.optimization_level,
                            b.tf32 ? ", tf32" : "", b.fp16 ? ", fp16" : "", b.bf16 ? ", bf16" : "",
                            b.int8 ? ", int8" : "", b.fp8 ? ", fp8" : "",
-                           b.workspace_limit ? std::to_string(b.workspace_limit) : "none");
+                           b.workspace_limit ? std::to_string(b.workspace_limit) : "none",
+                           b.aux_streams ? fmt::format(", {} auxiliary streams", b.aux_streams) : "");
   const auto& nodes = plan.graph->nodes();
   for (size_t i = 0; i < plan.info.annotations.size() && i < nodes.size(); ++i) {
     const NodeAnnotation& a = plan.info.annotations[i];
-    if (!a.tactic.empty() || !a.precision.empty())
-      std::cout << fmt::format("layer {}: tactic '{}', precision '{}'\n", nodes[i]->name(), a.tactic, a.precision);
+    if (a.tactic.empty() && a.precision.empty()) continue;
+    std::cout << fmt::format("layer {}: tactic '{}', precision '{}'", nodes[i]->name(), a.tactic, a.precision);
+    if (!a.provider.empty()) std::cout << fmt::format(", {} ({:.4f} ms at build)", a.provider, a.tactic_ms);
+    std::cout << "\n";
   }
   if (plan.info.memory_plan)
     std::cout << fmt::format("memory plan: {} tensors in a {}-byte arena\n", plan.info.memory_plan->placements.size(),

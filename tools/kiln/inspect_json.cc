@@ -67,6 +67,8 @@ json inspect_json(const Graph& graph, const LoadedPlan* plan) {
                       {"opset", n.opset()},
                       {"tactic", annotated ? plan->info.annotations[i].tactic : ""},
                       {"precision", annotated ? plan->info.annotations[i].precision : ""},
+                      {"provider", annotated ? plan->info.annotations[i].provider : ""},
+                      {"tactic_ms", annotated ? plan->info.annotations[i].tactic_ms : 0.f},
                       {"inputs", tensors_json(n.inputs())},
                       {"outputs", tensors_json(n.outputs())}});
   }
