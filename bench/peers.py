@@ -116,13 +116,16 @@ def main():
         onnx_path = os.path.join(args.work, f"{name}_b{batch}.onnx")
         export(name, batch, onnx_path)
         row = {"model": name, "batch": batch, "gpu": torch.cuda.get_device_name()}
-        row["eager"] = run_torch(name, batch, None, args.iters)
-        if not args.no_compile:
-            row["compile"] = run_torch(name, batch, "max-autotune", args.iters)
+        results.append(row)
+        # Cheapest first, saving after each, so a run cut short keeps what it measured.
         variants = [v.split() for v in args.kiln_extra.split(";")] if args.kiln_extra else [[]]
         row["kiln"] = [dict(run_kiln(args.kiln, onnx_path, batch, args.work, v), flags=" ".join(v)) for v in variants]
-        results.append(row)
         json.dump(results, open(args.out, "w"), indent=1)
+        row["eager"] = run_torch(name, batch, None, args.iters)
+        json.dump(results, open(args.out, "w"), indent=1)
+        if not args.no_compile:
+            row["compile"] = run_torch(name, batch, "max-autotune", args.iters)
+            json.dump(results, open(args.out, "w"), indent=1)
         print(json.dumps(row), flush=True)
     print(f"\n{'model':<14}{'batch':>6}{'eager img/s':>13}{'compile img/s':>15}{'kiln img/s':>12}"
           f"{'kiln/eager':>11}{'kiln/compile':>13}  kiln flags")

@@ -226,6 +226,8 @@ TEST(CudaDataMovementTest, PadModes) {
     expect_matches_reference(node("Pad", {}, 13), {x, pads, value}, {1, 2});
     // Negative pads crop.
     expect_matches_reference(node("Pad", {}, 13), {x, int64s({0, 0, -1, 2, 1, 0, 1, -3})}, {1});
+    // Zero channels appended to a channels-last image (the rows tactic).
+    expect_matches_reference(node("Pad", {}, 13), {random_data(dt, {2, 5, 7, 3}, 52), int64s({0, 0, 0, 0, 0, 0, 0, 5})}, {1});
     // Opset 2: attributes.
     expect_matches_reference(node("Pad", {{"mode", Attribute::of_string("reflect")},
                                           {"pads", Attribute::of_ints({0, 0, 1, 2, 0, 0, 3, 1})}}, 2),

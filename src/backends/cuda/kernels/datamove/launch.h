@@ -25,6 +25,14 @@ inline constexpr int64_t kMaxTiledRows = int64_t{65535} * 32;
 cudaError_t launch_batched_transpose(const void* src, void* dst, int64_t batch, int64_t rows, int64_t cols,
                                      int elem_bytes, cudaStream_t stream);
 
+// dst[b][c][r] = src[b][r][c] for a short `rows` axis (a few channels): one thread per column.
+inline constexpr int kMaxMinorRows = 16;
+cudaError_t launch_transpose_to_minor(const void* src, void* dst, int64_t batch, int rows, int64_t cols, int elem_bytes,
+                                      cudaStream_t stream);
+// dst[r][c] = c < src_cols ? src[r][c] : 0 for `rows` rows of dst_cols >= src_cols elements.
+cudaError_t launch_pad_rows(const void* src, void* dst, int64_t rows, int src_cols, int dst_cols, int elem_bytes,
+                            cudaStream_t stream);
+
 // Concat and Split move `rows` rows of `cols` elements per part between differently pitched
 // tensors: dst[r * dst_pitch + c] = src[r * src_pitch + c].
 inline constexpr int kMaxParts = 32;

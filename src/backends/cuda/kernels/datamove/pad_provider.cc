@@ -69,6 +69,34 @@ Expected<PadMap> pad_map(const LayerSpec& spec) {
   return map;
 }
 
+// Zeros appended to the last axis only (channels added to a channels-last tensor): rows.
+bool zero_pads_last_axis_end(const LayerSpec& spec) {
+  auto map = pad_map(spec);
+  auto fill = fill_bits(spec);
+  if (!map.ok() || !fill.ok() || map->mode != PadMode::kConstant || *fill != 0) return false;
+  const auto& in = spec.inputs[0]->dims;
+  const auto& out = spec.outputs[0].dims;
+  if (in.empty() || in.back() == 0 || out.back() > (int64_t{1} << 30)) return false;
+  for (size_t k = 0; k < in.size(); ++k)
+    if (map->before[k] != 0 || (k + 1 < in.size() && in[k] != out[k])) return false;
+  return out.back() >= in.back();
+}
+
+class PadRowsKernel final : public LayerKernel {
+ public:
+  PadRowsKernel(int64_t rows, int64_t src_cols, int64_t dst_cols, int elem)
+      : rows_(rows), src_cols_(src_cols), dst_cols_(dst_cols), elem_(elem) {}
+  Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) override {
+    KILN_CUDA_CHECK(launch_pad_rows(inputs[0], outputs[0], rows_, static_cast<int>(src_cols_), static_cast<int>(dst_cols_),
+                                    elem_, env.stream));
+    return Status::Ok();
+  }
+
+ private:
+  int64_t rows_, src_cols_, dst_cols_;
+  int elem_;
+};
+
 class PadProvider final : public DataMovementProvider {
  public:
   PadProvider() : DataMovementProvider("kiln_pad", {"Pad"}) {}
@@ -79,9 +107,18 @@ class PadProvider final : public DataMovementProvider {
     return pad_map(spec).status();
   }
   std::vector<std::string> tactic_names(const LayerSpec& spec) const override {
-    return {"kiln_pad_" + spec.op->attr_string("mode")};
+    std::vector<std::string> names = {"kiln_pad_" + spec.op->attr_string("mode")};
+    if (zero_pads_last_axis_end(spec))
+      names.push_back("kiln_pad_rows_" + std::to_string(data_type_size(spec.outputs[0].dtype)) + "B");
+    return names;
   }
-  Expected<std::unique_ptr<LayerKernel>> make(const LayerSpec& spec, size_t) const override {
+  Expected<std::unique_ptr<LayerKernel>> make(const LayerSpec& spec, size_t tactic) const override {
+    if (tactic == 1) {
+      const auto& in = spec.inputs[0]->dims;
+      const auto& out = spec.outputs[0].dims;
+      return make_kernel<PadRowsKernel>(spec.inputs[0]->numel() / in.back(), in.back(), out.back(),
+                                        static_cast<int>(data_type_size(spec.outputs[0].dtype)));
+    }
     KILN_ASSIGN_OR_RETURN(PadMap map, pad_map(spec));
     KILN_ASSIGN_OR_RETURN(uint64_t fill, fill_bits(spec));
     return make_kernel<MapCopyKernel<PadMap>>(map, static_cast<int>(data_type_size(spec.outputs[0].dtype)),

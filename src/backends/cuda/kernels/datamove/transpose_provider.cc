@@ -25,6 +25,20 @@ std::optional<BatchedSwap> as_batched_swap(const StridedView& v) {
   return std::nullopt;
 }
 
+// A short axis moved last (an RGB image to channels-last): one thread per column.
+class ToMinorKernel final : public LayerKernel {
+ public:
+  ToMinorKernel(int64_t batch, int64_t rows, int64_t cols, int elem) : batch_(batch), rows_(rows), cols_(cols), elem_(elem) {}
+  Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs, const std::vector<void*>& outputs) override {
+    KILN_CUDA_CHECK(launch_transpose_to_minor(inputs[0], outputs[0], batch_, static_cast<int>(rows_), cols_, elem_, env.stream));
+    return Status::Ok();
+  }
+
+ private:
+  int64_t batch_, rows_, cols_;
+  int elem_;
+};
+
 class TransposeProvider final : public DataMovementProvider {
  public:
   TransposeProvider() : DataMovementProvider("kiln_transpose", {"Transpose"}) {}
@@ -45,6 +59,7 @@ class TransposeProvider final : public DataMovementProvider {
       else names.push_back("kiln_transpose_tiled_" + bytes);
     }
     names.push_back("kiln_transpose_" + bytes);
+    if (auto swap = tiled_swap(spec); swap && swap->rows <= kMaxMinorRows) names.push_back("kiln_transpose_to_minor_" + bytes);
     return names;
   }
 
@@ -52,6 +67,7 @@ class TransposeProvider final : public DataMovementProvider {
     const int elem = static_cast<int>(data_type_size(spec.outputs[0].dtype));
     const std::optional<BatchedSwap> swap = tiled_swap(spec);
     if (swap && tactic == 0) return make_kernel<BatchedTransposeKernel>(swap->batch, swap->rows, swap->cols, elem);
+    if (swap && tactic == 2) return make_kernel<ToMinorKernel>(swap->batch, swap->rows, swap->cols, elem);
     KILN_ASSIGN_OR_RETURN(StridedView view, view_of(spec));
     return make_kernel<MapCopyKernel<StridedMap>>(StridedMap{view}, elem, spec.outputs[0].numel(),
                                                        spec.inputs[0]->numel());
