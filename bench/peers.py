@@ -86,11 +86,11 @@ def run_kiln(kiln, onnx_path, batch, work, extra):
     cmd = [kiln, "bench", onnx_path, "--device", "cuda", "--fp16", "--no-transfers", "--duration", "3",
            "--timing-cache", os.path.join(work, "timing.cache"), "--json", out] + extra
     t = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    print("$ " + " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, stdout=sys.stdout, stderr=subprocess.STDOUT, text=True)
     total_s = time.time() - t
     if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
-        return {"error": proc.stderr.strip()[-500:]}
+        return {"error": f"kiln bench exited with {proc.returncode}"}
     r = json.load(open(out))
     ms = r["gpu_compute_ms"]["median"]
     return {"ms": ms, "img_s": batch * 1000.0 / ms, "qps_img_s": r["throughput_items_per_s"],

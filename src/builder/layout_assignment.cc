@@ -1,7 +1,6 @@
 #include "builder/layout_assignment.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -165,11 +164,6 @@ class LayoutAssigner {
       } else if (channels_last && !nhwc_.count(in)) {
         KILN_ASSIGN_OR_RETURN(in, reformat(in, true));
       }
-      if (conv && (i == 0 || i == 1) && padded_channels(*node) != 0) {
-        const int64_t c = node->input(0)->shape()[1].value;
-        KILN_ASSIGN_OR_RETURN(in, i == 0 ? padded_input(in, c, padded_channels(*node))
-                                         : padded_weights(in, padded_channels(*node)));
-      }
       layer_inputs.push_back(in);
       flags.push_back(channels_last ? 1 : 0);
     }
@@ -197,49 +191,6 @@ class LayoutAssigner {
     doomed_.push_back(node);
     ++report_.channels_last_layers;
     return Status::Ok();
-  }
-
-  // Tensor cores take channels in multiples of 8 (16 bytes of FP16): a convolution with fewer
-  // input channels (an RGB stem) gets zero channels added to its input and weights, which costs
-  // a small Pad instead of a slow non-tensor-core kernel. The channel count to pad to, or 0.
-  static int64_t padded_channels(const Node& conv) {
-    const Value* x = conv.input(0);
-    const int64_t c = x->shape()[1].is_static() ? x->shape()[1].value : 0;
-    if (conv.attr_int("group", 1) != 1 || c == 0 || c >= 8 || c % 8 == 0) return 0;
-    return 8;
-  }
-
-  // `nhwc` has `c` channels (its shape is inferred only once the whole graph is lowered).
-  Expected<Value*> padded_input(Value* nhwc, int64_t c, int64_t channels) {
-    if (auto it = padded_.find(nhwc); it != padded_.end()) return it->second;
-    std::vector<int64_t> pads = {0, 0, 0, 0, 0, 0, 0, channels - c};
-    Value* pads_value = add_constant(graph_, nhwc->name() + ".pads",
-                                     Tensor::wrap(DataType::kInt64, {8}, pads.data(), nullptr).clone());
-    KILN_ASSIGN_OR_RETURN(Value * out, graph_.add_value(graph_.unique_value_name(nhwc->name() + ".padded")));
-    const OpSchema* schema = OpRegistry::global().find("Pad", "");
-    Node* pad = graph_.add_node(graph_.unique_node_name(out->name()), "Pad", "", 13);
-    pad->inputs() = {nhwc, pads_value};
-    pad->outputs() = {out};
-    pad->set_schema(schema);
-    out->set_producer(pad);
-    KILN_RETURN_IF_ERROR(schema->check_and_fill_defaults(*pad));
-    nhwc_.insert(out);
-    padded_[nhwc] = out;
-    ++report_.padded_convs;
-    return out;
-  }
-
-  // [K, R, S, C] weights with zero channels appended up to `channels`.
-  Expected<Value*> padded_weights(Value* w, int64_t channels) {
-    const Tensor& t = w->constant();
-    const int64_t c = t.dim(3), rows = t.numel() / c;
-    const size_t es = data_type_size(t.dtype());
-    Tensor out(t.dtype(), {t.dim(0), t.dim(1), t.dim(2), channels});
-    std::memset(out.raw(), 0, out.nbytes());
-    for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(static_cast<char*>(out.raw()) + static_cast<size_t>(r * channels) * es,
-                  static_cast<const char*>(t.raw()) + static_cast<size_t>(r * c) * es, static_cast<size_t>(c) * es);
-    return add_constant(graph_, w->name() + ".padded", std::move(out));
   }
 
   // The value in the other layout, through one Transpose shared by all readers.
@@ -316,7 +267,7 @@ class LayoutAssigner {
 
   Graph& graph_;
   std::unordered_set<const Value*> nhwc_;
-  std::unordered_map<const Value*, Value*> to_nhwc_, to_nchw_, permuted_, padded_;
+  std::unordered_map<const Value*, Value*> to_nhwc_, to_nchw_, permuted_;
   std::vector<const Node*> doomed_;
   LayoutReport report_;
 };

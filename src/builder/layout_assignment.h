@@ -9,8 +9,6 @@
 //  * layout-agnostic ops in the region get physical shapes: their constants are permuted and
 //    their axis attributes remapped (a channel Concat becomes a Concat on the last axis);
 //  * Transpose nodes convert at the region's boundaries (the "reformats").
-// A convolution with fewer than 8 input channels (an RGB stem) gets zero channels added, so
-// tensor-core kernels apply.
 // Multi-output fused layers (sibling convolutions merged horizontally) become one output and a
 // Split, so kernels see single-output layers.
 #pragma once
@@ -23,7 +21,6 @@ struct LayoutReport {
   int channels_last_layers = 0;  // convs and pools wrapped
   int region_layers = 0;         // layout-agnostic layers kept channels-last
   int reformats = 0;             // Transpose nodes inserted
-  int padded_convs = 0;          // inputs given zero channels up to a multiple of 8
 };
 
 Expected<LayoutReport> assign_channels_last(Graph& graph);

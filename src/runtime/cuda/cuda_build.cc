@@ -85,9 +85,8 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   KILN_RETURN_IF_ERROR(assign_precision(*graph, storage));
   KILN_RETURN_IF_ERROR(split_multi_output_layers(*graph));
   KILN_ASSIGN_OR_RETURN(LayoutReport layout, assign_channels_last(*graph));
-  report += fmt::format("layout: {} layers channels-last, {} more kept channels-last between them, {} reformats, "
-                        "{} inputs padded to 8 channels\n",
-                        layout.channels_last_layers, layout.region_layers, layout.reformats, layout.padded_convs);
+  report += fmt::format("layout: {} layers channels-last, {} more kept channels-last between them, {} reformats\n",
+                        layout.channels_last_layers, layout.region_layers, layout.reformats);
 
   KILN_ASSIGN_OR_RETURN(auto input_dims, tuning_dims(*graph, config));
   KILN_ASSIGN_OR_RETURN(ConcreteDims dims, infer_concrete_dims(*graph, input_dims));
