@@ -5,7 +5,8 @@
 
 namespace kiln {
 
-Expected<ConcreteDims> infer_concrete_dims(const Graph& graph, const std::vector<std::vector<int64_t>>& input_dims) {
+Expected<ConcreteDims> infer_concrete_dims(const Graph& graph, const std::vector<std::vector<int64_t>>& input_dims,
+                                           const std::vector<const Tensor*>& input_values) {
   if (input_dims.size() != graph.inputs().size())
     return invalid_argument("graph '{}' takes {} input(s), got dims for {}", graph.name, graph.inputs().size(),
                             input_dims.size());
@@ -18,6 +19,8 @@ Expected<ConcreteDims> infer_concrete_dims(const Graph& graph, const std::vector
     for (const Value* v : node->inputs()) {
       auto it = shapes.find(v);
       inputs.push_back(infer_input_of(v, it != shapes.end() ? &it->second : nullptr));
+      for (size_t i = 0; i < input_values.size(); ++i)
+        if (input_values[i] != nullptr && graph.inputs()[i] == v) inputs.back().value = input_values[i];
     }
     KILN_ASSIGN_OR_RETURN(auto outs, infer_node(*node, std::move(inputs)));
     for (size_t i = 0; i < outs.size() && i < node->outputs().size(); ++i) {

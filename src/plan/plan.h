@@ -26,6 +26,7 @@ struct PlanBuildConfig {
   bool fp8 = false;
   uint64_t workspace_limit = 0;  // bytes; 0 = no limit
   int aux_streams = 0;           // auxiliary streams for independent branches (cuda)
+  bool host_fallback = false;    // layers without a CUDA tactic may run on the host (cuda)
 };
 
 // What a plan runs on. A runtime refuses a plan whose target differs from its own in any field.

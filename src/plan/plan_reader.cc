@@ -289,7 +289,7 @@ PlanTarget read_target(const fb::Target& t) {
 }
 
 PlanBuildConfig read_build_config(const fb::BuildConfig& b) {
-  return PlanBuildConfig{b.optimization_level(), b.tf32(), b.fp16(), b.bf16(), b.int8(), b.fp8(), b.workspace_limit(), b.aux_streams()};
+  return PlanBuildConfig{b.optimization_level(), b.tf32(), b.fp16(), b.bf16(), b.int8(), b.fp8(), b.workspace_limit(), b.aux_streams(), b.host_fallback()};
 }
 
 Expected<LoadedPlan> read_plan_bytes(const PlanBytes& bytes, const std::optional<PlanTarget>& expected_target) {

@@ -143,7 +143,7 @@ Expected<std::vector<uint8_t>> serialize_plan(const Graph& graph, const PlanInfo
   KILN_ASSIGN_OR_RETURN(Offset<fb::Graph> g, w.write_graph(graph, info.annotations));
   const PlanBuildConfig& b = info.build;
   const auto build = fb::CreateBuildConfig(fbb, b.optimization_level, b.tf32, b.fp16, b.bf16, b.int8, b.fp8,
-                                           b.workspace_limit, b.aux_streams);
+                                           b.workspace_limit, b.aux_streams, b.host_fallback);
   const PlanTarget& t = info.target;
   const auto target = fb::CreateTarget(fbb, fbb.CreateString(t.backend), fbb.CreateString(t.gpu_name), t.compute_major,
                                        t.compute_minor, t.cuda_runtime_version, t.cudnn_version);

@@ -100,6 +100,7 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   info.build.bf16 = config.bf16;
   info.build.workspace_limit = config.workspace_limit;
   info.build.aux_streams = config.aux_streams;
+  info.build.host_fallback = config.allow_host_fallback;
   info.profiles = config.profiles;
   // Placeholder tactics until selection: the engine uploads the weights the timing runs read.
   info.annotations.resize(graph->nodes().size());
@@ -121,6 +122,9 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   if (!config.timing_cache_path.empty()) KILN_RETURN_IF_ERROR(cache.save(config.timing_cache_path));
   report += fmt::format("tactics: {} layers timed ({} candidates), {} from the timing cache, in {:.1f} s\n",
                         selection.timed_layers, selection.candidates_timed, selection.cached_layers, selection.seconds);
+  if (selection.deferred_layers > 0)
+    report += fmt::format("{} layer(s) have shapes set by shape-tensor inputs: their tactics are chosen when the engine runs\n",
+                          selection.deferred_layers);
   if (!selection.host_layers.empty()) {
     report += fmt::format("host fallback: {} layer(s) run on the CPU:", selection.host_layers.size());
     for (const auto& l : selection.host_layers) report += " '" + l + "'";

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_fallback.h"
 #include "builder/memory_planner.h"
 #include "builder/stream_schedule.h"
 #include "runtime/cuda/layer_specs.h"
@@ -35,6 +37,20 @@ struct Layer {
   std::vector<TensorRef> inputs;  // in the kernel's (op's) input order
   std::vector<TensorRef> outputs;
 };
+
+// The first candidate of the first provider that supports the layer (or the host fallback).
+Expected<std::pair<const cuda::TacticProvider*, cuda::Tactic>> first_tactic(const cuda::LayerSpec& spec,
+                                                                           const cuda::DeviceContext& dev,
+                                                                           bool host_fallback) {
+  for (const cuda::TacticProvider* p : cuda::all_providers()) {
+    if (!p->supports(spec).ok()) continue;
+    auto tactics = p->tactics(spec, dev);
+    if (tactics.ok() && !tactics->empty()) return std::make_pair(p, tactics->front());
+  }
+  if (host_fallback) return std::make_pair(&cuda::host_fallback_provider(), cuda::Tactic{"host_reference", 0});
+  return unsupported("{} has no CUDA tactic for these shapes (the engine was built without the host fallback)",
+                     spec.node->describe());
+}
 
 class CudaContext final : public ExecutionContext {
  public:
@@ -113,6 +129,9 @@ class CudaContext final : public ExecutionContext {
   int profile_ = 0;
 
   std::vector<std::vector<int64_t>> prepared_dims_;
+  std::vector<std::vector<uint8_t>> prepared_values_;
+  std::vector<Tensor> host_tensors_;  // shape-tensor inputs, wrapping the caller's host memory
+  HostValues host_values_;
   bool prepared_ = false;
   ActivationPlan plan_;
   StreamSchedule schedule_;
@@ -209,11 +228,27 @@ Status CudaContext::prepare() {
     }
     dims.push_back(inputs_[i].dims);
   }
-  if (prepared_ && dims == prepared_dims_) return Status::Ok();
+  // Shape tensors are read on the host: their values decide shapes, so they are part of what
+  // the prepared kernels were made for.
+  std::vector<const Tensor*> values(inputs_.size(), nullptr);
+  std::vector<std::vector<uint8_t>> value_bytes;
+  host_values_.clear();
+  host_tensors_.assign(inputs_.size(), Tensor());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (!is_shape_tensor_input(g, g.inputs()[i])) continue;
+    if (inputs_[i].on_device)
+      return invalid_argument("input '{}' sets shapes (a shape tensor): bind it in host memory", g.inputs()[i]->name());
+    host_tensors_[i] = Tensor::wrap(inputs_[i].dtype, inputs_[i].dims, const_cast<void*>(inputs_[i].data), nullptr);
+    values[i] = &host_tensors_[i];
+    host_values_[g.inputs()[i]] = &host_tensors_[i];
+    const auto* b = static_cast<const uint8_t*>(inputs_[i].data);
+    value_bytes.emplace_back(b, b + host_tensors_[i].nbytes());
+  }
+  if (prepared_ && dims == prepared_dims_ && value_bytes == prepared_values_) return Status::Ok();
   prepared_ = false;
   release_graphs();
   runs_at_these_shapes_ = 0;
-  KILN_ASSIGN_OR_RETURN(dims_, infer_concrete_dims(g, dims));
+  KILN_ASSIGN_OR_RETURN(dims_, infer_concrete_dims(g, dims, values));
   for (size_t i = 0; i < dims.size(); ++i) dims_[g.inputs()[i]] = dims[i];
   const int aux = engine_.info().build.aux_streams;
   if (aux > 0) {
@@ -230,6 +265,7 @@ Status CudaContext::prepare() {
   staging_.clear();
   staging_.resize(inputs_.size());
   prepared_dims_ = std::move(dims);
+  prepared_values_ = std::move(value_bytes);
   prepared_ = true;
   return Status::Ok();
 }
@@ -264,13 +300,19 @@ Status CudaContext::make_layers(const ConcreteDims& dims) {
     const Node& node = *g.nodes()[i];
     if (plan_.skipped_nodes.count(&node)) continue;
     const NodeAnnotation& a = info.annotations.at(i);
-    KILN_ASSIGN_OR_RETURN(cuda::LayerSpec spec, make_layer_spec(node, dims, info.build.tf32, info.build.workspace_limit
-                                                                                 ? info.build.workspace_limit
-                                                                                 : size_t{1} << 30));
+    KILN_ASSIGN_OR_RETURN(cuda::LayerSpec spec,
+                          make_layer_spec(node, dims, info.build.tf32,
+                                          info.build.workspace_limit ? info.build.workspace_limit : size_t{1} << 30,
+                                          &host_values_));
+    cuda::Tactic tactic{a.tactic, a.tactic_id};
     const cuda::TacticProvider* provider = find_provider(a.provider);
-    if (provider == nullptr)
+    if (a.provider.empty()) {
+      // Not timed at build (its shapes come from shape tensors): the first provider that runs it.
+      KILN_ASSIGN_OR_RETURN(std::tie(provider, tactic), first_tactic(spec, dev, info.build.host_fallback));
+    } else if (provider == nullptr) {
       return invalid_argument("{}: the plan names tactic provider '{}', which this Kiln does not have", node.describe(), a.provider);
-    auto kernel = provider->create(spec, cuda::Tactic{a.tactic, a.tactic_id}, dev);
+    }
+    auto kernel = provider->create(spec, tactic, dev);
     if (!kernel.ok()) {
       // Shapes other than the ones tuned for may not suit the recorded tactic: take the
       // provider's first candidate for these shapes.
@@ -286,7 +328,7 @@ Status CudaContext::make_layers(const ConcreteDims& dims) {
       for (size_t w : schedule_.waits[i]) layer.waits.push_back(w);  // node steps for now
     }
     layer.kernel = std::move(kernel).value();
-    layer.tactic = a.tactic;
+    layer.tactic = tactic.name;
     capturable_ = capturable_ && layer.kernel->capturable();
     workspace = std::max(workspace, layer.kernel->workspace_bytes());
     for (int k : spec.node_input_of_op) {
@@ -486,7 +528,8 @@ Expected<TensorView> CudaContext::output(const std::string& name) const {
   const Graph& g = engine_.graph();
   for (const Value* v : g.outputs()) {
     if (v->name() != name) continue;
-    if (!prepared_ || arena_ == nullptr) return invalid_argument("output '{}' is not available: no run has been enqueued", name);
+    if (!prepared_ || runs_at_these_shapes_ == 0)
+      return invalid_argument("output '{}' is not available: no run has been enqueued", name);
     for (size_t i = 0; i < g.inputs().size(); ++i)
       if (g.inputs()[i] == v) return TensorView{v->dtype(), inputs_[i].dims, address({TensorRef::kGraphInput, i, nullptr, 0}), true};
     if (v->is_constant())

@@ -10,8 +10,12 @@ namespace kiln {
 
 namespace {
 
-Expected<cuda::TensorDesc> desc_of(const Value* v, const ConcreteDims& dims, const Node& node) {
+Expected<cuda::TensorDesc> desc_of(const Value* v, const ConcreteDims& dims, const Node& node,
+                                   const HostValues* host_values) {
   if (v->is_constant()) return cuda::TensorDesc{v->dtype(), v->constant().dims(), &v->constant()};
+  if (host_values != nullptr)
+    if (auto it = host_values->find(v); it != host_values->end())
+      return cuda::TensorDesc{v->dtype(), it->second->dims(), it->second};
   auto it = dims.find(v);
   if (it == dims.end())
     return unsupported("{}: the shape of '{}' depends on the data; CUDA engines need every shape known when "
@@ -23,7 +27,7 @@ Expected<cuda::TensorDesc> desc_of(const Value* v, const ConcreteDims& dims, con
 }  // namespace
 
 Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& dims, bool allow_tf32,
-                                          size_t workspace_limit) {
+                                          size_t workspace_limit, const HostValues* host_values) {
   cuda::LayerSpec spec;
   spec.node = &node;
   spec.op = &node;
@@ -50,15 +54,30 @@ Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& 
       spec.inputs.push_back(std::nullopt);
       continue;
     }
-    KILN_ASSIGN_OR_RETURN(auto d, desc_of(node.inputs()[static_cast<size_t>(k)], dims, node));
+    KILN_ASSIGN_OR_RETURN(auto d, desc_of(node.inputs()[static_cast<size_t>(k)], dims, node, host_values));
     spec.inputs.push_back(std::move(d));
   }
   for (const Value* out : node.outputs()) {
     if (out == nullptr) return unsupported("{}: absent optional outputs are not supported on CUDA", node.describe());
-    KILN_ASSIGN_OR_RETURN(auto d, desc_of(out, dims, node));
+    KILN_ASSIGN_OR_RETURN(auto d, desc_of(out, dims, node, nullptr));
     spec.outputs.push_back(std::move(d));
   }
   return spec;
+}
+
+bool is_shape_tensor_input(const Graph& graph, const Value* input) {
+  auto dims = input->shape().static_dims();
+  if (dims && checked_numel(*dims) > 64) return false;
+  if (input->shape().rank_known() && input->shape().rank() > 1) return false;
+  if (input->dtype() == DataType::kInt64 || input->dtype() == DataType::kInt32) return true;
+  if (!is_floating(input->dtype())) return false;
+  for (const auto& n : graph.nodes()) {
+    const std::string& op = n->op_type();
+    if (op != "Resize" && op != "Upsample" && op != "Range") continue;
+    for (size_t i = 0; i < n->inputs().size(); ++i)
+      if (n->inputs()[i] == input && (op == "Range" || i > 0)) return true;
+  }
+  return false;
 }
 
 std::string layer_signature(const cuda::LayerSpec& spec) {

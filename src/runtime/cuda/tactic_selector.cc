@@ -100,7 +100,19 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
   for (size_t n = 0; n < total; ++n) {
     const Node& node = *graph.nodes()[n];
     if (options.progress) options.progress(n, total);
-    KILN_ASSIGN_OR_RETURN(cuda::LayerSpec spec, make_layer_spec(node, dims, options.allow_tf32, options.workspace_limit));
+    auto made = make_layer_spec(node, dims, options.allow_tf32, options.workspace_limit);
+    bool reads_shape_tensor = false;
+    for (const Value* v : node.inputs())
+      for (const Value* in : graph.inputs())
+        reads_shape_tensor = reads_shape_tensor || (v == in && is_shape_tensor_input(graph, in));
+    if (reads_shape_tensor || (!made.ok() && made.status().code() == StatusCode::kUnsupported)) {
+      // Its shapes depend on values bound when the engine runs (shape tensors): the runtime
+      // picks the tactic then (no provider recorded).
+      out.annotations.emplace_back();
+      ++out.deferred_layers;
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(cuda::LayerSpec spec, std::move(made));
     const std::string signature = layer_signature(spec);
     NodeAnnotation a;
     a.precision = precision_of(spec);

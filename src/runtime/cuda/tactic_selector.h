@@ -27,6 +27,7 @@ struct TacticSelection {
   std::vector<NodeAnnotation> annotations;  // one per node
   std::vector<std::string> host_layers;     // layers on the host fallback
   int timed_layers = 0;
+  int deferred_layers = 0;  // shapes depend on shape-tensor inputs: chosen when the engine runs
   int cached_layers = 0;
   int candidates_timed = 0;
   double seconds = 0;
