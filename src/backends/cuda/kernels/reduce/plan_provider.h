@@ -5,6 +5,7 @@
 // A Plan has: std::string tactic_name() const;
 //             Status enqueue(const LaunchEnv&, const std::vector<const void*>& inputs,
 //                            const std::vector<void*>& outputs) const;
+// and may have size_t workspace_bytes() const when it needs scratch memory.
 #pragma once
 
 #include <initializer_list>
@@ -23,6 +24,10 @@ template <class Plan>
 class PlanKernel final : public LayerKernel {
  public:
   explicit PlanKernel(Plan plan) : plan_(std::move(plan)) {}
+  size_t workspace_bytes() const override {
+    if constexpr (requires { plan_.workspace_bytes(); }) return plan_.workspace_bytes();
+    else return 0;
+  }
   Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
                  const std::vector<void*>& outputs) override {
     return plan_.enqueue(env, inputs, outputs);

@@ -11,5 +11,6 @@ const TacticProvider* norm_provider();     // Layer/Batch/Instance/MeanVariance/
 const TacticProvider* pool_provider();     // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool
 const TacticProvider* cumsum_provider();   // CumSum
 const TacticProvider* topk_provider();     // TopK (small constant k)
+const TacticProvider* loss_provider();     // NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss
 
 }  // namespace kiln::cuda::reduce
