@@ -380,7 +380,8 @@ void check_conv_transpose(const ConvTransposeCase& c, const Precision& prec) {
         << run.provider << " tactic " << run.tactic;
     if (run.provider != cudnn_conv().name()) continue;
     ++cudnn_runs;
-    const std::string dtype = prec.dtype == DataType::kFloat16 ? "fp16" : prec.dtype == DataType::kBFloat16 ? "bf16" : "fp32";
+    const std::string dtype =
+        prec.dtype == DataType::kFloat16 ? "fp16" : prec.dtype == DataType::kBFloat16 ? "bf16" : "fp32";
     const std::string prefix = "cudnn_convtranspose_nchw_" + dtype + (c.bias ? "_bias" : "");
     EXPECT_EQ(run.tactic.rfind(prefix, 0), 0u) << run.tactic;
   }
@@ -437,7 +438,8 @@ TEST(CudnnConvTransposeTest, NamesTactics) {
   p.transposed = false;
   p.has_bias = false;
   p.dtype = DataType::kFloat32;
-  EXPECT_EQ(cuda::conv_tactic_name(p, {cuda::ConvGraphKind::kFused, CUDNN_HEUR_MODE_A, 0, 3}), "cudnn_conv_nchw_fp32#e3");
+  EXPECT_EQ(cuda::conv_tactic_name(p, {cuda::ConvGraphKind::kFused, CUDNN_HEUR_MODE_A, 0, 3}),
+            "cudnn_conv_nchw_fp32#e3");
 }
 
 // output_padding not below the stride (allowed by ONNX when below the dilation) has no cuDNN

@@ -2,7 +2,8 @@
 // (when cuDNN has no engine, or no pointwise mode, for the whole fused layer):
 //   y = act(y + bias[channel] + z)     (or y * act(y) when gated), in place on the output,
 // computed in float. An element's channel is (index / channel_stride) % channels: the output is
-// channels-last (channel_stride 1) or NCHW (channel_stride H*W). Kept free of Kiln's heavier headers: nvcc compiles the implementation.
+// channels-last (channel_stride 1) or NCHW (channel_stride H*W). Kept free of Kiln's heavier
+// headers: nvcc compiles the implementation.
 #pragma once
 
 #include <cuda_runtime.h>
