@@ -1,5 +1,6 @@
-// The cuDNN convolution provider (Conv and kiln.FusedConv, channels-last) against the reference
-// kernels of the NCHW ops: every tactic of every supporting provider must match.
+// The cuDNN convolution provider (Conv and kiln.FusedConv, channels-last or NCHW; NCHW
+// ConvTranspose) against the reference kernels of the NCHW ops: every tactic of every supporting
+// provider must match.
 #include <map>
 #include <string>
 #include <vector>
@@ -125,12 +126,15 @@ Node* add_op_node(Graph& g, const NodeSpec& spec, const std::vector<Tensor>& inp
   return n;
 }
 
-// The spec of the channels-last layer on `gpu_inputs` (X, W, B?, Z? in physical layout).
-cuda::LayerSpec channels_last_spec(const Node& node, const std::vector<Tensor>& gpu_inputs,
-                                   const std::vector<int64_t>& y_nhwc, const Precision& prec) {
-  cuda::LayerSpec spec = testing::make_spec(node, gpu_inputs, {y_nhwc}, {prec.dtype}, {1});
-  spec.channels_last = true;
-  spec.input_nhwc = {true, true, false, true};
+// The spec of the layer on `gpu_inputs` (X, W, B?, Z? in physical layout). A channels-last layer
+// has constant weights; an NCHW one gets them at run time (the lowering leaves a convolution NCHW
+// when its weights are a graph input).
+cuda::LayerSpec layer_spec(const Node& node, const std::vector<Tensor>& gpu_inputs, const std::vector<int64_t>& y_dims,
+                           const Precision& prec, bool channels_last) {
+  cuda::LayerSpec spec = testing::make_spec(node, gpu_inputs, {y_dims}, {prec.dtype},
+                                            channels_last ? std::vector<int>{1} : std::vector<int>{});
+  spec.channels_last = channels_last;
+  if (channels_last) spec.input_nhwc = {true, true, false, true};
   spec.allow_tf32 = prec.allow_tf32;
   return spec;
 }
@@ -149,9 +153,9 @@ Tensor to_gpu_layout(const Tensor& t, DataType dtype, bool channels_last) {
   return channels_last ? to_channels_last(converted) : converted;
 }
 
-// Runs the layer through every tactic and compares each with the reference of the NCHW op.
-// `epilogue` null: a plain Conv (with bias when the case says so).
-void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilogue) {
+// Runs the layer (channels-last or NCHW) through every tactic and compares each with the
+// reference of the NCHW op. `epilogue` null: a plain Conv (with bias when the case says so).
+void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilogue, bool channels_last = true) {
   const bool fused = epilogue != nullptr;
   const bool has_bias = fused ? epilogue->bias : c.bias;
   const Tensor x = random_input(prec.dtype, {c.n, c.c, c.h, c.w}, 1);
@@ -169,12 +173,13 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
   auto expected = testing::run_node(spec, ref_inputs);
   ASSERT_TRUE(expected.ok()) << expected.status().to_string();
 
-  std::vector<Tensor> gpu_inputs = {to_gpu_layout(x, prec.dtype, true), to_gpu_layout(w, prec.dtype, true),
-                                    to_gpu_layout(b, prec.dtype, false)};
-  if (fused) gpu_inputs.push_back(to_gpu_layout(z, prec.dtype, true));
+  std::vector<Tensor> gpu_inputs = {to_gpu_layout(x, prec.dtype, channels_last),
+                                    to_gpu_layout(w, prec.dtype, channels_last), to_gpu_layout(b, prec.dtype, false)};
+  if (fused) gpu_inputs.push_back(to_gpu_layout(z, prec.dtype, channels_last));
   Graph g;
   const Node* node = add_op_node(g, spec, gpu_inputs);
-  const cuda::LayerSpec layer = channels_last_spec(*node, gpu_inputs, nhwc_dims(y_dims), prec);
+  const cuda::LayerSpec layer =
+      layer_spec(*node, gpu_inputs, channels_last ? nhwc_dims(y_dims) : y_dims, prec, channels_last);
   const Status supported = cudnn_conv().supports(layer);
   ASSERT_TRUE(supported.ok()) << supported.to_string();
 
@@ -183,11 +188,11 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
   ASSERT_TRUE(runs.ok()) << runs.status().to_string();
   int cudnn_runs = 0;
   for (const testing::TacticRun& run : *runs) {
-    const double err = testing::relative_error(from_channels_last(run.outputs[0]), (*expected)[0]);
-    EXPECT_LE(err, prec.tolerance) << run.provider << " tactic " << run.tactic;
+    const Tensor y = channels_last ? from_channels_last(run.outputs[0]) : run.outputs[0];
+    EXPECT_LE(testing::relative_error(y, (*expected)[0]), prec.tolerance) << run.provider << " tactic " << run.tactic;
     if (run.provider != cudnn_conv().name()) continue;
     ++cudnn_runs;
-    EXPECT_EQ(run.tactic.rfind("cudnn_conv_nhwc_", 0), 0u) << run.tactic;
+    EXPECT_EQ(run.tactic.rfind(channels_last ? "cudnn_conv_nhwc_" : "cudnn_conv_nchw_", 0), 0u) << run.tactic;
     if (fused && !epilogue->cudnn_has_mode) {
       EXPECT_NE(run.tactic.find("_kepilogue#e"), std::string::npos) << run.tactic;
     }
@@ -283,6 +288,177 @@ TEST(CudnnFusedConvTest, DepthwiseRelu6) {
   check_layer(depthwise, kFp16, &relu6);
 }
 
+// ---- NCHW layers: weights that are not constant (a graph input) arrive at run time.
+
+struct NchwParam {
+  std::string name;
+  ConvCase conv;
+  const Epilogue* epilogue;  // null: a plain Conv
+  Precision precision;
+};
+
+std::vector<NchwParam> nchw_params() {
+  static const Epilogue bias_relu("bias_relu", true, false, activation("Relu"));
+  static const Epilogue bias_add_hardswish("bias_add_hardswish", true, true,
+                                           activation("HardSigmoid", 1.f / 6, 0.5f, true), false);
+  const NchwParam cases[] = {
+      {"conv3x3_s1_p1", ConvCase("nchw3x3", 2, 6, 9, 11, 10, 3, 3).with_pad(1), nullptr, kFp32},
+      {"grouped_g3_s2", ConvCase("nchw_g3", 1, 9, 13, 10, 15, 3, 3).with_stride(2).with_pad(1).with_group(3), nullptr,
+       kFp32},
+      {"fused_bias_relu", ConvCase("nchw_fused", 2, 5, 7, 9, 11, 3, 3).with_pad(1), &bias_relu, kFp32},
+      // The epilogue kernel's channel of an NCHW element.
+      {"fused_bias_add_hardswish", ConvCase("nchw_kepi", 1, 4, 6, 5, 7, 3, 3).with_pad(1), &bias_add_hardswish,
+       kFp32},
+  };
+  std::vector<NchwParam> params;
+  for (const NchwParam& c : cases)
+    for (const Precision& p : {kFp32, kFp16}) {
+      NchwParam param = c;
+      param.precision = p;
+      params.push_back(param);
+    }
+  return params;
+}
+
+class CudnnNchwConvTest : public ::testing::TestWithParam<NchwParam> {};
+
+TEST_P(CudnnNchwConvTest, MatchesReference) {
+  check_layer(GetParam().conv, GetParam().precision, GetParam().epilogue, false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, CudnnNchwConvTest, ::testing::ValuesIn(nchw_params()),
+                         [](const ::testing::TestParamInfo<NchwParam>& info) {
+                           return info.param.name + "_" + info.param.precision.name;
+                         });
+
+// ---- ConvTranspose (NCHW) as cuDNN's backward-data convolution.
+
+// X [n, c, h, w], W [c, m / group, r, s].
+struct ConvTransposeCase {
+  std::string name;
+  int64_t n, c, h, w, m, r, s;
+  std::vector<int64_t> strides = {1, 1};
+  std::vector<int64_t> pads = {0, 0, 0, 0};
+  std::vector<int64_t> dilations = {1, 1};
+  std::vector<int64_t> output_padding = {0, 0};
+  int64_t group = 1;
+  bool bias = true;
+};
+
+NodeSpec conv_transpose_spec(const ConvTransposeCase& c) {
+  return node_spec("ConvTranspose", {{"strides", Attribute::of_ints(c.strides)},
+                                     {"pads", Attribute::of_ints(c.pads)},
+                                     {"dilations", Attribute::of_ints(c.dilations)},
+                                     {"output_padding", Attribute::of_ints(c.output_padding)},
+                                     {"group", Attribute::of_int(c.group)}});
+}
+
+// The NCHW ConvTranspose layer with its weights as a graph input.
+void check_conv_transpose(const ConvTransposeCase& c, const Precision& prec) {
+  const Tensor x = random_input(prec.dtype, {c.n, c.c, c.h, c.w}, 1);
+  const Tensor w = random_input(prec.dtype, {c.c, c.m / c.group, c.r, c.s}, 2);
+  const Tensor b = c.bias ? random_input(prec.dtype, {c.m}, 3) : Tensor();
+  const NodeSpec spec = conv_transpose_spec(c);
+  auto expected = testing::run_node(spec, {x, w, b});
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+  const std::vector<int64_t> y_dims = (*expected)[0].dims();
+
+  const std::vector<Tensor> gpu_inputs = {convert(x, prec.dtype), convert(w, prec.dtype),
+                                          b.defined() ? convert(b, prec.dtype) : Tensor()};
+  Graph g;
+  const Node* node = add_op_node(g, spec, gpu_inputs);
+  const cuda::LayerSpec layer = layer_spec(*node, gpu_inputs, y_dims, prec, false);
+  const Status supported = cudnn_conv().supports(layer);
+  ASSERT_TRUE(supported.ok()) << supported.to_string();
+
+  KILN_REQUIRE_GPU();
+  auto runs = testing::run_all_tactics(layer, gpu_inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  int cudnn_runs = 0;
+  for (const testing::TacticRun& run : *runs) {
+    EXPECT_LE(testing::relative_error(run.outputs[0], (*expected)[0]), prec.tolerance)
+        << run.provider << " tactic " << run.tactic;
+    if (run.provider != cudnn_conv().name()) continue;
+    ++cudnn_runs;
+    const std::string dtype =
+        prec.dtype == DataType::kFloat16 ? "fp16" : prec.dtype == DataType::kBFloat16 ? "bf16" : "fp32";
+    const std::string prefix = "cudnn_convtranspose_nchw_" + dtype + (c.bias ? "_bias" : "");
+    EXPECT_EQ(run.tactic.rfind(prefix, 0), 0u) << run.tactic;
+  }
+  EXPECT_GT(cudnn_runs, 0) << "no cuDNN tactic ran";
+}
+
+struct ConvTransposeParam {
+  ConvTransposeCase conv;
+  Precision precision;
+};
+
+std::vector<ConvTransposeParam> conv_transpose_params() {
+  ConvTransposeCase upsample{"s2_p1_outpad1_bias", 2, 6, 5, 7, 10, 3, 3};
+  upsample.strides = {2, 2};
+  upsample.pads = {1, 1, 1, 1};
+  upsample.output_padding = {1, 1};
+  ConvTransposeCase grouped{"group2_s2_nobias", 1, 8, 6, 5, 6, 3, 3};
+  grouped.strides = {2, 2};
+  grouped.pads = {1, 1, 1, 1};
+  grouped.group = 2;
+  grouped.bias = false;
+  ConvTransposeCase dilated{"dilation2_bias", 1, 5, 7, 6, 7, 3, 3};
+  dilated.pads = {2, 2, 2, 2};
+  dilated.dilations = {2, 2};
+  // pads (h begin, w begin, h end, w end) all different; stride 2 in h only.
+  ConvTransposeCase asymmetric{"asymmetric_pads_bias", 2, 4, 6, 7, 5, 3, 4};
+  asymmetric.strides = {2, 1};
+  asymmetric.pads = {0, 1, 2, 0};
+  std::vector<ConvTransposeParam> params;
+  for (const ConvTransposeCase& c : {upsample, grouped, dilated, asymmetric})
+    for (const Precision& p : {kFp32, kFp16}) params.push_back({c, p});
+  params.push_back({upsample, kBf16});
+  params.push_back({upsample, kTf32});
+  return params;
+}
+
+class CudnnConvTransposeTest : public ::testing::TestWithParam<ConvTransposeParam> {};
+
+TEST_P(CudnnConvTransposeTest, MatchesReference) { check_conv_transpose(GetParam().conv, GetParam().precision); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, CudnnConvTransposeTest, ::testing::ValuesIn(conv_transpose_params()),
+                         [](const ::testing::TestParamInfo<ConvTransposeParam>& info) {
+                           return info.param.conv.name + "_" + info.param.precision.name;
+                         });
+
+TEST(CudnnConvTransposeTest, NamesTactics) {
+  cuda::ConvProblem p;
+  p.dtype = DataType::kFloat16;
+  p.channels_last = false;
+  p.transposed = true;
+  p.has_bias = true;
+  EXPECT_EQ(cuda::conv_tactic_name(p, {cuda::ConvGraphKind::kFused, CUDNN_HEUR_MODE_A, 0, 7}),
+            "cudnn_convtranspose_nchw_fp16_bias#e7");
+  p.transposed = false;
+  p.has_bias = false;
+  p.dtype = DataType::kFloat32;
+  EXPECT_EQ(cuda::conv_tactic_name(p, {cuda::ConvGraphKind::kFused, CUDNN_HEUR_MODE_A, 0, 3}),
+            "cudnn_conv_nchw_fp32#e3");
+}
+
+// output_padding not below the stride (allowed by ONNX when below the dilation) has no cuDNN
+// backward-data form.
+TEST(CudnnConvTransposeTest, RefusesOutputPaddingNotBelowStride) {
+  ConvTransposeCase c{"outpad_dilation", 1, 4, 5, 5, 4, 3, 3};
+  c.dilations = {2, 2};
+  c.output_padding = {1, 1};
+  const Tensor x(DataType::kFloat32, {1, 4, 5, 5}), w(DataType::kFloat32, {4, 4, 3, 3});
+  const NodeSpec spec = conv_transpose_spec(c);
+  Graph g;
+  const Node* node = add_op_node(g, spec, {x, w});
+  // Full size: (5 - 1) + 1 + (3 - 1) * 2 + 1 = 10.
+  const cuda::LayerSpec layer = layer_spec(*node, {x, w}, {1, 4, 10, 10}, kFp32, false);
+  const Status s = cudnn_conv().supports(layer);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  EXPECT_NE(s.message().find("output_padding"), std::string::npos) << s.to_string();
+}
+
 // ---- A tactic captured into a CUDA graph computes what it computes when launched directly.
 
 TEST(CudnnConvTest, CapturesIntoCudaGraph) {
@@ -300,7 +476,7 @@ TEST(CudnnConvTest, CapturesIntoCudaGraph) {
                                           to_gpu_layout(b, prec.dtype, false), to_gpu_layout(z, prec.dtype, true)};
   Graph g;
   const Node* node = add_op_node(g, spec, gpu_inputs);
-  const cuda::LayerSpec layer = channels_last_spec(*node, gpu_inputs, {2, 9, 9, 16}, prec);
+  const cuda::LayerSpec layer = layer_spec(*node, gpu_inputs, {2, 9, 9, 16}, prec, true);
   const cuda::DeviceContext& dev = testing::test_device();
   auto tactics = cudnn_conv().tactics(layer, dev);
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
@@ -397,8 +573,13 @@ TEST(CudnnConvTest, RefusesThreeDimensionalConv) {
   expect_refused({{1, 4, 5, 6, 3}, {2, 3, 3, 3, 3}, {1, 2, 3, 4, 2}}, "2-D");
 }
 
-TEST(CudnnConvTest, RefusesNchwConv) {
-  expect_refused({{1, 3, 5, 5}, {2, 3, 3, 3}, {1, 2, 3, 3}, DataType::kFloat32, false}, "channels-last");
+TEST(CudnnConvTest, AcceptsNchwConv) {
+  const Status s = supports({{1, 3, 5, 5}, {2, 3, 3, 3}, {1, 2, 3, 3}, DataType::kFloat32, false});
+  EXPECT_TRUE(s.ok()) << s.to_string();
+}
+
+TEST(CudnnConvTest, RefusesThreeDimensionalNchwConv) {
+  expect_refused({{1, 3, 5, 6, 4}, {2, 3, 3, 3, 3}, {1, 2, 3, 4, 2}, DataType::kFloat32, false}, "2-D");
 }
 
 TEST(CudnnConvTest, RefusesInt8) {

@@ -54,11 +54,11 @@ __device__ float activate(float x, const ActivationSpec& a) {
 
 template <class T>
 __global__ void conv_epilogue_kernel(T* y, const T* bias, const T* residual, int64_t numel, int64_t channels,
-                                     ActivationSpec act) {
+                                     int64_t channel_stride, ActivationSpec act) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel; i += step) {
     float v = to_float(y[i]);
-    if (bias != nullptr) v += to_float(bias[i % channels]);
+    if (bias != nullptr) v += to_float(bias[(i / channel_stride) % channels]);
     if (residual != nullptr) v += to_float(residual[i]);
     const float a = activate(v, act);
     y[i] = from_float<T>(act.gated ? v * a : a);
@@ -72,7 +72,7 @@ cudaError_t launch(const ConvEpilogueArgs& args, cudaStream_t stream) {
   const int64_t blocks = std::clamp<int64_t>((args.numel + kThreads - 1) / kThreads, 1, 65535);
   conv_epilogue_kernel<T><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
       static_cast<T*>(args.y), static_cast<const T*>(args.bias), static_cast<const T*>(args.residual), args.numel,
-      args.channels, args.activation);
+      args.channels, args.channel_stride, args.activation);
   return cudaGetLastError();
 }
 

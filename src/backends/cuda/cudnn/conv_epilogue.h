@@ -1,8 +1,9 @@
 // Kiln's own epilogue for the cuDNN convolution tactics that run only the convolution in cuDNN
 // (when cuDNN has no engine, or no pointwise mode, for the whole fused layer):
 //   y = act(y + bias[channel] + z)     (or y * act(y) when gated), in place on the output,
-// computed in float. The output is channels-last, so an element's channel is its index modulo
-// the channel count. Kept free of Kiln's heavier headers: nvcc compiles the implementation.
+// computed in float. An element's channel is (index / channel_stride) % channels: the output is
+// channels-last (channel_stride 1) or NCHW (channel_stride H*W). Kept free of Kiln's heavier
+// headers: nvcc compiles the implementation.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -45,6 +46,9 @@ struct ConvEpilogueArgs {
   int64_t numel = 0;
   int64_t channels = 1;
   ActivationSpec activation;
+  // Elements between consecutive channels of one position: 1 channels-last, H*W for NCHW. Last,
+  // so that aggregate initializations written before it keep meaning channels-last.
+  int64_t channel_stride = 1;
 };
 
 cudaError_t launch_conv_epilogue(const ConvEpilogueArgs& args, cudaStream_t stream);

@@ -58,11 +58,12 @@ std::optional<PointwiseActivation> pointwise_activation(const ActivationSpec& a)
   }
 }
 
-// [n, c, h, w] described channels-last, as every tensor of the layer is stored.
+// [n, c, h, w] with the strides of the layer's layout (channels-last or NCHW).
 Expected<BackendDescriptor> make_tensor(int64_t uid, cudnnDataType_t type, const std::array<int64_t, 4>& nchw,
-                                        bool is_virtual) {
+                                        bool channels_last, bool is_virtual) {
   const int64_t c = nchw[1], h = nchw[2], w = nchw[3];
-  const std::array<int64_t, 4> strides = {h * w * c, 1, w * c, c};
+  const std::array<int64_t, 4> strides =
+      channels_last ? std::array<int64_t, 4>{h * w * c, 1, w * c, c} : std::array<int64_t, 4>{c * h * w, h * w, w, 1};
   KILN_ASSIGN_OR_RETURN(BackendDescriptor t, BackendDescriptor::create(CUDNN_BACKEND_TENSOR_DESCRIPTOR));
   KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, type));
   KILN_RETURN_IF_ERROR(t.set(CUDNN_ATTR_TENSOR_DIMENSIONS, std::span<const int64_t>(nchw)));
@@ -88,16 +89,37 @@ Expected<BackendDescriptor> make_convolution(const ConvProblem& p) {
   return c;
 }
 
-Expected<BackendDescriptor> make_conv_op(cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t w,
-                                         cudnnBackendDescriptor_t y, cudnnBackendDescriptor_t conv) {
-  KILN_ASSIGN_OR_RETURN(BackendDescriptor op,
-                        BackendDescriptor::create(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, x));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, w));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, y));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, conv));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, 1.f));
-  KILN_RETURN_IF_ERROR(op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, 0.f));
+// The attribute names of cuDNN's forward and backward-data convolution operations.
+struct ConvOpAttributes {
+  cudnnBackendDescriptorType_t type;
+  cudnnBackendAttributeName_t input, w, output, conv, alpha, beta;
+};
+constexpr ConvOpAttributes kForwardOp{CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA,
+                                      CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA};
+// ConvTranspose: the layer's X is dy and its Y is dx.
+constexpr ConvOpAttributes kBackwardDataOp{CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA,
+                                           CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA};
+
+Expected<BackendDescriptor> make_conv_op(const ConvOpAttributes& a, cudnnBackendDescriptor_t x,
+                                         cudnnBackendDescriptor_t w, cudnnBackendDescriptor_t y,
+                                         cudnnBackendDescriptor_t conv) {
+  KILN_ASSIGN_OR_RETURN(BackendDescriptor op, BackendDescriptor::create(a.type));
+  KILN_RETURN_IF_ERROR(op.set(a.input, x));
+  KILN_RETURN_IF_ERROR(op.set(a.w, w));
+  KILN_RETURN_IF_ERROR(op.set(a.output, y));
+  KILN_RETURN_IF_ERROR(op.set(a.conv, conv));
+  KILN_RETURN_IF_ERROR(op.set(a.alpha, 1.f));
+  KILN_RETURN_IF_ERROR(op.set(a.beta, 0.f));
   KILN_RETURN_IF_ERROR(op.finalize());
   return op;
 }
@@ -148,8 +170,8 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
   int64_t next_virtual_uid = kFirstVirtualUid;
   // Each op writes Y when it is the last, else a new FP32 virtual tensor.
   auto next_output = [&]() -> Expected<cudnnBackendDescriptor_t> {
-    if (remaining_ops == 0) return keep(make_tensor(kUidY, io, out_dims, false));
-    return keep(make_tensor(next_virtual_uid++, CUDNN_DATA_FLOAT, out_dims, true));
+    if (remaining_ops == 0) return keep(make_tensor(kUidY, io, out_dims, p.channels_last, false));
+    return keep(make_tensor(next_virtual_uid++, CUDNN_DATA_FLOAT, out_dims, p.channels_last, true));
   };
   std::vector<cudnnBackendDescriptor_t> ops;
   auto add_op = [&](Expected<BackendDescriptor> op) -> Status {
@@ -158,13 +180,18 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
     return Status::Ok();
   };
 
-  KILN_ASSIGN_OR_RETURN(auto x, keep(make_tensor(kUidX, io, {p.batch, p.in_channels, p.in_h, p.in_w}, false)));
-  // Grouped: W holds C/group input channels; cuDNN infers the group count from X and W.
-  KILN_ASSIGN_OR_RETURN(auto w, keep(make_tensor(kUidW, io, {p.out_channels, p.in_channels / p.group, p.kernel_h,
-                                                             p.kernel_w}, false)));
+  KILN_ASSIGN_OR_RETURN(auto x, keep(make_tensor(kUidX, io, {p.batch, p.in_channels, p.in_h, p.in_w},
+                                                 p.channels_last, false)));
+  // Grouped: cuDNN infers the group count from the filter's channel dim. Conv's W is
+  // [K, C/group, R, S]; ConvTranspose's is [C, M/group, R, S], the filter of the forward
+  // convolution from its Y (M channels) to its X (C channels), which is cuDNN's view of it too.
+  const std::array<int64_t, 4> w_dims =
+      p.transposed ? std::array<int64_t, 4>{p.in_channels, p.out_channels / p.group, p.kernel_h, p.kernel_w}
+                   : std::array<int64_t, 4>{p.out_channels, p.in_channels / p.group, p.kernel_h, p.kernel_w};
+  KILN_ASSIGN_OR_RETURN(auto w, keep(make_tensor(kUidW, io, w_dims, p.channels_last, false)));
   KILN_ASSIGN_OR_RETURN(auto conv, keep(make_convolution(p)));
   KILN_ASSIGN_OR_RETURN(cudnnBackendDescriptor_t current, next_output());
-  KILN_RETURN_IF_ERROR(add_op(make_conv_op(x, w, current, conv)));
+  KILN_RETURN_IF_ERROR(add_op(make_conv_op(p.transposed ? kBackwardDataOp : kForwardOp, x, w, current, conv)));
 
   // current = pw(current[, operand]).
   auto apply = [&](const PointwiseActivation& pw_spec, cudnnBackendDescriptor_t operand) -> Status {
@@ -178,11 +205,12 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
   const PointwiseActivation add{CUDNN_POINTWISE_ADD, {}};
   if (g.reads_bias) {
     // [1, K, 1, 1]: broadcast over batch and space.
-    KILN_ASSIGN_OR_RETURN(auto bias, keep(make_tensor(kUidBias, io, {1, p.out_channels, 1, 1}, false)));
+    KILN_ASSIGN_OR_RETURN(auto bias,
+                          keep(make_tensor(kUidBias, io, {1, p.out_channels, 1, 1}, p.channels_last, false)));
     KILN_RETURN_IF_ERROR(apply(add, bias));
   }
   if (g.reads_residual) {
-    KILN_ASSIGN_OR_RETURN(auto residual, keep(make_tensor(kUidResidual, io, out_dims, false)));
+    KILN_ASSIGN_OR_RETURN(auto residual, keep(make_tensor(kUidResidual, io, out_dims, p.channels_last, false)));
     KILN_RETURN_IF_ERROR(apply(add, residual));
   }
   if (activation) KILN_RETURN_IF_ERROR(apply(*activation, nullptr));

@@ -1,7 +1,8 @@
-// The cuDNN operation graph of a channels-last convolution layer:
+// The cuDNN operation graph of a convolution layer:
 //   conv_fprop(X, W) -> [+ B] -> [+ Z] -> [activation] -> Y
-// with every intermediate a virtual FP32 tensor and the convolution computing in FP32.
-// cuDNN tensors are described in NCHW dimension order with channels-last strides.
+// (ConvTranspose: conv_bwd_data(dy = X, W) -> [+ B] -> Y) with every intermediate a virtual FP32
+// tensor and the convolution computing in FP32. cuDNN tensors are described in NCHW dimension
+// order with the strides of the layer's layout.
 #pragma once
 
 #include <cstdint>

@@ -50,6 +50,7 @@ Status CudnnConvKernel::enqueue(const LaunchEnv& env, const std::vector<const vo
     args.residual = residual;
     args.numel = problem_.batch * problem_.out_h * problem_.out_w * problem_.out_channels;
     args.channels = problem_.out_channels;
+    args.channel_stride = problem_.channels_last ? 1 : problem_.out_h * problem_.out_w;
     args.activation = problem_.activation;
     KILN_CUDA_CHECK(launch_conv_epilogue(args, env.stream));
   }

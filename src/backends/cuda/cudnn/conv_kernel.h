@@ -1,4 +1,4 @@
-// A channels-last convolution layer running one cuDNN execution plan, followed by Kiln's
+// A convolution layer running one cuDNN execution plan, followed by Kiln's
 // epilogue kernel when the plan covers the convolution only.
 #pragma once
 

@@ -63,16 +63,57 @@ std::string activation_slug(const ActivationSpec& act) {
   return "gated_" + slug;
 }
 
+namespace {
+
+// A tensor's dims in NCHW order ([K, C/g, R, S] for a weight), whatever its physical layout.
+std::vector<int64_t> logical_dims(const TensorDesc& t, bool channels_last) {
+  if (!channels_last) return t.dims;
+  return {t.dims[0], t.dims[3], t.dims[1], t.dims[2]};
+}
+
+// The layout each input must have: X, W and Z follow the layer, the bias is always a [K] vector.
+Status check_layouts(const LayerSpec& spec, bool has_bias, bool has_residual) {
+  if (spec.channels_last) {
+    if (!spec.is_nhwc_input(0) || !spec.is_nhwc_input(1))
+      return unsupported("X and W must be channels-last ([N,H,W,C] and [K,R,S,C/group])");
+    if (has_bias && spec.is_nhwc_input(2)) return unsupported("the bias must be a plain [K] vector");
+    if (has_residual && !spec.is_nhwc_input(3)) return unsupported("the residual Z must be channels-last");
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < spec.inputs.size(); ++i)
+    if (spec.is_nhwc_input(i)) return unsupported("an NCHW layer cannot take channels-last input {}", i);
+  return Status::Ok();
+}
+
+// ConvTranspose runs as cuDNN's backward-data convolution of Y (dx) from X (dy): dx[o] gathers
+// dy[i] w[k] over o + pad_begin = i * stride + k * dilation, exactly ONNX's scatter. cuDNN checks
+// that the forward convolution of dx, padded pad_begin + pad_end, gives dy's size back: with
+// output_padding below the stride the floor in that size absorbs it.
+Status check_transposed_geometry(const ConvGeometry& g) {
+  for (size_t i = 0; i < 2; ++i) {
+    if (g.pads_begin[i] < 0 || g.pads_end[i] < 0)
+      return unsupported("ConvTranspose with negative pads (an output_shape beyond the full result) is not supported "
+                         "by cuDNN's backward-data convolution");
+    if (g.output_padding[i] >= g.strides[i])
+      return unsupported("ConvTranspose output_padding {} not below the stride {} is not supported by cuDNN's "
+                         "backward-data convolution",
+                         dims_to_string(g.output_padding), dims_to_string(g.strides));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   if (spec.op == nullptr) return invalid_argument("the layer has no op");
   const Node& op = *spec.op;
   const bool fused = op.domain() == kKilnDomain && op.op_type() == kFusedConvOp;
-  if (!fused && !(op.domain().empty() && op.op_type() == "Conv"))
-    return unsupported("the cuDNN convolution runs Conv and kiln.FusedConv, not {}{}{}", op.domain(),
+  const bool transposed = op.domain().empty() && op.op_type() == "ConvTranspose";
+  if (!fused && !transposed && !(op.domain().empty() && op.op_type() == "Conv"))
+    return unsupported("the cuDNN convolution runs Conv, kiln.FusedConv and ConvTranspose, not {}{}{}", op.domain(),
                        op.domain().empty() ? "" : ".", op.op_type());
-  if (!spec.channels_last)
-    return unsupported("the cuDNN convolution runs channels-last (kiln.ChannelsLast) layers only; this {} is NCHW",
-                       op.op_type());
+  if (transposed && spec.channels_last)
+    return unsupported("the cuDNN ConvTranspose runs NCHW layers only, not channels-last ones");
   if (!spec.has_input(0) || !spec.has_input(1) || spec.outputs.size() != 1)
     return unsupported("the cuDNN convolution needs inputs X and W and exactly one output");
   if (fused && !op.attr_ints("output_channels").empty())
@@ -87,14 +128,13 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
 
   ConvProblem p;
   p.dtype = x.dtype;
+  p.channels_last = spec.channels_last;
+  p.transposed = transposed;
   if (!is_conv_dtype(p.dtype))
     return unsupported("data type {} is not supported (float32, float16 and bfloat16 are)", data_type_name(p.dtype));
   p.has_bias = spec.has_input(2);
   p.has_residual = fused && spec.has_input(3);
-  if (!spec.is_nhwc_input(0) || !spec.is_nhwc_input(1))
-    return unsupported("X and W must be channels-last ([N,H,W,C] and [K,R,S,C/group])");
-  if (p.has_bias && spec.is_nhwc_input(2)) return unsupported("the bias must be a plain [K] vector");
-  if (p.has_residual && !spec.is_nhwc_input(3)) return unsupported("the residual Z must be channels-last");
+  KILN_RETURN_IF_ERROR(check_layouts(spec, p.has_bias, p.has_residual));
   std::vector<std::pair<const char*, const TensorDesc*>> others = {{"W", &w}, {"Y", &y}};
   if (p.has_bias) others.emplace_back("B", &*spec.inputs[2]);
   if (p.has_residual) others.emplace_back("Z", &*spec.inputs[3]);
@@ -103,19 +143,23 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
       return unsupported("mixed data types are not supported: X is {}, {} is {}", data_type_name(p.dtype), name,
                          data_type_name(t->dtype));
 
-  p.batch = x.dims[0];
-  p.in_h = x.dims[1];
-  p.in_w = x.dims[2];
-  p.in_channels = x.dims[3];
-  p.out_channels = w.dims[0];
-  p.kernel_h = w.dims[1];
-  p.kernel_w = w.dims[2];
+  const std::vector<int64_t> xs = logical_dims(x, p.channels_last), ws = logical_dims(w, p.channels_last);
+  p.batch = xs[0];
+  p.in_channels = xs[1];
+  p.in_h = xs[2];
+  p.in_w = xs[3];
+  p.kernel_h = ws[2];
+  p.kernel_w = ws[3];
   p.group = op.attr_int("group", 1);
-  if (p.group <= 0 || p.in_channels % p.group != 0 || p.out_channels % p.group != 0 ||
-      w.dims[3] * p.group != p.in_channels)
+  // Conv: W is [K, C/g, R, S]. ConvTranspose: W is [C, M/g, R, S].
+  p.out_channels = transposed ? ws[1] * p.group : ws[0];
+  const bool group_fits = transposed ? ws[0] == p.in_channels : ws[1] * p.group == p.in_channels;
+  if (p.group <= 0 || p.in_channels % p.group != 0 || p.out_channels % p.group != 0 || !group_fits)
     return invalid_argument("group {} does not fit X {} and W {}", p.group, dims_to_string(x.dims),
                             dims_to_string(w.dims));
-  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(op, {p.in_h, p.in_w}, {p.kernel_h, p.kernel_w}, false));
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g,
+                        conv_geometry(op, {p.in_h, p.in_w}, {p.kernel_h, p.kernel_w}, transposed));
+  if (transposed) KILN_RETURN_IF_ERROR(check_transposed_geometry(g));
   for (size_t i = 0; i < 2; ++i) {
     p.stride[i] = g.strides[i];
     p.dilation[i] = g.dilations[i];
@@ -124,14 +168,15 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   }
   p.out_h = g.output[0];
   p.out_w = g.output[1];
-  const std::vector<int64_t> y_dims = {p.batch, p.out_h, p.out_w, p.out_channels};
-  if (y.dims != y_dims)
-    return invalid_argument("Y is {} but the convolution gives {}", dims_to_string(y.dims), dims_to_string(y_dims));
+  const std::vector<int64_t> y_dims = {p.batch, p.out_channels, p.out_h, p.out_w};
+  if (logical_dims(y, p.channels_last) != y_dims)
+    return invalid_argument("Y is {} but the convolution gives {} (NCHW)", dims_to_string(y.dims),
+                            dims_to_string(y_dims));
   if (p.has_bias && spec.inputs[2]->dims != std::vector<int64_t>{p.out_channels})
     return invalid_argument("the bias is {}, expected [{}]", dims_to_string(spec.inputs[2]->dims), p.out_channels);
-  if (p.has_residual && spec.inputs[3]->dims != y_dims)
+  if (p.has_residual && spec.inputs[3]->dims != y.dims)
     return invalid_argument("the residual is {}, expected {}", dims_to_string(spec.inputs[3]->dims),
-                            dims_to_string(y_dims));
+                            dims_to_string(y.dims));
   if (x.numel() == 0 || w.numel() == 0 || y.numel() == 0) return unsupported("empty tensors are not supported");
   if (fused) {
     KILN_ASSIGN_OR_RETURN(p.activation, activation_spec(activation_of_fused(op)));

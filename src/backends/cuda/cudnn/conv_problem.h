@@ -1,6 +1,7 @@
-// A channels-last 2-D convolution layer (Conv or kiln.FusedConv inside kiln.ChannelsLast) as the
-// cuDNN tactics see it: sizes, resolved pads and the epilogue. Reading it from a LayerSpec is the
-// provider's supports(): anything it cannot describe is refused with the reason.
+// A 2-D convolution layer as the cuDNN tactics see it: Conv or kiln.FusedConv, channels-last
+// (inside kiln.ChannelsLast) or NCHW (left so by the lowering when the weights are not constant),
+// or an NCHW ConvTranspose; its sizes, resolved pads and the epilogue. Reading it from a
+// LayerSpec is the provider's supports(): anything it cannot describe is refused with the reason.
 #pragma once
 
 #include <array>
@@ -15,6 +16,11 @@ namespace kiln::cuda {
 
 struct ConvProblem {
   DataType dtype = DataType::kUndefined;  // of every tensor of the layer
+  // X, W, Y and Z are [N,H,W,C] / [K,R,S,C/g] when channels-last, else [N,C,H,W] / [K,C/g,R,S].
+  bool channels_last = true;
+  // ConvTranspose: X [N,C,H,W] is cuDNN's dy, W [C,M/g,R,S] its filter, Y [N,M,OH,OW] its dx.
+  // in_channels is C and out_channels M either way.
+  bool transposed = false;
   int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0;
   int64_t out_channels = 0, kernel_h = 0, kernel_w = 0, group = 1;
   int64_t out_h = 0, out_w = 0;

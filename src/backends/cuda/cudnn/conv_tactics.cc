@@ -123,7 +123,8 @@ Expected<ConvTacticKey> decode_conv_tactic(int64_t id) {
 }
 
 std::string conv_tactic_name(const ConvProblem& p, const ConvTacticKey& key) {
-  std::string name = "cudnn_conv_nhwc_";
+  std::string name = p.transposed ? "cudnn_convtranspose_" : "cudnn_conv_";
+  name += p.channels_last ? "nhwc_" : "nchw_";
   name += dtype_slug(p.dtype);
   if (p.has_bias) name += "_bias";
   if (p.has_residual) name += "_add";

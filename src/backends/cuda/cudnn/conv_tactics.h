@@ -26,8 +26,9 @@ struct ConvTacticKey {
 int64_t encode_conv_tactic(const ConvTacticKey& key);
 Expected<ConvTacticKey> decode_conv_tactic(int64_t id);
 
-// "cudnn_conv_nhwc_fp16_bias_add_relu#e12", with "_kepilogue" before '#' for the tactics that
-// finish the layer in Kiln's epilogue kernel.
+// "cudnn_conv_nhwc_fp16_bias_add_relu#e12" ("cudnn_conv_nchw_..." for NCHW layers,
+// "cudnn_convtranspose_nchw_fp32_bias#e3" for ConvTranspose), with "_kepilogue" before '#' for
+// the tactics that finish the layer in Kiln's epilogue kernel.
 std::string conv_tactic_name(const ConvProblem& problem, const ConvTacticKey& key);
 
 // Up to 8 tactics whose plans finalize within the workspace limit, the fused graph's first;

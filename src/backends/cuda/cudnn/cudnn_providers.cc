@@ -1,5 +1,6 @@
-// The cuDNN family: channels-last 2-D convolutions (Conv, kiln.FusedConv) through cuDNN 9's
-// graph API, the epilogue fused into cuDNN's engines where they can run it.
+// The cuDNN family: 2-D convolutions (Conv, kiln.FusedConv; channels-last or NCHW) and NCHW
+// ConvTranspose (as a backward-data convolution) through cuDNN 9's graph API, the epilogue fused
+// into cuDNN's engines where they can run it.
 #include "backends/cuda/cudnn/conv_kernel.h"
 #include "backends/cuda/layer_kernel.h"
 
