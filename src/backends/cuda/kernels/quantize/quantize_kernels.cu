@@ -1,0 +1,239 @@
+// The linear (de)quantization kernels. Their arithmetic is the reference kernels' (see
+// src/backends/reference/quantize_util.h): float division and multiplication rounded to nearest
+// (the __f*_rn intrinsics keep nvcc from contracting or approximating them), round half to even,
+// saturation to the quantized type.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <type_traits>
+
+#include "backends/cuda/kernels/quantize/quantize_kernels.h"
+
+namespace kiln::cuda::quantize {
+
+namespace {
+
+constexpr int kBlock = 256;
+constexpr int64_t kMaxGrid = 4096;
+// The most per-block partial results DynamicQuantizeLinear folds; each block reads them all.
+constexpr int64_t kMaxPartials = 1024;
+// Elements per thread the partial min/max pass aims for before adding blocks.
+constexpr int64_t kElementsPerThread = 8;
+
+template <class T>
+__device__ __forceinline__ float to_float(T v) {
+  if constexpr (std::is_same_v<T, __half>) return __half2float(v);
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(v);
+  else return static_cast<float>(v);
+}
+
+template <class T>
+__device__ __forceinline__ T from_float(float v) {
+  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
+  else return v;
+}
+
+// round_half_even(v) + zero_point saturated to Q; NaN gives the zero point.
+template <class Q>
+__device__ __forceinline__ Q quantize_value(float v, int32_t zero_point) {
+  constexpr float kLo = std::is_signed_v<Q> ? -128.f : 0.f;
+  constexpr float kHi = std::is_signed_v<Q> ? 127.f : 255.f;
+  const float zp = static_cast<float>(zero_point);
+  const float r = isnan(v) ? zp : __fadd_rn(rintf(v), zp);
+  return static_cast<Q>(fminf(fmaxf(r, kLo), kHi));
+}
+
+__device__ __forceinline__ int64_t param_index(const ParamAxis& axis, int64_t i) {
+  return axis.size == 1 ? 0 : (i / axis.inner) % axis.size;
+}
+
+template <class Q>
+__device__ __forceinline__ int32_t zero_point_at(const Q* zero_point, int64_t p) {
+  return zero_point == nullptr ? 0 : static_cast<int32_t>(zero_point[p]);
+}
+
+int grid_for(int64_t n) {
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  return static_cast<int>(blocks < 1 ? 1 : (blocks < kMaxGrid ? blocks : kMaxGrid));
+}
+
+template <class X, class S, class Q>
+__global__ void quantize_kernel(ParamAxis axis, int64_t n, const X* __restrict__ x, const S* __restrict__ scale,
+                                const Q* __restrict__ zero_point, Q* __restrict__ y) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t p = param_index(axis, i);
+    y[i] = quantize_value<Q>(__fdiv_rn(to_float(x[i]), to_float(scale[p])), zero_point_at(zero_point, p));
+  }
+}
+
+template <class Q, class S>
+__global__ void dequantize_kernel(ParamAxis axis, int64_t n, const Q* __restrict__ x, const S* __restrict__ scale,
+                                  const Q* __restrict__ zero_point, S* __restrict__ y) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t p = param_index(axis, i);
+    const int32_t centered = static_cast<int32_t>(x[i]) - zero_point_at(zero_point, p);
+    y[i] = from_float<S>(__fmul_rn(static_cast<float>(centered), to_float(scale[p])));
+  }
+}
+
+struct MinMax {
+  float lo, hi;
+};
+
+// The block's min and max of `v` (every thread's), valid in thread 0. fminf/fmaxf skip NaN, as
+// the reference's std::min/std::max with the running value first do.
+__device__ MinMax block_min_max(MinMax v) {
+  __shared__ MinMax warps[kBlock / 32];
+  for (int delta = 16; delta > 0; delta /= 2) {
+    v.lo = fminf(v.lo, __shfl_down_sync(0xffffffffu, v.lo, delta));
+    v.hi = fmaxf(v.hi, __shfl_down_sync(0xffffffffu, v.hi, delta));
+  }
+  if (threadIdx.x % 32 == 0) warps[threadIdx.x / 32] = v;
+  __syncthreads();
+  if (threadIdx.x < 32) {
+    v = threadIdx.x < kBlock / 32 ? warps[threadIdx.x] : MinMax{0.f, 0.f};
+    for (int delta = 16; delta > 0; delta /= 2) {
+      v.lo = fminf(v.lo, __shfl_down_sync(0xffffffffu, v.lo, delta));
+      v.hi = fmaxf(v.hi, __shfl_down_sync(0xffffffffu, v.hi, delta));
+    }
+  }
+  return v;
+}
+
+// Pass 1: block b writes the min and max of its grid-stride share, both starting from 0 (the
+// range always includes 0), to partials[b] and partials[gridDim.x + b].
+template <class X>
+__global__ void partial_min_max_kernel(int64_t n, const X* __restrict__ x, float* __restrict__ partials) {
+  MinMax v{0.f, 0.f};
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const float f = to_float(x[i]);
+    v.lo = fminf(v.lo, f);
+    v.hi = fmaxf(v.hi, f);
+  }
+  v = block_min_max(v);
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x] = v.lo;
+    partials[gridDim.x + blockIdx.x] = v.hi;
+  }
+}
+
+// Pass 2: every block folds the `num_partials` partial results into the scale and zero point
+// (block 0 writes them out), then quantizes its grid-stride share of x.
+template <class X>
+__global__ void dynamic_quantize_kernel(int64_t n, const X* __restrict__ x, const float* __restrict__ partials,
+                                        int num_partials, uint8_t* __restrict__ y, float* __restrict__ y_scale,
+                                        uint8_t* __restrict__ y_zero_point) {
+  __shared__ float shared_scale;
+  __shared__ uint8_t shared_zero_point;
+  MinMax v{0.f, 0.f};
+  for (int j = threadIdx.x; j < num_partials; j += blockDim.x) {
+    v.lo = fminf(v.lo, partials[j]);
+    v.hi = fmaxf(v.hi, partials[num_partials + j]);
+  }
+  v = block_min_max(v);
+  if (threadIdx.x == 0) {
+    const float scale = __fdiv_rn(__fsub_rn(v.hi, v.lo), 255.f);
+    const uint8_t zero_point = scale == 0.f ? 0 : quantize_value<uint8_t>(__fdiv_rn(-v.lo, scale), 0);
+    shared_scale = scale;
+    shared_zero_point = zero_point;
+    if (blockIdx.x == 0) {
+      *y_scale = scale;
+      *y_zero_point = zero_point;
+    }
+  }
+  __syncthreads();
+  const float scale = shared_scale;
+  const uint8_t zero_point = shared_zero_point;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = scale == 0.f ? zero_point : quantize_value<uint8_t>(__fdiv_rn(to_float(x[i]), scale), zero_point);
+}
+
+int partial_count(int64_t n) {
+  const int64_t blocks = (n + kBlock * kElementsPerThread - 1) / (kBlock * kElementsPerThread);
+  return static_cast<int>(blocks < 1 ? 1 : (blocks < kMaxPartials ? blocks : kMaxPartials));
+}
+
+// Calls f(T{}) with the device type of a float DataType; false when it is none.
+template <class F>
+bool with_float_type(DataType t, F&& f) {
+  switch (t) {
+    case DataType::kFloat32: f(float{}); return true;
+    case DataType::kFloat16: f(__half{}); return true;
+    case DataType::kBFloat16: f(__nv_bfloat16{}); return true;
+    default: return false;
+  }
+}
+
+// Calls f(Q{}) for uint8 or int8; false for anything else.
+template <class F>
+bool with_quantized_type(DataType t, F&& f) {
+  switch (t) {
+    case DataType::kUInt8: f(uint8_t{}); return true;
+    case DataType::kInt8: f(int8_t{}); return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_quantize(DataType x_type, DataType scale_type, DataType q_type, const ParamAxis& axis, int64_t n,
+                            const void* x, const void* scale, const void* zero_point, void* y, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  bool dispatched = false;
+  with_float_type(x_type, [&](auto x_tag) {
+    with_float_type(scale_type, [&](auto s_tag) {
+      dispatched = with_quantized_type(q_type, [&](auto q_tag) {
+        using X = decltype(x_tag);
+        using S = decltype(s_tag);
+        using Q = decltype(q_tag);
+        quantize_kernel<X, S, Q><<<grid_for(n), kBlock, 0, stream>>>(
+            axis, n, static_cast<const X*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
+            static_cast<Q*>(y));
+      });
+    });
+  });
+  return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n, const void* x,
+                              const void* scale, const void* zero_point, void* y, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  bool dispatched = false;
+  with_quantized_type(q_type, [&](auto q_tag) {
+    dispatched = with_float_type(scale_type, [&](auto s_tag) {
+      using Q = decltype(q_tag);
+      using S = decltype(s_tag);
+      dequantize_kernel<Q, S><<<grid_for(n), kBlock, 0, stream>>>(axis, n, static_cast<const Q*>(x),
+                                                                  static_cast<const S*>(scale),
+                                                                  static_cast<const Q*>(zero_point), static_cast<S*>(y));
+    });
+  });
+  return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+size_t dynamic_quantize_workspace_bytes(int64_t n) { return 2 * sizeof(float) * static_cast<size_t>(partial_count(n)); }
+
+cudaError_t launch_dynamic_quantize(DataType x_type, int64_t n, const void* x, void* y, float* y_scale,
+                                    uint8_t* y_zero_point, void* workspace, cudaStream_t stream) {
+  const int partials = partial_count(n);
+  float* partial_min_max = static_cast<float*>(workspace);
+  cudaError_t err = cudaErrorInvalidValue;
+  with_float_type(x_type, [&](auto x_tag) {
+    using X = decltype(x_tag);
+    partial_min_max_kernel<X><<<partials, kBlock, 0, stream>>>(n, static_cast<const X*>(x), partial_min_max);
+    err = cudaGetLastError();
+    if (err != cudaSuccess) return;
+    dynamic_quantize_kernel<X><<<grid_for(n), kBlock, 0, stream>>>(n, static_cast<const X*>(x), partial_min_max,
+                                                                   partials, static_cast<uint8_t*>(y), y_scale,
+                                                                   y_zero_point);
+    err = cudaGetLastError();
+  });
+  return err;
+}
+
+}  // namespace kiln::cuda::quantize

@@ -1,0 +1,43 @@
+// Launchers of the linear (de)quantization kernels: QuantizeLinear, DequantizeLinear and
+// DynamicQuantizeLinear. The provider (quantize_provider.cc) checks the layer and fills these
+// plain values at create(); scales and zero points are read on the device, so they may be
+// constants or activations alike. Every launcher is asynchronous on `stream`, allocates nothing
+// and returns the launch error. This header stays free of Kiln's heavier headers for nvcc.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kiln/data_type.h"
+
+namespace kiln::cuda::quantize {
+
+// Which scale / zero point element i of the data uses: (i / inner) % size along the
+// quantization axis; size 1 is per-tensor (always the first).
+struct ParamAxis {
+  int64_t inner = 1;
+  int64_t size = 1;
+};
+
+// y = saturate(round_half_even(x / scale) + zero_point). x and scale: float32, float16 or bfloat16
+// (independently); q (y and the zero point): uint8 or int8. A null zero point means 0.
+cudaError_t launch_quantize(DataType x_type, DataType scale_type, DataType q_type, const ParamAxis& axis, int64_t n,
+                            const void* x, const void* scale, const void* zero_point, void* y, cudaStream_t stream);
+
+// y = (x - zero_point) * scale, computed in float and stored as the scale's type (float32,
+// float16 or bfloat16). q (x and the zero point): uint8 or int8. A null zero point means 0.
+cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n, const void* x,
+                              const void* scale, const void* zero_point, void* y, cudaStream_t stream);
+
+// Scratch memory launch_dynamic_quantize needs for n elements (per-block minima and maxima).
+size_t dynamic_quantize_workspace_bytes(int64_t n);
+
+// uint8 quantization with the float32 scale and uint8 zero point that map [min(x, 0), max(x, 0)]
+// onto [0, 255]; x is float32, float16 or bfloat16. Two kernels: per-block min/max into
+// `workspace`, then every block folds those (exact, so deterministic) and quantizes its part.
+cudaError_t launch_dynamic_quantize(DataType x_type, int64_t n, const void* x, void* y, float* y_scale,
+                                    uint8_t* y_zero_point, void* workspace, cudaStream_t stream);
+
+}  // namespace kiln::cuda::quantize

@@ -1,0 +1,274 @@
+// Kiln's QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear kernels against the reference
+// kernels: per-tensor and per-axis parameters, uint8 and int8, values that saturate and that sit
+// exactly halfway between two integers (round half to even), 16-bit inputs.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/kernels/quantize/quantize_provider.h"
+#include "gpu_layer_runner.h"
+#include "ir/op_schema.h"
+#include "testing/node_runner.h"
+
+namespace kiln {
+namespace {
+
+using testing::NodeSpec;
+
+constexpr const char* kProvider = "kiln_quantize";
+const std::vector<int64_t> kShape = {2, 3, 4, 5};
+
+struct Layer {
+  Graph graph;
+  Node* node = nullptr;
+};
+
+// A node in its own graph, as a LayerSpec points at it; absent inputs stay null.
+std::unique_ptr<Layer> make_layer(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
+  auto layer = std::make_unique<Layer>();
+  Graph& g = layer->graph;
+  Node* n = g.add_node(ns.op_type, ns.op_type, ns.domain, ns.opset);
+  n->set_schema(OpRegistry::global().find(ns.op_type, ns.domain));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    n->inputs().push_back(inputs[i].defined() ? g.get_or_add_value("in" + std::to_string(i)) : nullptr);
+  for (int i = 0; i < ns.num_outputs; ++i) n->outputs().push_back(g.get_or_add_value("out" + std::to_string(i)));
+  n->attrs() = ns.attrs;
+  const Status filled = n->schema()->check_and_fill_defaults(*n);
+  EXPECT_TRUE(filled.ok()) << filled.to_string();
+  layer->node = n;
+  return layer;
+}
+
+NodeSpec op_spec(std::string op, int num_outputs = 1, int opset = 13) {
+  NodeSpec ns;
+  ns.op_type = std::move(op);
+  ns.num_outputs = num_outputs;
+  ns.opset = opset;
+  ns.attrs = {{"axis", Attribute::of_int(1)}};
+  if (ns.op_type == "DynamicQuantizeLinear") ns.attrs.clear();
+  return ns;
+}
+
+cuda::LayerSpec spec_for(const Layer& layer, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
+                         const std::vector<int>& constant_inputs) {
+  std::vector<std::vector<int64_t>> dims;
+  std::vector<DataType> types;
+  for (const Tensor& t : outputs) {
+    dims.push_back(t.dims());
+    types.push_back(t.dtype());
+  }
+  return testing::make_spec(*layer.node, inputs, dims, types, constant_inputs);
+}
+
+// Integer outputs must match byte for byte; float outputs within `float_tolerance`.
+void expect_matches(const Tensor& got, const Tensor& want, double float_tolerance, const std::string& what) {
+  ASSERT_EQ(got.dtype(), want.dtype()) << what;
+  ASSERT_EQ(got.dims(), want.dims()) << what;
+  if (is_floating(want.dtype())) {
+    EXPECT_LE(testing::relative_error(got, want), float_tolerance) << what;
+    return;
+  }
+  const auto* g = static_cast<const uint8_t*>(got.raw());
+  const auto* w = static_cast<const uint8_t*>(want.raw());
+  int64_t mismatches = 0, first = -1;
+  for (size_t i = 0; i < want.nbytes(); ++i)
+    if (g[i] != w[i]) {
+      if (first < 0) first = static_cast<int64_t>(i);
+      ++mismatches;
+    }
+  EXPECT_EQ(mismatches, 0) << what << ": first at byte " << first << " (got " << int{g[first < 0 ? 0 : first]}
+                           << ", want " << int{w[first < 0 ? 0 : first]} << ")";
+}
+
+// Runs the layer on `inputs` through every GPU tactic and compares each with `expected`
+// (the reference's outputs, converted to the layer's output types where those differ).
+void check_against(const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<Tensor>& expected,
+                   const std::vector<int>& constant_inputs = {}, double float_tolerance = 1e-6) {
+  auto layer = make_layer(ns, inputs);
+  const cuda::LayerSpec spec = spec_for(*layer, inputs, expected, constant_inputs);
+  auto runs = testing::run_all_tactics(spec, inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  bool ours = false;
+  for (const testing::TacticRun& run : *runs) {
+    ours = ours || run.provider == kProvider;
+    ASSERT_EQ(run.outputs.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+      expect_matches(run.outputs[i], expected[i], float_tolerance, run.tactic + " output " + std::to_string(i));
+  }
+  EXPECT_TRUE(ours) << kProvider << " did not run " << ns.op_type;
+}
+
+void check(const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<int>& constant_inputs = {}) {
+  auto expected = testing::run_node(ns, inputs);
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+  check_against(ns, inputs, *expected, constant_inputs);
+}
+
+Tensor values(DataType dtype, std::vector<int64_t> dims, const std::vector<float>& v) {
+  Tensor t = testing::make_tensor<float>(DataType::kFloat32, std::move(dims), v);
+  return dtype == DataType::kFloat32 ? t : testing::convert(t, dtype);
+}
+
+// Quantization parameters along axis 1 of kShape (3 channels), or one value for the tensor.
+struct Params {
+  std::vector<float> scales;
+  std::vector<float> zero_points;
+};
+
+Params params_for(DataType q, bool per_axis) {
+  // Powers of two, so that x = t * scale divides back to exactly t (ties stay ties).
+  if (q == DataType::kInt8) return per_axis ? Params{{1.f, 0.5f, 2.f}, {-3.f, 0.f, 5.f}} : Params{{0.5f}, {-4.f}};
+  return per_axis ? Params{{1.f, 0.5f, 2.f}, {128.f, 0.f, 7.f}} : Params{{2.f}, {100.f}};
+}
+
+// Random values in [-300, 300) of which every third is scale * t for t an exact tie (k + 0.5)
+// or a value far out of range, so both rounding and saturation are exercised.
+Tensor quantize_input(const Params& p, bool per_axis, unsigned seed) {
+  Tensor x = testing::random_float(kShape, seed, -300.f, 300.f);
+  const std::vector<float> special = {0.5f,   1.5f,   2.5f,   -0.5f,  -1.5f,  -2.5f, 126.5f,  127.5f,
+                                      -127.5f, -128.5f, 254.5f, 255.5f, -3.5f, 1000.f, -1000.f, 4.5f};
+  const int64_t inner = kShape[2] * kShape[3];
+  for (int64_t i = 0; i < x.numel(); i += 3) {
+    const size_t channel = per_axis ? static_cast<size_t>((i / inner) % kShape[1]) : 0;
+    x.data<float>()[i] = special[static_cast<size_t>(i / 3) % special.size()] * p.scales[channel];
+  }
+  return x;
+}
+
+std::vector<int64_t> param_dims(bool per_axis) { return per_axis ? std::vector<int64_t>{3} : std::vector<int64_t>{}; }
+
+TEST(QuantizeGpuTest, QuantizeLinear) {
+  KILN_REQUIRE_GPU();
+  for (DataType q : {DataType::kUInt8, DataType::kInt8})
+    for (bool per_axis : {false, true})
+      for (bool constant_params : {false, true}) {
+        SCOPED_TRACE(std::string(data_type_name(q)) + (per_axis ? " per-axis" : " per-tensor") +
+                     (constant_params ? " constant" : " device") + " parameters");
+        const Params p = params_for(q, per_axis);
+        const Tensor x = quantize_input(p, per_axis, 7);
+        const Tensor scale = values(DataType::kFloat32, param_dims(per_axis), p.scales);
+        const Tensor zero_point = values(q, param_dims(per_axis), p.zero_points);
+        check(op_spec("QuantizeLinear"), {x, scale, zero_point}, constant_params ? std::vector<int>{1, 2} : std::vector<int>{});
+      }
+}
+
+TEST(QuantizeGpuTest, QuantizeLinearWithoutZeroPointOpset10) {
+  KILN_REQUIRE_GPU();
+  const Params p = params_for(DataType::kUInt8, false);
+  const Tensor x = quantize_input(p, false, 8);
+  check(op_spec("QuantizeLinear", 1, 10), {x, values(DataType::kFloat32, {}, p.scales)});
+}
+
+// 16-bit inputs, with a scale of the same type and with a float32 scale.
+TEST(QuantizeGpuTest, QuantizeLinearFloat16AndBFloat16Input) {
+  KILN_REQUIRE_GPU();
+  for (DataType real : {DataType::kFloat16, DataType::kBFloat16})
+    for (DataType scale_type : {real, DataType::kFloat32})
+      for (DataType q : {DataType::kUInt8, DataType::kInt8})
+        for (bool per_axis : {false, true}) {
+          SCOPED_TRACE(std::string(data_type_name(real)) + " x, " + std::string(data_type_name(scale_type)) +
+                       " scale, " + std::string(data_type_name(q)) + (per_axis ? " per-axis" : " per-tensor"));
+          const Params p = params_for(q, per_axis);
+          const Tensor x = testing::convert(quantize_input(p, per_axis, 9), real);
+          check(op_spec("QuantizeLinear", 1, 19),
+                {x, values(scale_type, param_dims(per_axis), p.scales), values(q, param_dims(per_axis), p.zero_points)});
+        }
+}
+
+TEST(QuantizeGpuTest, DequantizeLinear) {
+  KILN_REQUIRE_GPU();
+  for (DataType q : {DataType::kUInt8, DataType::kInt8})
+    for (bool per_axis : {false, true})
+      for (bool with_zero_point : {true, false}) {
+        SCOPED_TRACE(std::string(data_type_name(q)) + (per_axis ? " per-axis" : " per-tensor") +
+                     (with_zero_point ? "" : " without zero point"));
+        const float lo = q == DataType::kInt8 ? -128.f : 0.f;
+        const Tensor x = testing::random_tensor(q, kShape, lo, lo + 255.f, 11);
+        const Params p = params_for(q, per_axis);
+        const Tensor scale = values(DataType::kFloat32, param_dims(per_axis),
+                                    per_axis ? std::vector<float>{0.1f, 0.37f, 1.9f} : std::vector<float>{0.0173f});
+        std::vector<Tensor> inputs = {x, scale};
+        if (with_zero_point) inputs.push_back(values(q, param_dims(per_axis), p.zero_points));
+        check(op_spec("DequantizeLinear"), inputs);
+      }
+}
+
+// A 16-bit scale gives a 16-bit output: the float32 reference's result, rounded once.
+TEST(QuantizeGpuTest, DequantizeLinearFloat16Scale) {
+  KILN_REQUIRE_GPU();
+  for (DataType real : {DataType::kFloat16, DataType::kBFloat16})
+    for (bool per_axis : {false, true}) {
+      SCOPED_TRACE(std::string(data_type_name(real)) + (per_axis ? " per-axis" : " per-tensor"));
+      const Tensor x = testing::random_tensor(DataType::kInt8, kShape, -128.f, 127.f, 12);
+      const Params p = params_for(DataType::kInt8, per_axis);
+      const Tensor scale = values(real, param_dims(per_axis),
+                                  per_axis ? std::vector<float>{0.1f, 0.37f, 1.9f} : std::vector<float>{0.0173f});
+      const Tensor zero_point = values(DataType::kInt8, param_dims(per_axis), p.zero_points);
+      const NodeSpec ns = op_spec("DequantizeLinear", 1, 19);
+      auto expected = testing::run_node(ns, {x, testing::convert(scale, DataType::kFloat32), zero_point});
+      ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+      // Both sides round the same float product to nearest even; the margin only guards the test.
+      check_against(ns, {x, scale, zero_point}, {testing::convert((*expected)[0], real)}, {}, 1e-3);
+    }
+}
+
+TEST(QuantizeGpuTest, DynamicQuantizeLinear) {
+  KILN_REQUIRE_GPU();
+  struct Case {
+    std::vector<int64_t> dims;
+    float lo, hi;
+  };
+  // Mixed signs, all positive (min is 0), all negative (max is 0), odd sizes, and sizes that use
+  // many partial blocks (more than the 1024 the first pass may use, too).
+  const std::vector<Case> cases = {{{3, 7, 11}, -3.f, 5.f},    {{3, 7, 11}, 0.5f, 4.f},  {{5, 13}, -6.f, -0.25f},
+                                   {{1000, 37}, -1.f, 9.f}, {{1, 1}, 2.f, 3.f},      {{(1 << 21) + 4093}, -7.f, 2.f}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << c.dims.size() << "-D of " << c.dims[0] << "..., [" << c.lo << ", " << c.hi << ")");
+    check(op_spec("DynamicQuantizeLinear", 3, 11), {testing::random_float(c.dims, 21, c.lo, c.hi)});
+  }
+}
+
+// 16-bit input: the float32 reference on the same values.
+TEST(QuantizeGpuTest, DynamicQuantizeLinear16BitInput) {
+  KILN_REQUIRE_GPU();
+  for (DataType real : {DataType::kFloat16, DataType::kBFloat16}) {
+    SCOPED_TRACE(data_type_name(real));
+    const Tensor x = testing::convert(testing::random_float({17, 29}, 22, -2.f, 6.f), real);
+    const NodeSpec ns = op_spec("DynamicQuantizeLinear", 3, 11);
+    auto expected = testing::run_node(ns, {testing::convert(x, DataType::kFloat32)});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    check_against(ns, {x}, *expected);
+  }
+}
+
+// Types and layouts the provider does not take are refused with a reason.
+TEST(QuantizeGpuTest, UnsupportedCases) {
+  const cuda::TacticProvider& provider = cuda::quantize::quantize_provider();
+  auto refused = [&](const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+    auto layer = make_layer(ns, inputs);
+    const Status s = provider.supports(spec_for(*layer, inputs, outputs, {}));
+    EXPECT_EQ(s.code(), StatusCode::kUnsupported) << ns.op_type << ": " << s.to_string();
+  };
+  const Tensor scale = values(DataType::kFloat32, {}, {0.5f});
+  // float64 data to quantize
+  refused(op_spec("QuantizeLinear"), {Tensor(DataType::kFloat64, kShape), scale, Tensor(DataType::kUInt8, {})},
+          {Tensor(DataType::kUInt8, kShape)});
+  // int32 data to dequantize
+  refused(op_spec("DequantizeLinear"), {Tensor(DataType::kInt32, kShape), scale}, {Tensor(DataType::kFloat32, kShape)});
+  // float64 scale
+  refused(op_spec("DequantizeLinear"), {Tensor(DataType::kInt8, kShape), Tensor(DataType::kFloat64, {})},
+          {Tensor(DataType::kFloat64, kShape)});
+  // float64 dynamic input
+  refused(op_spec("DynamicQuantizeLinear", 3, 11), {Tensor(DataType::kFloat64, kShape)},
+          {Tensor(DataType::kUInt8, kShape), Tensor(DataType::kFloat32, {}), Tensor(DataType::kUInt8, {})});
+  // a 2-D scale
+  refused(op_spec("QuantizeLinear"), {Tensor(DataType::kFloat32, kShape), Tensor(DataType::kFloat32, {3, 1})},
+          {Tensor(DataType::kUInt8, kShape)});
+}
+
+}  // namespace
+}  // namespace kiln
