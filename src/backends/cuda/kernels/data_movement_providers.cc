@@ -9,7 +9,8 @@ std::vector<const TacticProvider*> data_movement_providers() {
   using namespace datamove;
   return {transpose_provider(), space_depth_provider(), concat_provider(), split_provider(), slice_provider(),
           pad_provider(), expand_provider(), tile_provider(), trilu_provider(), gather_provider(),
-          gather_elements_provider(), device_copy_provider(), generator_provider(), resize_provider()};
+          gather_elements_provider(), gather_nd_provider(), scatter_elements_provider(), scatter_nd_provider(),
+          device_copy_provider(), generator_provider(), resize_provider()};
 }
 
 }  // namespace kiln::cuda

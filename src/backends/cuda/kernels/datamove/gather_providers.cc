@@ -18,13 +18,6 @@ Status check_indices(const LayerSpec& spec, int64_t bound) {
   return Status::Ok();
 }
 
-// Calls make<Index>() with the indices' type.
-template <template <class> class Map, class Fn>
-Expected<std::unique_ptr<LayerKernel>> with_index_type(const LayerSpec& spec, Fn&& make) {
-  if (spec.inputs[1]->dtype == DataType::kInt32) return make(Map<int32_t>{});
-  return make(Map<int64_t>{});
-}
-
 class GatherProvider final : public DataMovementProvider {
  public:
   explicit GatherProvider(bool elements)

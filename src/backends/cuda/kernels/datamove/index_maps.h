@@ -92,6 +92,15 @@ struct GatherElementsMap {
   }
 };
 
+// GatherND: output element i (slices laid end to end) reads its tuple's slice of data.
+template <class Index>
+struct GatherNDMap {
+  const Index* indices = nullptr;
+  IndexTuples tuples;
+  template <class I>
+  KILN_HD I operator()(I i) const { return tuples.offset<true>(indices, i); }
+};
+
 // Trilu: keeps element (row, col) of each matrix when col - row >= k (upper) or <= k (lower).
 struct TriluMap {
   int64_t rows = 0, cols = 0, k = 0;

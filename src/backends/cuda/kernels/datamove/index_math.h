@@ -63,4 +63,39 @@ KILN_HD I wrap_and_clamp(int64_t index, int64_t bound) {
   return static_cast<I>(index);
 }
 
+// An index written to: negative ones counted from the end, -1 for one outside [-bound, bound).
+// Scatters skip such updates rather than clamp them, since a clamped write would change an
+// element no index named.
+template <class I>
+KILN_HD I wrap_or_skip(int64_t index, int64_t bound) {
+  if (index < 0) index += bound;
+  return index < 0 || index >= bound ? I(-1) : static_cast<I>(index);
+}
+
+// GatherND and ScatterND: the indices are tuples of `depth` indices into data dims
+// [batch_dims, batch_dims + depth), each naming a slice of `slice` contiguous elements of data.
+// The tuples of one batch (batch_dims leading dims shared by data and indices) are
+// `tuples_per_batch` consecutive ones, and their slices start `batch_stride` elements apart.
+struct IndexTuples {
+  int depth = 0;
+  int64_t bounds[kMaxDims] = {};   // data's dims the tuple indexes
+  int64_t strides[kMaxDims] = {};  // and their strides
+  int64_t slice = 1, tuples_per_batch = 1, batch_stride = 0;
+
+  // The data offset of element `i` of the tuples' slices laid end to end (GatherND's output,
+  // ScatterND's updates). Out-of-range indices are clamped (kClamp, reads) or make it -1 (writes).
+  template <bool kClamp, class I, class Index>
+  KILN_HD I offset(const Index* indices, I i) const {
+    const I t = i / static_cast<I>(slice);
+    I at = (t / static_cast<I>(tuples_per_batch)) * static_cast<I>(batch_stride) + i % static_cast<I>(slice);
+    for (int j = 0; j < depth; ++j) {
+      const auto index = static_cast<int64_t>(indices[static_cast<int64_t>(t) * depth + j]);
+      const I c = kClamp ? wrap_and_clamp<I>(index, bounds[j]) : wrap_or_skip<I>(index, bounds[j]);
+      if (c < 0) return I(-1);
+      at += c * static_cast<I>(strides[j]);
+    }
+    return at;
+  }
+};
+
 }  // namespace kiln::cuda::datamove

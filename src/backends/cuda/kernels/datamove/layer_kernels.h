@@ -21,6 +21,13 @@ Expected<std::unique_ptr<LayerKernel>> make_kernel(Args&&... args) {
   return std::unique_ptr<LayerKernel>(std::make_unique<K>(std::forward<Args>(args)...));
 }
 
+// Calls make(Map<Index>{}) with Index the type of the indices (input 1, int32 or int64).
+template <template <class> class Map, class Fn>
+Expected<std::unique_ptr<LayerKernel>> with_index_type(const LayerSpec& spec, Fn&& make) {
+  if (spec.inputs[1]->dtype == DataType::kInt32) return make(Map<int32_t>{});
+  return make(Map<int64_t>{});
+}
+
 // Output 0 = the bytes of input 0 (Reshape, Flatten, Squeeze, Unsqueeze, Identity).
 class DeviceCopyKernel final : public LayerKernel {
  public:
