@@ -406,9 +406,15 @@ std::vector<ConvTransposeParam> conv_transpose_params() {
   ConvTransposeCase dilated{"dilation2_bias", 1, 5, 7, 6, 7, 3, 3};
   dilated.pads = {2, 2, 2, 2};
   dilated.dilations = {2, 2};
+  // pads (h begin, w begin, h end, w end) all different; stride 2 in h only. FP32 only: 16-bit
+  // layers with unequal pads are refused (RefusesUnequalPadsIn16Bit).
+  ConvTransposeCase asymmetric{"asymmetric_pads_bias", 2, 4, 6, 7, 5, 3, 4};
+  asymmetric.strides = {2, 1};
+  asymmetric.pads = {0, 1, 2, 0};
   std::vector<ConvTransposeParam> params;
   for (const ConvTransposeCase& c : {upsample, grouped, dilated})
     for (const Precision& p : {kFp32, kFp16}) params.push_back({c, p});
+  params.push_back({asymmetric, kFp32});
   params.push_back({upsample, kBf16});
   params.push_back({upsample, kTf32});
   return params;
@@ -456,7 +462,7 @@ TEST(CudnnConvTransposeTest, RefusesOutputPaddingNotBelowStride) {
 }
 
 // Unequal begin/end pads gave wrong FP16 results from a cuDNN engine on the H200: refused.
-TEST(CudnnConvTransposeTest, RefusesUnequalPads) {
+TEST(CudnnConvTransposeTest, RefusesUnequalPadsIn16Bit) {
   ConvTransposeCase c{"asymmetric_pads", 2, 4, 6, 7, 5, 3, 4};
   c.strides = {2, 1};
   c.pads = {0, 1, 2, 0};
