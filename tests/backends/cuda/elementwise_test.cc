@@ -26,27 +26,9 @@ namespace {
 using testing::NodeSpec;
 using testing::random_tensor;
 
-// A node in its own graph, as a LayerSpec points at it; absent inputs stay null.
-struct Layer {
-  Graph graph;
-  Node* node = nullptr;
-};
-
-std::unique_ptr<Layer> make_layer(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
-  auto layer = std::make_unique<Layer>();
-  Graph& g = layer->graph;
-  Node* n = g.add_node(ns.op_type, ns.op_type, ns.domain, ns.opset);
-  n->set_schema(OpRegistry::global().find(ns.op_type, ns.domain));
-  for (size_t i = 0; i < inputs.size(); ++i)
-    n->inputs().push_back(inputs[i].defined() ? g.get_or_add_value("in" + std::to_string(i)) : nullptr);
-  for (int i = 0; i < ns.num_outputs; ++i) n->outputs().push_back(g.get_or_add_value("out" + std::to_string(i)));
-  n->attrs() = ns.attrs;
-  if (n->schema() != nullptr) {
-    const Status filled = n->schema()->check_and_fill_defaults(*n);
-    EXPECT_TRUE(filled.ok()) << filled.to_string();
-  }
-  layer->node = n;
-  return layer;
+// The node as a layer, in its own graph.
+std::unique_ptr<testing::OwnedNode> make_layer(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
+  return testing::node_in_graph(ns.op_type, ns.domain, ns.opset, ns.attrs, inputs, ns.num_outputs);
 }
 
 NodeSpec op_spec(std::string op, std::map<std::string, Attribute> attrs = {}) {

@@ -7,6 +7,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "core/dispatch.h"
 #include "core/half.h"
+#include "ir/op_schema.h"
 #include "gtest/gtest.h"
 
 namespace kiln::testing {
@@ -22,6 +23,27 @@ const cuda::DeviceContext& test_device() {
   }();
   static cuda::DeviceContext none;
   return handles ? handles->context() : none;
+}
+
+std::unique_ptr<OwnedNode> node_in_graph(const std::string& op_type, const std::string& domain, int opset,
+                                         const std::map<std::string, Attribute>& attrs,
+                                         const std::vector<Tensor>& inputs, int num_outputs) {
+  auto owned = std::make_unique<OwnedNode>();
+  Graph& g = owned->graph;
+  Node* n = g.add_node(op_type, op_type, domain, opset);
+  n->set_schema(OpRegistry::global().find(op_type, domain));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    n->inputs().push_back(inputs[i].defined() ? g.get_or_add_value("in" + std::to_string(i)) : nullptr);
+  for (int i = 0; i < num_outputs; ++i) n->outputs().push_back(g.get_or_add_value("out" + std::to_string(i)));
+  n->attrs() = attrs;
+  if (n->schema() == nullptr) {
+    ADD_FAILURE() << "no schema for " << op_type;
+  } else {
+    const Status filled = n->schema()->check_and_fill_defaults(*n);
+    if (!filled.ok()) ADD_FAILURE() << op_type << ": " << filled.to_string();
+  }
+  owned->node = n;
+  return owned;
 }
 
 cuda::LayerSpec make_spec(const Node& node, const std::vector<Tensor>& inputs,

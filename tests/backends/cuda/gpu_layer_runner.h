@@ -2,6 +2,8 @@
 // that supports it, so each test compares all of them with the reference kernel.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,16 @@ namespace kiln::testing {
   do {                                                            \
     if (!::kiln::cuda::gpu_available()) GTEST_SKIP() << "no GPU"; \
   } while (0)
+
+// A node in a graph of its own, as the builder hands layers to providers: schema set, attribute
+// defaults filled, absent inputs (undefined tensors) left null. The graph owns the node.
+struct OwnedNode {
+  Graph graph;
+  Node* node = nullptr;
+};
+std::unique_ptr<OwnedNode> node_in_graph(const std::string& op_type, const std::string& domain, int opset,
+                                         const std::map<std::string, Attribute>& attrs,
+                                         const std::vector<Tensor>& inputs, int num_outputs = 1);
 
 struct TacticRun {
   std::string provider;

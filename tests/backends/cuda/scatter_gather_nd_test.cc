@@ -18,21 +18,9 @@ namespace {
 
 using testing::NodeSpec;
 
-// A node as the builder hands it to providers: in a graph, schema set, defaults filled.
-struct BuiltNode {
-  Graph graph;
-  Node* node = nullptr;
-};
-
-std::unique_ptr<BuiltNode> build_node(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
-  auto b = std::make_unique<BuiltNode>();
-  b->node = b->graph.add_node(ns.op_type, ns.op_type, ns.domain, ns.opset);
-  b->node->set_schema(OpRegistry::global().find(ns.op_type, ns.domain));
-  for (size_t i = 0; i < inputs.size(); ++i) b->node->inputs().push_back(b->graph.get_or_add_value("in" + std::to_string(i)));
-  b->node->outputs().push_back(b->graph.get_or_add_value("out0"));
-  b->node->attrs() = ns.attrs;
-  EXPECT_TRUE(b->node->schema()->check_and_fill_defaults(*b->node).ok());
-  return b;
+// The node as a layer, in its own graph.
+std::unique_ptr<testing::OwnedNode> build_node(const NodeSpec& ns, const std::vector<Tensor>& inputs) {
+  return testing::node_in_graph(ns.op_type, ns.domain, ns.opset, ns.attrs, inputs, ns.num_outputs);
 }
 
 NodeSpec node(std::string op, std::map<std::string, Attribute> attrs, int opset = 18) {
