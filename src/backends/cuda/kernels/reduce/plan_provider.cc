@@ -34,6 +34,17 @@ Status check_dtype(DataType dtype, std::initializer_list<DataType> allowed, std:
   return Status::Ok();
 }
 
+AxisSplit split_at_axis(const std::vector<int64_t>& dims, int axis) {
+  AxisSplit s;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const auto d = static_cast<uint32_t>(dims[i]);
+    if (static_cast<int>(i) < axis) s.outer *= d;
+    else if (static_cast<int>(i) == axis) s.n = d;
+    else s.inner *= d;
+  }
+  return s;
+}
+
 Expected<std::vector<int64_t>> constant_ints(const LayerSpec& spec, size_t i, std::string_view name) {
   if (!spec.has_input(i)) return invalid_argument("input '{}' is absent", name);
   const Tensor* t = spec.inputs[i]->host_constant;

@@ -78,4 +78,11 @@ inline constexpr std::initializer_list<DataType> kFloatTypes = {DataType::kFloat
 // Input `i` read as integers from its host constant; unsupported when it is not a constant.
 Expected<std::vector<int64_t>> constant_ints(const LayerSpec& spec, size_t i, std::string_view name);
 
+// `dims` as [outer, n, inner] around `axis` (n = dims[axis]), for kernels that work along one
+// axis (CumSum, TopK). The caller has checked that the element count fits 32 bits.
+struct AxisSplit {
+  uint32_t outer = 1, n = 1, inner = 1;
+};
+AxisSplit split_at_axis(const std::vector<int64_t>& dims, int axis);
+
 }  // namespace kiln::cuda::reduce

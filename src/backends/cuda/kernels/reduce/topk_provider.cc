@@ -41,12 +41,10 @@ Expected<TopKPlan> make_topk_plan(const LayerSpec& spec) {
   if (x.numel() > std::numeric_limits<int32_t>::max()) return unsupported("{} elements (32-bit indexing)", x.numel());
   TopKPlan plan;
   plan.dtype = x.dtype;
-  for (size_t i = 0; i < x.dims.size(); ++i) {
-    const uint32_t d = static_cast<uint32_t>(x.dims[i]);
-    if (static_cast<int>(i) < axis) plan.args.outer *= d;
-    else if (static_cast<int>(i) == axis) plan.args.n = d;
-    else plan.args.inner *= d;
-  }
+  const AxisSplit split = split_at_axis(x.dims, axis);
+  plan.args.outer = split.outer;
+  plan.args.n = split.n;
+  plan.args.inner = split.inner;
   plan.args.k = static_cast<uint32_t>(k[0]);
   plan.args.largest = op.attr_int("largest", 1) != 0;
   plan.name = fmt::format("kiln_topk_{}", dtype_tag(x.dtype));
