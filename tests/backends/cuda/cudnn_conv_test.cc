@@ -24,6 +24,7 @@ using testing::NodeSpec;
 using testing::to_channels_last;
 
 const cuda::TacticProvider& cudnn_conv() { return *cuda::cudnn_providers().at(0); }
+const cuda::TacticProvider& space_to_depth_conv() { return *cuda::cudnn_providers().at(1); }
 
 struct Precision {
   std::string name;
@@ -186,8 +187,9 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
   KILN_REQUIRE_GPU();
   auto runs = testing::run_all_tactics(layer, gpu_inputs);
   ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int cudnn_runs = 0;
+  int cudnn_runs = 0, space_to_depth_runs = 0;
   for (const testing::TacticRun& run : *runs) {
+    if (run.provider == space_to_depth_conv().name()) ++space_to_depth_runs;
     const Tensor y = channels_last ? from_channels_last(run.outputs[0]) : run.outputs[0];
     EXPECT_LE(testing::relative_error(y, (*expected)[0]), prec.tolerance) << run.provider << " tactic " << run.tactic;
     if (run.provider != cudnn_conv().name()) continue;
@@ -198,6 +200,10 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
     }
   }
   EXPECT_GT(cudnn_runs, 0) << "no cuDNN tactic ran";
+  // A layer the space-to-depth stem takes must get tactics from it too, each checked above.
+  if (space_to_depth_conv().supports(layer).ok()) {
+    EXPECT_GT(space_to_depth_runs, 0) << "no space-to-depth tactic ran";
+  }
 }
 
 // ---- Conv geometries, each in every precision.
@@ -207,6 +213,11 @@ const ConvCase kGeometries[] = {
     ConvCase("conv3x3_s2_batch5", 5, 6, 11, 9, 10, 3, 3).with_stride(2).with_pad(1).without_bias(),
     ConvCase("conv1x1_batch5", 5, 16, 7, 7, 24, 1, 1),
     ConvCase("resnet_stem_7x7_s2_p3", 1, 3, 32, 32, 16, 7, 7).with_stride(2).with_pad(3),
+    // Few-channel stride-2 layers the space-to-depth stem also runs: odd sizes and pads, a
+    // one-channel input, an even kernel, asymmetric SAME padding.
+    ConvCase("stem_3x3_s2_p1_c1_odd", 3, 1, 15, 17, 8, 3, 3).with_stride(2).with_pad(1),
+    ConvCase("stem_4x4_s2_p0_c4", 2, 4, 12, 10, 16, 4, 4).with_stride(2).without_bias(),
+    ConvCase("stem_5x5_s2_same_upper_c3", 1, 3, 14, 13, 8, 5, 5).with_stride(2).with_auto_pad("SAME_UPPER"),
     ConvCase("depthwise3x3", 2, 16, 12, 12, 16, 3, 3).with_pad(1).with_group(16),
     ConvCase("depthwise3x3_s2", 1, 24, 9, 9, 24, 3, 3).with_stride(2).with_pad(1).with_group(24),
     ConvCase("grouped_g4", 2, 16, 8, 8, 24, 3, 3).with_pad(1).with_group(4),
@@ -286,6 +297,13 @@ TEST(CudnnFusedConvTest, DepthwiseRelu6) {
   const ConvCase depthwise = ConvCase("dw", 1, 32, 14, 14, 32, 3, 3).with_pad(1).with_group(32);
   const Epilogue relu6("bias_clip0_6", true, false, activation("Clip", 0.f, 6.f));
   check_layer(depthwise, kFp16, &relu6);
+}
+
+// The ResNet stem as the builder fuses it (bias + ReLU) on an odd-sized batch, FP16.
+TEST(CudnnFusedConvTest, SpaceToDepthStemBiasRelu) {
+  const ConvCase stem = ConvCase("stem", 2, 3, 37, 41, 24, 7, 7).with_stride(2).with_pad(3);
+  check_layer(stem, kFp16, &kBiasRelu);
+  check_layer(stem, kFp32, &kRelu);
 }
 
 // ---- NCHW layers: weights that are not constant (a graph input) arrive at run time.
@@ -374,8 +392,9 @@ void check_conv_transpose(const ConvTransposeCase& c, const Precision& prec) {
   KILN_REQUIRE_GPU();
   auto runs = testing::run_all_tactics(layer, gpu_inputs);
   ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int cudnn_runs = 0;
+  int cudnn_runs = 0, space_to_depth_runs = 0;
   for (const testing::TacticRun& run : *runs) {
+    if (run.provider == space_to_depth_conv().name()) ++space_to_depth_runs;
     EXPECT_LE(testing::relative_error(run.outputs[0], (*expected)[0]), prec.tolerance)
         << run.provider << " tactic " << run.tactic;
     if (run.provider != cudnn_conv().name()) continue;

@@ -27,6 +27,7 @@ template <> struct BackendAttributeType<cudnnConvolutionMode_t> { static constex
 template <> struct BackendAttributeType<cudnnPointwiseMode_t> { static constexpr auto value = CUDNN_TYPE_POINTWISE_MODE; };
 template <> struct BackendAttributeType<cudnnBackendHeurMode_t> { static constexpr auto value = CUDNN_TYPE_HEUR_MODE; };
 template <> struct BackendAttributeType<cudnnBackendNumericalNote_t> { static constexpr auto value = CUDNN_TYPE_NUMERICAL_NOTE; };
+template <> struct BackendAttributeType<cudnnBackendBehaviorNote_t> { static constexpr auto value = CUDNN_TYPE_BEHAVIOR_NOTE; };
 // cudnnBackendDescriptor_t is void*: plain pointers go through set_pointers().
 template <> struct BackendAttributeType<cudnnBackendDescriptor_t> { static constexpr auto value = CUDNN_TYPE_BACKEND_DESCRIPTOR; };
 

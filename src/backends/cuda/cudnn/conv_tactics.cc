@@ -34,8 +34,13 @@ std::string_view dtype_slug(DataType t) {
 // Gathers tactics, remembering why cuDNN turned candidates down for when none is left.
 class TacticSearch {
  public:
-  TacticSearch(cudnnHandle_t handle, const ConvProblem& problem, bool allow_tf32, size_t workspace_limit)
-      : handle_(handle), problem_(problem), allow_tf32_(allow_tf32), workspace_limit_(workspace_limit) {}
+  TacticSearch(cudnnHandle_t handle, const ConvProblem& problem, bool allow_tf32, size_t workspace_limit,
+               bool allow_runtime_compiled)
+      : handle_(handle),
+        problem_(problem),
+        allow_tf32_(allow_tf32),
+        workspace_limit_(workspace_limit),
+        allow_runtime_compiled_(allow_runtime_compiled) {}
 
   // Adds the usable engine configs of one graph kind, up to kMaxTactics in all. Any cuDNN
   // failure on the way is one candidate (or the whole graph) saying no, not an error.
@@ -62,7 +67,8 @@ class TacticSearch {
           continue;
         }
         // Several configs of one engine differ only in knobs; the first is the heuristic's pick.
-        if (seen_engines.count(info->global_index) != 0 || !numerics_allowed(*info, problem_.dtype, allow_tf32_))
+        if (seen_engines.count(info->global_index) != 0 || !numerics_allowed(*info, problem_.dtype, allow_tf32_) ||
+            (info->runtime_compiled && !allow_runtime_compiled_))
           continue;
         ++tried;
         auto plan = make_execution_plan(handle_, (*configs)[i]);
@@ -97,6 +103,7 @@ class TacticSearch {
   const ConvProblem& problem_;
   bool allow_tf32_;
   size_t workspace_limit_;
+  bool allow_runtime_compiled_;
   std::vector<Tactic> tactics_;
   Status last_refusal_;
 };
@@ -137,8 +144,8 @@ std::string conv_tactic_name(const ConvProblem& p, const ConvTacticKey& key) {
 }
 
 Expected<std::vector<Tactic>> conv_tactics(cudnnHandle_t handle, const ConvProblem& problem, bool allow_tf32,
-                                           size_t workspace_limit) {
-  TacticSearch search(handle, problem, allow_tf32, workspace_limit);
+                                           size_t workspace_limit, bool allow_runtime_compiled) {
+  TacticSearch search(handle, problem, allow_tf32, workspace_limit, allow_runtime_compiled);
   search.collect(ConvGraphKind::kFused);
   // Without an epilogue the fused graph is the convolution alone: nothing else to try.
   if (problem.has_epilogue() && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnly);

@@ -32,9 +32,10 @@ Expected<ConvTacticKey> decode_conv_tactic(int64_t id);
 std::string conv_tactic_name(const ConvProblem& problem, const ConvTacticKey& key);
 
 // Up to 8 tactics whose plans finalize within the workspace limit, the fused graph's first;
-// unsupported (with cuDNN's last reason) when there is none.
+// unsupported (with cuDNN's last reason) when there is none. Without `allow_runtime_compiled`,
+// engines that compile their kernel when the plan is made are passed over.
 Expected<std::vector<Tactic>> conv_tactics(cudnnHandle_t handle, const ConvProblem& problem, bool allow_tf32,
-                                           size_t workspace_limit);
+                                           size_t workspace_limit, bool allow_runtime_compiled = true);
 
 // What a tactic runs: the op graph, the engine config and its finalized plan.
 struct PlannedConv {

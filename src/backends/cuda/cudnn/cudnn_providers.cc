@@ -2,6 +2,7 @@
 // ConvTranspose (as a backward-data convolution) through cuDNN 9's graph API, the epilogue fused
 // into cuDNN's engines where they can run it.
 #include "backends/cuda/cudnn/conv_kernel.h"
+#include "backends/cuda/cudnn/space_to_depth_conv_kernel.h"
 #include "backends/cuda/layer_kernel.h"
 
 namespace kiln::cuda {
@@ -30,11 +31,52 @@ class CudnnConvProvider final : public TacticProvider {
   }
 };
 
+// Few-channel stride-2 convolutions (image stems) as stride-1 convolutions over 2x2 blocks
+// (space_to_depth_stem.h); timed against the plain cuDNN tactics like any candidate.
+class SpaceToDepthConvProvider final : public TacticProvider {
+ public:
+  std::string_view name() const override { return "cudnn_s2d_conv"; }
+
+  Status supports(const LayerSpec& spec) const override { return stem_of(spec).status(); }
+
+  Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& dev) const override {
+    KILN_ASSIGN_OR_RETURN(SpaceToDepthStem stem, stem_of(spec));
+    if (dev.cudnn == nullptr) return invalid_argument("the device context has no cuDNN handle");
+    if (stem.block_bytes() >= spec.workspace_limit)
+      return unsupported("the blocked input needs {} bytes of workspace, over the limit of {}", stem.block_bytes(),
+                         spec.workspace_limit);
+    // Engines that compile at plan time made this layer's tuning take minutes: not worth it here.
+    KILN_ASSIGN_OR_RETURN(std::vector<Tactic> tactics,
+                          conv_tactics(dev.cudnn, stem.blocks, spec.allow_tf32, spec.workspace_limit - stem.block_bytes(),
+                                       /*allow_runtime_compiled=*/false));
+    for (Tactic& t : tactics) t.name = "cudnn_s2d_" + t.name.substr(t.name.find("conv_"));
+    return tactics;
+  }
+
+  Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
+                                                const DeviceContext& dev) const override {
+    KILN_ASSIGN_OR_RETURN(SpaceToDepthStem stem, stem_of(spec));
+    if (dev.cudnn == nullptr) return invalid_argument("the device context has no cuDNN handle");
+    KILN_ASSIGN_OR_RETURN(ConvProblem problem, conv_problem(spec));
+    KILN_ASSIGN_OR_RETURN(ConvTacticKey key, decode_conv_tactic(tactic.id));
+    return make_space_to_depth_conv(dev.cudnn, problem, stem, *spec.inputs[1]->host_constant, key, spec.allow_tf32);
+  }
+
+ private:
+  static Expected<SpaceToDepthStem> stem_of(const LayerSpec& spec) {
+    KILN_ASSIGN_OR_RETURN(ConvProblem problem, conv_problem(spec));
+    if (spec.inputs[1]->host_constant == nullptr)
+      return unsupported("the space-to-depth stem rearranges constant weights; W is computed");
+    return space_to_depth_stem(problem);
+  }
+};
+
 }  // namespace
 
 std::vector<const TacticProvider*> cudnn_providers() {
   static const CudnnConvProvider conv;
-  return {&conv};
+  static const SpaceToDepthConvProvider space_to_depth_conv;
+  return {&conv, &space_to_depth_conv};
 }
 
 }  // namespace kiln::cuda

@@ -25,6 +25,11 @@ Expected<EngineInfo> engine_info(const BackendDescriptor& config) {
   KILN_ASSIGN_OR_RETURN(int64_t n, engine.get(CUDNN_ATTR_ENGINE_NUMERICAL_NOTE,
                                               std::span<cudnnBackendNumericalNote_t>(notes)));
   info.notes.assign(notes.begin(), notes.begin() + std::clamp<int64_t>(n, 0, static_cast<int64_t>(notes.size())));
+  std::array<cudnnBackendBehaviorNote_t, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT> behavior{};
+  KILN_ASSIGN_OR_RETURN(int64_t nb, engine.get(CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE,
+                                               std::span<cudnnBackendBehaviorNote_t>(behavior)));
+  for (int64_t i = 0; i < std::clamp<int64_t>(nb, 0, static_cast<int64_t>(behavior.size())); ++i)
+    info.runtime_compiled = info.runtime_compiled || behavior[static_cast<size_t>(i)] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
   return info;
 }
 

@@ -19,6 +19,8 @@ Expected<std::vector<BackendDescriptor>> heuristic_configs(const BackendDescript
 struct EngineInfo {
   int64_t global_index = -1;
   std::vector<cudnnBackendNumericalNote_t> notes;
+  // The engine compiles its kernel when its plan is finalized (seconds per plan, not microseconds).
+  bool runtime_compiled = false;
 };
 Expected<EngineInfo> engine_info(const BackendDescriptor& config);
 
