@@ -306,6 +306,24 @@ TEST(CudnnFusedConvTest, SpaceToDepthStemBiasRelu) {
   check_layer(stem, kFp32, &kRelu);
 }
 
+// ResNet's bottleneck 1x1 with bias, residual and ReLU: cuDNN and cuBLASLt (as one GEMM) both run
+// it, and every tactic of both is checked.
+TEST(CudnnFusedConvTest, PointwiseBiasResidualReluAlsoOnCublasLt) {
+  const ConvCase pointwise = ConvCase("pw", 3, 24, 7, 9, 40, 1, 1);
+  const cuda::TacticProvider& gemm = *cuda::cublaslt_providers().at(0);
+  for (const Precision& p : {kFp32, kTf32, kFp16, kBf16}) {
+    SCOPED_TRACE(p.name);
+    check_layer(pointwise, p, &kRelu);
+  }
+  // The GEMM takes only what is one GEMM: not a strided or a 3x3 convolution.
+  Graph g;
+  const Tensor x = to_channels_last(random_input(DataType::kFloat16, {1, 8, 6, 6}, 1));
+  const Tensor w = to_channels_last(random_input(DataType::kFloat16, {8, 8, 3, 3}, 2));
+  const Node* node = add_op_node(g, conv_spec(ConvCase("c3", 1, 8, 6, 6, 8, 3, 3).without_bias()), {x, w});
+  const Status s = gemm.supports(layer_spec(*node, {x, w}, {1, 4, 4, 8}, kFp16, true));
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+}
+
 // ---- NCHW layers: weights that are not constant (a graph input) arrive at run time.
 
 struct NchwParam {
