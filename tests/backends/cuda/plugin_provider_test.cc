@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backends/cuda/layer_kernel.h"
+#include "core/error.h"
 #include "gpu_layer_runner.h"
 #include "kiln/kiln.h"
 #include "kiln/plugin.h"
