@@ -11,6 +11,8 @@ foreach(program ${KILN_PACKAGE_PROGRAMS})
   set_target_properties(${program} PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
 endforeach()
 install(TARGETS ${KILN_PACKAGE_PROGRAMS} RUNTIME DESTINATION bin)
+# The public headers: plugin libraries build against <prefix>/include (docs/plugins.md).
+install(DIRECTORY include/kiln DESTINATION include)
 # Libraries every Linux with a CUDA driver has (C/C++ runtime) or that come with CUDA itself.
 install(CODE [[
   file(GLOB kiln_programs ${CMAKE_INSTALL_PREFIX}/bin/*)

@@ -17,7 +17,8 @@ bool is_view_op(const Node& n) {
 
 // Ops whose reference kernel computes output element i from input elements i alone (the unary and
 // broadcasting loops of elementwise.h, reading every input before writing), so the output may
-// overwrite a same-shape input.
+// overwrite a same-shape input. Only ONNX ops: a plugin layer (kiln.Plugin) never writes in place,
+// since Kiln cannot know how its kernels read.
 bool is_elementwise_op(const Node& n) {
   static const std::set<std::string_view> kOps = {
       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip",     "Abs",       "Neg",   "Exp",  "Log",

@@ -10,8 +10,10 @@
 
 #include "core/error.h"
 #include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
 #include "ir/shape_inference.h"
 #include "onnx/tensor_proto.h"
+#include "plugin/plugin_node.h"
 
 namespace kiln {
 
@@ -177,7 +179,19 @@ Expected<std::unique_ptr<Graph>> import_graph(const onnx::GraphProto& gp, const 
 
     auto it = scope.opsets.find(domain);
     const int opset = it == scope.opsets.end() ? 0 : it->second;
-    Node* node = g->add_node(name, np.op_type(), domain, opset);
+    std::map<std::string, Attribute> attrs;
+    for (const auto& ap : np.attribute()) {
+      if (ap.name().empty()) return invalid_argument("{}: an attribute has no name", what);
+      if (attrs.count(ap.name())) return invalid_argument("{}: attribute '{}' is given twice", what, ap.name());
+      KILN_ASSIGN_OR_RETURN(Attribute a, convert_attribute(ap, inner, what + " attribute '" + ap.name() + "'"));
+      attrs[ap.name()] = std::move(a);
+    }
+    // An op Kiln has no schema for may be a registered plugin's (src/plugin/plugin_node.h).
+    const OpSchema* schema = OpRegistry::global().find(np.op_type(), domain);
+    const PluginCreator* plugin =
+        schema ? nullptr : PluginRegistry::global().find(plugin_identity_for_onnx_node(np.op_type(), domain, attrs));
+    Node* node = plugin ? g->add_node(name, std::string(kPluginOp), std::string(kKilnDomain), 1)
+                        : g->add_node(name, np.op_type(), domain, opset);
 
     for (const auto& in : np.input()) {
       if (in.empty()) {
@@ -211,20 +225,20 @@ Expected<std::unique_ptr<Graph>> import_graph(const onnx::GraphProto& gp, const 
       v->set_producer(node);
       node->outputs().push_back(v);
     }
-    for (const auto& ap : np.attribute()) {
-      if (ap.name().empty()) return invalid_argument("{}: an attribute has no name", what);
-      if (node->has_attr(ap.name())) return invalid_argument("{}: attribute '{}' is given twice", what, ap.name());
-      KILN_ASSIGN_OR_RETURN(Attribute a, convert_attribute(ap, inner, what + " attribute '" + ap.name() + "'"));
-      node->attrs()[ap.name()] = std::move(a);
+    if (plugin != nullptr) {
+      auto plugin_attrs = make_plugin_node_attrs(*plugin, attrs, static_cast<int>(node->outputs().size()));
+      if (!plugin_attrs.ok()) return with_context(plugin_attrs.status(), what);
+      node->attrs() = std::move(plugin_attrs).value();
+      schema = OpRegistry::global().find(kPluginOp, kKilnDomain);
+    } else {
+      node->attrs() = std::move(attrs);
     }
-
-    const OpSchema* schema = OpRegistry::global().find(np.op_type(), domain);
     if (schema == nullptr) {
       scope.unsupported_nodes->push_back("'" + name + "' (op " + np.op_type() + ", domain '" +
                                          (domain.empty() ? "ai.onnx" : domain) + "')");
       continue;
     }
-    if (opset == 0) return invalid_argument("{}: the model imports no opset for domain '{}'", what, domain);
+    if (node->opset() == 0) return invalid_argument("{}: the model imports no opset for domain '{}'", what, domain);
     node->set_schema(schema);
     Status s = schema->check_and_fill_defaults(*node);
     if (!s.ok()) return with_context(s, what);
@@ -278,7 +292,9 @@ Expected<std::unique_ptr<Graph>> import_onnx_bytes(const void* data, size_t size
   if (!unsupported_nodes.empty()) {
     std::string list;
     for (const auto& n : unsupported_nodes) list += "\n  " + n;
-    return unsupported("{} node(s) use operators Kiln does not support:{}", unsupported_nodes.size(), list);
+    return unsupported("{} node(s) use operators Kiln does not support:{}\nNo registered plugin provides them "
+                       "either; load plugin libraries with --plugin LIB or KILN_PLUGIN_PATH (docs/plugins.md).",
+                       unsupported_nodes.size(), list);
   }
   KILN_RETURN_IF_ERROR(g->topological_sort());
   KILN_RETURN_IF_ERROR(infer_graph_shapes(*g));

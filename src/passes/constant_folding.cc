@@ -3,6 +3,7 @@
 // turns Shape -> Gather -> Concat -> Reshape chains into a constant Reshape target.
 #include "backends/reference/executor.h"
 #include "passes/passes.h"
+#include "plugin/plugin_node.h"
 
 namespace kiln {
 
@@ -55,7 +56,8 @@ class ConstantFolding final : public Pass {
       if (auto shape = fold_shape_query(n)) {
         outputs.push_back(*shape);
       } else {
-        if (is_nondeterministic(n.op_type()) || has_subgraph(n) || n.inputs().empty()) continue;
+        // A plugin may implement only the device the engine is for, so it never runs at build.
+        if (is_nondeterministic(n.op_type()) || has_subgraph(n) || n.inputs().empty() || is_plugin_node(n)) continue;
         std::vector<const Tensor*> inputs;
         bool all_constant = true;
         for (const Value* v : n.inputs()) {

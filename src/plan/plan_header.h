@@ -12,7 +12,8 @@
 namespace kiln {
 
 inline constexpr char kPlanMagic[8] = {'K', 'I', 'L', 'N', 'P', 'L', 'A', 'N'};
-inline constexpr uint32_t kPlanFormatVersion = 1;
+// 2: plugin layers (kiln.Plugin nodes holding a plugin's identity and bytes).
+inline constexpr uint32_t kPlanFormatVersion = 2;
 inline constexpr size_t kPlanHeaderSize = 64;
 // Each weight starts on this boundary, so a memory-mapped plan can be used in place.
 inline constexpr size_t kPlanWeightAlignment = 64;

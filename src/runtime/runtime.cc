@@ -2,6 +2,7 @@
 #include "core/error.h"
 #include "kiln/kiln.h"
 #include "plan/plan.h"
+#include "plugin/plugin_node.h"
 #include "runtime/cpu_engine.h"
 #include "runtime/cuda_backend.h"
 
@@ -20,6 +21,8 @@ namespace {
 
 Expected<std::unique_ptr<Engine>> engine_from_plan(Expected<LoadedPlan> plan, DeviceKind device) {
   if (!plan.ok()) return plan.status();
+  // Plans record plugin layers by identity; reading one needs no plugin, running it does.
+  KILN_RETURN_IF_ERROR(check_plugins_registered(*plan->graph));
   if (device == DeviceKind::kCuda && plan->info.target.backend != "cuda")
     return unsupported("plan was built for backend '{}' but this runtime is 'cuda'", plan->info.target.backend);
   if (plan->info.target.backend == "cuda") return load_cuda_engine(std::move(*plan));

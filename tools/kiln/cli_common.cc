@@ -18,6 +18,7 @@
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/npy.h"
+#include "kiln/plugin.h"
 #include "onnx/onnx_importer.h"
 #include "plan/plan_header.h"
 #include "runtime/optimization_profile.h"
@@ -49,6 +50,16 @@ Expected<bool> is_plan_file(const std::string& path) {
   return has_plan_magic(magic, static_cast<size_t>(in.gcount()));
 }
 
+void add_plugin_flag(CLI::App* cmd, std::vector<std::string>& libraries) {
+  cmd->add_option("--plugin", libraries, "Load a plugin library for custom layers (repeatable; also KILN_PLUGIN_PATH)");
+}
+
+Status load_plugins(const std::vector<std::string>& libraries) {
+  KILN_RETURN_IF_ERROR(load_plugin_libraries_from_env());
+  for (const std::string& path : libraries) KILN_RETURN_IF_ERROR(load_plugin_library(path));
+  return Status::Ok();
+}
+
 void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   cmd->add_option("--device", f.device, "Build for: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--opt-level", f.config.optimization_level, "0 (none) to 3 (all passes)")->check(CLI::Range(0, 3));
@@ -66,6 +77,7 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   cmd->add_option("--timing-cache", f.config.timing_cache_path, "CUDA: timing cache file, read and updated");
   cmd->add_flag("--verbose", f.config.verbose, "CUDA: print every layer's timed tactics");
   cmd->add_flag("--no-host-fallback", f.no_host_fallback, "CUDA: fail when a layer has no CUDA tactic");
+  add_plugin_flag(cmd, f.plugins);
 }
 
 Expected<BuilderConfig> BuildFlags::resolve() const {
@@ -91,6 +103,7 @@ Expected<BuilderConfig> BuildFlags::resolve() const {
 }
 
 Expected<std::unique_ptr<Engine>> load_engine(const std::string& path, const BuildFlags& flags) {
+  KILN_RETURN_IF_ERROR(load_plugins(flags.plugins));
   KILN_ASSIGN_OR_RETURN(bool plan, is_plan_file(path));
   if (plan) {
     KILN_ASSIGN_OR_RETURN(LoadedPlan loaded, read_plan(path, std::nullopt));

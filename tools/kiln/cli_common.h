@@ -24,6 +24,11 @@ Expected<std::map<std::string, std::string>> parse_assignments(const std::vector
 // Whether `path` is a Kiln plan (by its first bytes, not its name); else it is taken for ONNX.
 Expected<bool> is_plan_file(const std::string& path);
 
+// --plugin LIB (repeatable) on `cmd`: plugin libraries (docs/plugins.md) to load.
+void add_plugin_flag(CLI::App* cmd, std::vector<std::string>& libraries);
+// Loads the libraries in KILN_PLUGIN_PATH, then `libraries`.
+Status load_plugins(const std::vector<std::string>& libraries);
+
 // The build flags `build`, `run`, `bench` and `demo` share, trtexec-style: device, precision,
 // shapes, tuning.
 struct BuildFlags {
@@ -34,13 +39,14 @@ struct BuildFlags {
   bool no_tf32 = false;
   bool no_host_fallback = false;
   double workspace_mib = 1024;
+  std::vector<std::string> plugins;  // --plugin
   // The config with profiles, precision and logging filled in from the flags.
   Expected<BuilderConfig> resolve() const;
 };
 void add_build_flags(CLI::App* cmd, BuildFlags& flags);
 
 // An engine from a plan file (on the device its target names), or built from an ONNX model with
-// `flags`.
+// `flags`; the plugin libraries the flags name are loaded first.
 Expected<std::unique_ptr<Engine>> load_engine(const std::string& path, const BuildFlags& flags = {});
 // A tensor view's bytes as a host tensor (copied from the device when it is there).
 Expected<Tensor> to_host(const TensorView& v);

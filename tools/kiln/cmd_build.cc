@@ -28,6 +28,7 @@ Status build(BuildOptions o) {
   const std::string output =
       o.output.empty() ? std::filesystem::path(o.model).replace_extension(".plan").string() : o.output;
   KILN_ASSIGN_OR_RETURN(BuilderConfig config, o.flags.resolve());
+  KILN_RETURN_IF_ERROR(load_plugins(o.flags.plugins));
   KILN_ASSIGN_OR_RETURN(auto network, Network::from_onnx_file(o.model));
   Builder builder(config);
   const auto started = std::chrono::steady_clock::now();

@@ -1,4 +1,4 @@
-// `kiln inspect MODEL.onnx|MODEL.plan [--json]`: inputs, outputs and the graph; for a plan also
+// `kiln inspect MODEL.onnx|MODEL.plan [--json] [--plugin LIB]...`: inputs, outputs and the graph; for a plan also
 // its build configuration, target, per-layer tactics and memory plan.
 #include <iostream>
 #include <map>
@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "ir/graph.h"
 #include "onnx/onnx_importer.h"
+#include "plugin/plugin_node.h"
 #include "tools/kiln/cli_common.h"
 #include "tools/kiln/commands.h"
 #include "tools/kiln/inspect_json.h"
@@ -17,6 +18,7 @@ namespace {
 struct InspectOptions {
   std::string model;
   bool json = false;
+  std::vector<std::string> plugins;
 };
 
 void print_plan(const LoadedPlan& plan) {
@@ -41,12 +43,15 @@ void print_plan(const LoadedPlan& plan) {
     if (!a.provider.empty()) std::cout << fmt::format(", {} ({:.4f} ms at build)", a.provider, a.tactic_ms);
     std::cout << "\n";
   }
+  for (const PluginIdentity& id : plugins_used(*plan.graph))
+    std::cout << "uses " << id.describe() << (PluginRegistry::global().find(id) ? "\n" : " (not loaded)\n");
   if (plan.info.memory_plan)
     std::cout << fmt::format("memory plan: {} tensors in a {}-byte arena\n", plan.info.memory_plan->placements.size(),
                              plan.info.memory_plan->arena_bytes);
 }
 
 Status inspect(const InspectOptions& o) {
+  KILN_RETURN_IF_ERROR(load_plugins(o.plugins));
   KILN_ASSIGN_OR_RETURN(bool is_plan, is_plan_file(o.model));
   std::optional<LoadedPlan> plan;
   std::shared_ptr<const Graph> graph;
@@ -82,6 +87,7 @@ void add_inspect_command(CLI::App& app, int& rc) {
   CLI::App* cmd = app.add_subcommand("inspect", "Print a model's or plan's inputs, outputs and graph");
   cmd->add_option("model", opts->model, "ONNX model or Kiln plan")->required();
   cmd->add_flag("--json", opts->json, "Print JSON (layers, tensors, and for plans build config, target, memory plan)");
+  add_plugin_flag(cmd, opts->plugins);
   cmd->callback([opts, &rc] {
     Status s = inspect(*opts);
     rc = s.ok() ? 0 : report_error(s);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "backends/cuda/host_fallback.h"
 #include "core/error.h"
 #include "ir/ops/fused_ops.h"
@@ -83,7 +85,13 @@ bool is_shape_tensor_input(const Graph& graph, const Value* input) {
 std::string layer_signature(const cuda::LayerSpec& spec) {
   const Node& n = *spec.node;
   std::string s = fmt::format("{}.{}:{}", n.domain(), n.op_type(), n.opset());
-  for (const auto& [k, a] : n.attrs()) s += " " + k + "=" + (a.g ? dump_graph(*a.g) : a.to_string());
+  for (const auto& [k, a] : n.attrs()) {
+    s += " " + k + "=" + (a.g ? dump_graph(*a.g) : a.to_string());
+    // A tensor attribute's bytes (a plugin's configuration) change what the layer does.
+    if (a.type == AttrType::kTensor)
+      s += fmt::format("#{:016x}", std::hash<std::string_view>()(
+                                       std::string_view(static_cast<const char*>(a.t.raw()), a.t.nbytes())));
+  }
   for (const auto& in : spec.inputs) {
     if (!in) {
       s += " -";
