@@ -22,6 +22,7 @@ void register_detection_schemas(OpRegistry& r);
 void register_grid_sample_schemas(OpRegistry& r);
 void register_signal_schemas(OpRegistry& r);
 void register_fused_schemas(OpRegistry& r);
+void register_kiln_detection_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_unary_schemas(r);
@@ -43,6 +44,7 @@ void register_builtin_schemas(OpRegistry& r) {
   register_grid_sample_schemas(r);
   register_signal_schemas(r);
   register_fused_schemas(r);
+  register_kiln_detection_schemas(r);
 }
 
 }  // namespace kiln
