@@ -32,6 +32,10 @@ struct TensorDesc {
   // The value on the host when the input is a constant (weights, shapes, axes), else null. Its
   // device copy is what enqueue() receives; kernels read shape-like constants from here at create().
   const Tensor* host_constant = nullptr;
+  // An output whose dims depend on the data (NonMaxSuppression's selections): `dims` is empty
+  // and only providers that compute_data_dependent_shapes() take the layer; their kernel says
+  // how large the output may get and, after each run, how large it got.
+  bool data_dependent = false;
   int64_t numel() const {
     int64_t n = 1;
     for (int64_t d : dims) n *= d;
@@ -61,6 +65,11 @@ struct LayerSpec {
   size_t workspace_limit = size_t{1} << 30;
 
   bool is_nhwc_input(size_t i) const { return i < input_nhwc.size() && input_nhwc[i]; }
+  bool has_data_dependent_output() const {
+    for (const TensorDesc& o : outputs)
+      if (o.data_dependent) return true;
+    return false;
+  }
   bool has_input(size_t i) const { return i < inputs.size() && inputs[i].has_value(); }
 };
 
@@ -100,6 +109,16 @@ class LayerKernel {
                          const std::vector<void*>& outputs) = 0;
   // False for kernels that cannot be captured into a CUDA graph (the host fallback).
   virtual bool capturable() const { return true; }
+  // For a data-dependent output (TensorDesc::data_dependent): the largest dims it can take for
+  // the shapes the kernel was created for; the engine gives the output a buffer that large.
+  virtual Expected<std::vector<int64_t>> output_capacity(size_t) const {
+    return Status(StatusCode::kUnsupported, "the kernel's outputs have static dims");
+  }
+  // For a data-dependent output: the dims the last run wrote. The engine calls it once the
+  // stream has finished that run (it synchronizes), so it may read device memory.
+  virtual Expected<std::vector<int64_t>> output_dims(size_t) const {
+    return Status(StatusCode::kUnsupported, "the kernel's outputs have static dims");
+  }
 };
 
 class TacticProvider {
@@ -109,6 +128,9 @@ class TacticProvider {
   // Ok when this provider can run the layer; else why not (kUnsupported), which the verbose
   // build log shows.
   virtual Status supports(const LayerSpec& spec) const = 0;
+  // Whether its kernels implement output_capacity() and output_dims(): only such providers are
+  // offered layers with data-dependent outputs.
+  virtual bool computes_data_dependent_shapes() const { return false; }
   // The candidates the builder times; at least one when supports() is Ok.
   virtual Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& dev) const = 0;
   // The kernel for one of tactics()'s candidates (matched by id).
@@ -125,5 +147,6 @@ std::vector<const TacticProvider*> cublaslt_providers();
 std::vector<const TacticProvider*> elementwise_providers();
 std::vector<const TacticProvider*> data_movement_providers();
 std::vector<const TacticProvider*> reduction_providers();
+std::vector<const TacticProvider*> detection_providers();
 
 }  // namespace kiln::cuda

@@ -29,6 +29,7 @@ void register_grid_sample_kernels(KernelRegistry& r);
 void register_signal_kernels(KernelRegistry& r);
 void register_fused_kernels(KernelRegistry& r);
 void register_plugin_kernels(KernelRegistry& r);
+void register_kiln_detection_kernels(KernelRegistry& r);
 
 void register_builtin_kernels(KernelRegistry& r) {
   register_unary_kernels(r);
@@ -57,6 +58,7 @@ void register_builtin_kernels(KernelRegistry& r) {
   register_signal_kernels(r);
   register_fused_kernels(r);
   register_plugin_kernels(r);
+  register_kiln_detection_kernels(r);
 }
 
 }  // namespace kiln

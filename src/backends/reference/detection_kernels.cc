@@ -2,8 +2,8 @@
 // input and follow the semantics of the ONNX reference results.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
+#include "backends/reference/detection/onnx_nms.h"
 #include "backends/reference/kernel.h"
 #include "backends/reference/store_doubles.h"
 #include "core/thread_pool.h"
@@ -13,26 +13,6 @@ namespace kiln {
 
 namespace {
 
-struct Box {
-  double x1, y1, x2, y2;  // x1 <= x2, y1 <= y2
-  double area() const { return (x2 - x1) * (y2 - y1); }
-};
-
-// Boxes come as [y1, x1, y2, x2] with either corner first, or as [x_center, y_center, w, h].
-Box read_box(const double* b, bool center_point) {
-  if (center_point)
-    return {b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2};
-  return {std::min(b[1], b[3]), std::min(b[0], b[2]), std::max(b[1], b[3]), std::max(b[0], b[2])};
-}
-
-double iou(const Box& a, const Box& b) {
-  const double w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  const double h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (w <= 0 || h <= 0 || a.area() <= 0 || b.area() <= 0) return 0.0;
-  const double inter = w * h;
-  return inter / (a.area() + b.area() - inter);
-}
-
 // Reads an optional scalar input; `fallback` when absent.
 Expected<double> optional_scalar(const KernelContext& ctx, int i, double fallback, const char* name) {
   if (!ctx.has_input(i)) return fallback;
@@ -41,43 +21,24 @@ Expected<double> optional_scalar(const KernelContext& ctx, int i, double fallbac
   return v[0];
 }
 
-// Per batch and class: boxes scoring above score_threshold, best first (ties by index), each
-// kept unless it overlaps an already kept box by more than iou_threshold, up to
-// max_output_boxes_per_class.
+// The algorithm is detection::onnx_nms_reference (detection/onnx_nms.h), which the CUDA kernel
+// reproduces exactly.
 Status run_nms(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(auto boxes, tensor_to_doubles(ctx.input(0)));
   KILN_ASSIGN_OR_RETURN(auto scores, tensor_to_doubles(ctx.input(1)));
-  KILN_ASSIGN_OR_RETURN(double max_out, optional_scalar(ctx, 2, 0, "max_output_boxes_per_class"));
-  KILN_ASSIGN_OR_RETURN(double iou_threshold, optional_scalar(ctx, 3, 0, "iou_threshold"));
-  const bool has_score_threshold = ctx.has_input(4);
-  KILN_ASSIGN_OR_RETURN(double score_threshold, optional_scalar(ctx, 4, 0, "score_threshold"));
-  if (iou_threshold < 0 || iou_threshold > 1) return invalid_argument("iou_threshold {} is outside [0, 1]", iou_threshold);
-  const bool center = ctx.node().attr_int("center_point_box") != 0;
-  const int64_t batches = ctx.input(0).dim(0), spatial = ctx.input(0).dim(1), classes = ctx.input(1).dim(1);
-  const int64_t limit = static_cast<int64_t>(std::max(0.0, max_out));
-
-  std::vector<int64_t> selected;  // triples
-  std::vector<int64_t> order(static_cast<size_t>(spatial));
-  for (int64_t b = 0; b < batches; ++b) {
-    std::vector<Box> bs;
-    for (int64_t i = 0; i < spatial; ++i) bs.push_back(read_box(&boxes[static_cast<size_t>((b * spatial + i) * 4)], center));
-    for (int64_t c = 0; c < classes; ++c) {
-      const double* s = &scores[static_cast<size_t>((b * classes + c) * spatial)];
-      order.clear();
-      for (int64_t i = 0; i < spatial; ++i)
-        if (!has_score_threshold || s[i] > score_threshold) order.push_back(i);
-      std::stable_sort(order.begin(), order.end(), [&](int64_t l, int64_t r) { return s[l] > s[r]; });
-      std::vector<int64_t> kept;
-      for (int64_t i : order) {
-        if (static_cast<int64_t>(kept.size()) >= limit) break;
-        bool suppressed = false;
-        for (int64_t k : kept) suppressed = suppressed || iou(bs[static_cast<size_t>(i)], bs[static_cast<size_t>(k)]) > iou_threshold;
-        if (suppressed) continue;
-        kept.push_back(i);
-        selected.insert(selected.end(), {b, c, i});
-      }
-    }
+  detection::OnnxNmsParams p;
+  KILN_ASSIGN_OR_RETURN(p.max_output_boxes_per_class, optional_scalar(ctx, 2, 0, "max_output_boxes_per_class"));
+  KILN_ASSIGN_OR_RETURN(p.iou_threshold, optional_scalar(ctx, 3, 0, "iou_threshold"));
+  if (ctx.has_input(4)) {
+    KILN_ASSIGN_OR_RETURN(p.score_threshold, optional_scalar(ctx, 4, 0, "score_threshold"));
   }
+  if (p.iou_threshold < 0 || p.iou_threshold > 1)
+    return invalid_argument("iou_threshold {} is outside [0, 1]", p.iou_threshold);
+  p.center_point_box = ctx.node().attr_int("center_point_box") != 0;
+  p.batches = ctx.input(0).dim(0);
+  p.spatial = ctx.input(0).dim(1);
+  p.classes = ctx.input(1).dim(1);
+  const std::vector<int64_t> selected = detection::onnx_nms_reference(boxes.data(), scores.data(), p);
   Tensor out(DataType::kInt64, {static_cast<int64_t>(selected.size() / 3), 3});
   std::copy(selected.begin(), selected.end(), out.data<int64_t>());
   ctx.set_output(0, std::move(out));

@@ -23,6 +23,7 @@ void register_grid_sample_schemas(OpRegistry& r);
 void register_signal_schemas(OpRegistry& r);
 void register_fused_schemas(OpRegistry& r);
 void register_plugin_schemas(OpRegistry& r);
+void register_kiln_detection_schemas(OpRegistry& r);
 
 void register_builtin_schemas(OpRegistry& r) {
   register_unary_schemas(r);
@@ -45,6 +46,7 @@ void register_builtin_schemas(OpRegistry& r) {
   register_signal_schemas(r);
   register_fused_schemas(r);
   register_plugin_schemas(r);
+  register_kiln_detection_schemas(r);
 }
 
 }  // namespace kiln

@@ -123,7 +123,8 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   report += fmt::format("tactics: {} layers timed ({} candidates), {} from the timing cache, in {:.1f} s\n",
                         selection.timed_layers, selection.candidates_timed, selection.cached_layers, selection.seconds);
   if (selection.deferred_layers > 0)
-    report += fmt::format("{} layer(s) have shapes set by shape-tensor inputs: their tactics are chosen when the engine runs\n",
+    report += fmt::format("{} layer(s) have shapes set by shape-tensor inputs or by the data: their tactics are chosen when "
+                          "the engine runs\n",
                           selection.deferred_layers);
   if (!selection.host_layers.empty()) {
     report += fmt::format("host fallback: {} layer(s) run on the CPU:", selection.host_layers.size());

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_set>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/host_fallback.h"
@@ -36,17 +37,23 @@ struct Layer {
   std::string tactic;
   std::vector<TensorRef> inputs;  // in the kernel's (op's) input order
   std::vector<TensorRef> outputs;
+  // Outputs whose dims the kernel reports after it has run (TensorDesc::data_dependent).
+  std::vector<size_t> data_dependent_outputs;
 };
 
 // The first candidate of the first provider that supports the layer (or the host fallback).
 Expected<std::pair<const cuda::TacticProvider*, cuda::Tactic>> first_tactic(const cuda::LayerSpec& spec,
                                                                            const cuda::DeviceContext& dev,
                                                                            bool host_fallback) {
+  const bool data_dependent = spec.has_data_dependent_output();
   for (const cuda::TacticProvider* p : cuda::all_providers()) {
+    if (data_dependent && !p->computes_data_dependent_shapes()) continue;
     if (!p->supports(spec).ok()) continue;
     auto tactics = p->tactics(spec, dev);
     if (tactics.ok() && !tactics->empty()) return std::make_pair(p, tactics->front());
   }
+  if (data_dependent)
+    return unsupported("{}: its output shape depends on the data, and no CUDA tactic computes it", spec.node->describe());
   if (host_fallback) return std::make_pair(&cuda::host_fallback_provider(), cuda::Tactic{"host_reference", 0});
   return unsupported("{} has no CUDA tactic for these shapes (the engine was built without the host fallback)",
                      spec.node->describe());
@@ -296,16 +303,27 @@ Status CudaContext::make_layers(const ConcreteDims& dims) {
     where[v] = r;
     return r;
   };
+  // Outputs whose shape depends on the data (NonMaxSuppression): known only once their layer
+  // has run, so for now they may only be graph outputs (see docs/architecture.md).
+  std::unordered_set<const Value*> data_dependent;
   for (size_t i = 0; i < g.nodes().size(); ++i) {
     const Node& node = *g.nodes()[i];
     if (plan_.skipped_nodes.count(&node)) continue;
+    for (const Value* in : node.inputs())
+      if (data_dependent.count(in))
+        return unsupported("{} reads '{}', whose shape depends on the data: CUDA engines take such tensors only as "
+                           "graph outputs",
+                           node.describe(), in->name());
     const NodeAnnotation& a = info.annotations.at(i);
     KILN_ASSIGN_OR_RETURN(cuda::LayerSpec spec,
                           make_layer_spec(node, dims, info.build.tf32,
                                           info.build.workspace_limit ? info.build.workspace_limit : size_t{1} << 30,
-                                          &host_values_));
+                                          &host_values_, /*data_dependent_outputs=*/true));
     cuda::Tactic tactic{a.tactic, a.tactic_id};
     const cuda::TacticProvider* provider = find_provider(a.provider);
+    if (provider != nullptr && spec.has_data_dependent_output() && !provider->computes_data_dependent_shapes())
+      return unsupported("{}: the plan's tactic provider '{}' cannot size its data-dependent output", node.describe(),
+                         a.provider);
     if (a.provider.empty()) {
       // Not timed at build (its shapes come from shape tensors): the first provider that runs it.
       KILN_ASSIGN_OR_RETURN(std::tie(provider, tactic), first_tactic(spec, dev, info.build.host_fallback));
@@ -335,9 +353,22 @@ Status CudaContext::make_layers(const ConcreteDims& dims) {
       KILN_ASSIGN_OR_RETURN(TensorRef r, ref_of(k < 0 ? nullptr : node.inputs()[static_cast<size_t>(k)]));
       layer.inputs.push_back(r);
     }
-    for (const Value* out : node.outputs()) {
-      KILN_ASSIGN_OR_RETURN(TensorRef r, ref_of(out));
-      layer.outputs.push_back(r);
+    for (size_t k = 0; k < node.outputs().size(); ++k) {
+      const Value* out = node.outputs()[k];
+      if (!spec.outputs[k].data_dependent) {
+        KILN_ASSIGN_OR_RETURN(TensorRef r, ref_of(out));
+        layer.outputs.push_back(r);
+        continue;
+      }
+      // A buffer for the largest output the kernel can write; its dims are read after each run.
+      KILN_ASSIGN_OR_RETURN(auto capacity, layer.kernel->output_capacity(k));
+      KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(std::max<size_t>(
+                                          1, static_cast<size_t>(checked_numel(capacity)) * data_type_size(out->dtype()))));
+      own_.push_back(std::move(buf));
+      layer.outputs.push_back({TensorRef::kOwn, own_.size() - 1, nullptr, 0});
+      layer.data_dependent_outputs.push_back(k);
+      data_dependent.insert(out);
+      capturable_ = false;  // the run stops after this layer to read the dims
     }
     layers_.push_back(std::move(layer));
   }
@@ -446,6 +477,15 @@ Status CudaContext::launch_layers(cudaStream_t stream) {
     if (!s.ok()) return with_context(s, layer.node->describe());
     if (profiling_) KILN_CUDA_CHECK(cudaEventRecord(layer_events_[i].second, env.stream));
     if (layer.record) KILN_CUDA_CHECK(cudaEventRecord(done_events_[i], env.stream));
+    if (!layer.data_dependent_outputs.empty()) {
+      // The output's dims are on the device: wait for the layer, then read them.
+      KILN_CUDA_CHECK(cudaStreamSynchronize(env.stream));
+      for (size_t k : layer.data_dependent_outputs) {
+        auto out_dims = layer.kernel->output_dims(k);
+        if (!out_dims.ok()) return with_context(out_dims.status(), layer.node->describe());
+        dims_[layer.node->outputs()[k]] = std::move(out_dims).value();
+      }
+    }
   }
   // The run ends when every stream has: the main stream waits for the others' last layers.
   for (size_t k = 1; k < schedule_.last_on_stream.size() && streams_used_ > 1; ++k) {

@@ -29,7 +29,8 @@ Expected<cuda::TensorDesc> desc_of(const Value* v, const ConcreteDims& dims, con
 }  // namespace
 
 Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& dims, bool allow_tf32,
-                                          size_t workspace_limit, const HostValues* host_values) {
+                                          size_t workspace_limit, const HostValues* host_values,
+                                          bool data_dependent_outputs) {
   cuda::LayerSpec spec;
   spec.node = &node;
   spec.op = &node;
@@ -61,6 +62,12 @@ Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& 
   }
   for (const Value* out : node.outputs()) {
     if (out == nullptr) return unsupported("{}: absent optional outputs are not supported on CUDA", node.describe());
+    if (data_dependent_outputs && !dims.count(out)) {
+      cuda::TensorDesc d{out->dtype(), {}, nullptr};
+      d.data_dependent = true;
+      spec.outputs.push_back(std::move(d));
+      continue;
+    }
     KILN_ASSIGN_OR_RETURN(auto d, desc_of(out, dims, node, nullptr));
     spec.outputs.push_back(std::move(d));
   }

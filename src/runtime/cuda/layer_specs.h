@@ -15,9 +15,11 @@ namespace kiln {
 using HostValues = std::unordered_map<const Value*, const Tensor*>;
 
 // `dims` must hold the graph inputs' dims too. A tensor whose dims are unknown (they depend on
-// data not known yet) makes it kUnsupported, naming the tensor.
+// data not known yet) makes it kUnsupported, naming the tensor; with `data_dependent_outputs`,
+// such an output is marked TensorDesc::data_dependent instead (the engine lets the kernel size it).
 Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& dims, bool allow_tf32,
-                                          size_t workspace_limit, const HostValues* host_values = nullptr);
+                                          size_t workspace_limit, const HostValues* host_values = nullptr,
+                                          bool data_dependent_outputs = false);
 // Whether a graph input sets shapes and is read on the host: integer tensors of at most 64
 // elements, and the small float inputs of Resize/Upsample/Range.
 bool is_shape_tensor_input(const Graph& graph, const Value* input);
