@@ -10,6 +10,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
+  libstb-dev  # INT8 calibration images (stb_image)
   # tests
   libgtest-dev
   # conformance data and model exports (Debian's python, not a pyenv)

@@ -5,6 +5,7 @@
 #include "ir/graph.h"
 #include "kiln/kiln.h"
 #include "passes/pass_manager.h"
+#include "quantization/calibrate.h"
 #include "runtime/cpu_engine.h"
 #include "runtime/cuda_backend.h"
 
@@ -52,15 +53,22 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   options.disabled = std::set<std::string>(config_.disabled_passes.begin(), config_.disabled_passes.end());
   options.dump_ir_dir = config_.dump_ir_dir;
   KILN_ASSIGN_OR_RETURN(OptimizationReport report, optimize_graph(*graph, options));
+  // INT8 calibrates the optimized FP32 graph (the tensors it observes are the ones the fused
+  // layers read) and leaves Q/DQ pairs for lowering.
+  std::string int8_report;
+  if (config_.int8) {
+    KILN_ASSIGN_OR_RETURN(int8_report, quantize_int8(*graph, config_.calibration, config_.log));
+  }
   bool dynamic = false;
   auto memory = plan_at_declared_shapes(*graph, dynamic);
-  report_ = report.to_string() +
+  report_ = report.to_string() + int8_report +
             (memory.ok() ? memory->summary() + (dynamic ? " (dynamic dims taken as 1)\n" : "\n")
                          : "memory: not planned: " + memory.status().to_string() + "\n");
   switch (config_.device) {
     case DeviceKind::kCpu: {
       PlanInfo info;
       info.build.optimization_level = config_.optimization_level;
+      info.build.int8 = config_.int8;
       info.profiles = config_.profiles;
       if (memory.ok() && !dynamic) info.memory_plan = placements_of(*graph, *memory);
       return build_cpu_engine(std::move(graph), std::move(info));

@@ -21,6 +21,7 @@
 #include "kiln/plugin.h"
 #include "onnx/onnx_importer.h"
 #include "plan/plan_header.h"
+#include "quantization/calibrator.h"
 #include "runtime/optimization_profile.h"
 
 namespace kiln::cli {
@@ -78,6 +79,24 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   cmd->add_flag("--verbose", f.config.verbose, "CUDA: print every layer's timed tactics");
   cmd->add_flag("--no-host-fallback", f.no_host_fallback, "CUDA: fail when a layer has no CUDA tactic");
   add_plugin_flag(cmd, f.plugins);
+  CalibrationConfig& calib = f.config.calibration;
+  cmd->add_flag("--int8", f.config.int8, "INT8: calibrate activations and quantize convolutions and matrix products");
+  cmd->add_option("--calib", calib.data_dir, "INT8: calibration data folder (images, .npy or .pb; a subfolder per input)");
+  cmd->add_option("--calib-cache", calib.cache_path, "INT8: calibration cache, used when it exists, else written");
+  cmd->add_option("--calib-method", f.calib_method, "INT8: mse (default), entropy, minmax or percentile")
+      ->check(CLI::IsMember({"entropy", "minmax", "percentile", "mse"}));
+  cmd->add_option("--calib-percentile", calib.percentile, "INT8: percentile of |x| for --calib-method percentile (99.99)");
+  cmd->add_option("--calib-batches", calib.max_batches, "INT8: calibrate on at most this many batches (default: all)");
+  cmd->add_option("--calib-batch-size", calib.batch_size, "INT8: samples per batch when the batch dim is dynamic (16)");
+  cmd->add_option("--calib-resize", calib.resize, "INT8 images: resize to H,W (default: the input's H and W)")
+      ->delimiter(',')->expected(2);
+  cmd->add_option("--calib-mean", calib.mean, "INT8 images: mean to subtract, r,g,b or one value (0)")->delimiter(',');
+  cmd->add_option("--calib-std", calib.std, "INT8 images: std to divide by, r,g,b or one value (1)")->delimiter(',');
+  cmd->add_option("--calib-scale", calib.scale, "INT8 images: pixel multiplier before mean and std (1/255)");
+  cmd->add_option("--calib-channel-order", f.calib_channel_order, "INT8 images: rgb (default) or bgr")
+      ->check(CLI::IsMember({"rgb", "bgr"}));
+  cmd->add_option("--calib-layout", f.calib_layout, "INT8 images: nchw (default) or nhwc")
+      ->check(CLI::IsMember({"nchw", "nhwc"}));
 }
 
 Expected<BuilderConfig> BuildFlags::resolve() const {
@@ -88,7 +107,12 @@ Expected<BuilderConfig> BuildFlags::resolve() const {
   c.allow_host_fallback = !no_host_fallback;
   if (workspace_mib < 0) return invalid_argument("--workspace must be at least 0 MiB");
   c.workspace_limit = static_cast<size_t>(workspace_mib * 1024 * 1024);
-  if (c.device == DeviceKind::kCuda) {
+  if (!c.int8 && (!c.calibration.data_dir.empty() || !c.calibration.cache_path.empty()))
+    return invalid_argument("--calib and --calib-cache need --int8");
+  KILN_ASSIGN_OR_RETURN(c.calibration.method, parse_calibration_method(calib_method));
+  c.calibration.channel_order = calib_channel_order == "bgr" ? ChannelOrder::kBGR : ChannelOrder::kRGB;
+  c.calibration.layout = calib_layout == "nhwc" ? ImageLayout::kNHWC : ImageLayout::kNCHW;
+  if (c.device == DeviceKind::kCuda || c.int8) {
     // Tuning tables go to stdout; the progress line rewrites itself on a terminal.
     const bool tty = isatty(fileno(stderr)) != 0;
     c.log = [tty](const std::string& line) {

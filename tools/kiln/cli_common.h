@@ -40,6 +40,7 @@ struct BuildFlags {
   bool no_host_fallback = false;
   double workspace_mib = 1024;
   std::vector<std::string> plugins;  // --plugin
+  std::string calib_method = "mse", calib_channel_order = "rgb", calib_layout = "nchw";
   // The config with profiles, precision and logging filled in from the flags.
   Expected<BuilderConfig> resolve() const;
 };

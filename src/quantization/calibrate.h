@@ -1,0 +1,28 @@
+// INT8 post-training quantization of an optimized FP32 graph (the builder's step between the
+// optimization passes and lowering): activation scales from the calibration cache, or by running
+// the graph on the reference executor over the calibration data and asking a calibrator
+// (calibrator.h), then Q/DQ insertion (insert_qdq.h).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+#include "kiln/kiln.h"
+#include "quantization/histogram.h"
+
+namespace kiln {
+
+using BuildLog = std::function<void(const std::string& line)>;
+
+// Runs `graph` on every calibration batch and histograms each of `tensors` (in that order).
+// Progress goes to `log` (may be empty) as "\r"-lines.
+Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const std::vector<const Value*>& tensors,
+                                                    const CalibrationConfig& config, const BuildLog& log);
+
+// Quantizes `graph` in place. Returns a line for the build report.
+Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log);
+
+}  // namespace kiln

@@ -1,0 +1,103 @@
+#include "quantization/insert_qdq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
+#include "ir/shape_inference.h"
+#include "passes/rewrite_util.h"
+
+namespace kiln {
+
+namespace {
+
+bool is_quantized_layer(const Node& n) {
+  if (n.domain().empty()) return n.op_type() == "Conv" || n.op_type() == "MatMul" || n.op_type() == "Gemm";
+  return n.domain() == kKilnDomain && (n.op_type() == kFusedConvOp || n.op_type() == kFusedMatMulOp);
+}
+
+bool is_float_activation(const Value* v) {
+  return v != nullptr && !v->is_constant() && v->dtype() == DataType::kFloat32;
+}
+
+// The default domain's opset of the graph, at least 13 (per-axis scales, the form the fusion
+// pass and the CUDA kernels know).
+int onnx_opset(const Graph& graph) {
+  int opset = 13;
+  for (const auto& n : graph.nodes())
+    if (n->domain().empty()) opset = std::max(opset, n->opset());
+  return opset;
+}
+
+Expected<Node*> add_node(Graph& graph, const std::string& name, const std::string& op_type, int opset,
+                         std::vector<Value*> inputs, Value* output) {
+  const OpSchema* schema = OpRegistry::global().find(op_type, "");
+  if (schema == nullptr) return internal_error("no schema for {}", op_type);
+  Node* node = graph.add_node(graph.unique_node_name(name), op_type, "", opset);
+  node->inputs() = std::move(inputs);
+  node->outputs() = {output};
+  node->set_schema(schema);
+  output->set_producer(node);
+  Status s = schema->check_and_fill_defaults(*node);
+  if (!s.ok()) return internal_error("{}: {}", node->describe(), s.message());
+  return node;
+}
+
+}  // namespace
+
+std::vector<int> quantized_input_slots(const Node& node) {
+  if (!is_quantized_layer(node) || node.input(1) == nullptr || !node.input(1)->is_constant()) return {};
+  std::vector<int> slots;
+  if (is_float_activation(node.input(0))) slots.push_back(0);
+  if (node.domain() == kKilnDomain && is_float_activation(node.input(3))) slots.push_back(3);
+  return slots;
+}
+
+std::vector<const Value*> quantized_activations(const Graph& graph) {
+  std::vector<const Value*> values;
+  std::unordered_set<const Value*> seen;
+  for (const auto& n : graph.nodes())
+    for (int slot : quantized_input_slots(*n))
+      if (seen.insert(n->input(slot)).second) values.push_back(n->input(slot));
+  return values;
+}
+
+Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales) {
+  const int opset = onnx_opset(graph);
+  // Which slots read each value, found before any rewiring.
+  std::map<const Value*, std::vector<std::pair<Node*, int>>> readers;
+  for (const auto& n : graph.nodes())
+    for (int slot : quantized_input_slots(*n)) readers[n->input(slot)].emplace_back(n.get(), slot);
+  for (const auto& [value, scale] : scales) {
+    if (!(scale > 0.f) || !std::isfinite(scale))
+      return invalid_argument("tensor '{}': the int8 scale must be positive and finite, got {}", value->name(), scale);
+    auto it = readers.find(value);
+    if (it == readers.end())
+      return invalid_argument("tensor '{}' is not an input that INT8 quantizes", value->name());
+    Value* x = graph.find_value(value->name());
+    Tensor scale_tensor(DataType::kFloat32, {});
+    *scale_tensor.data<float>() = scale;
+    Tensor zero_tensor(DataType::kInt8, {});
+    *zero_tensor.data<int8_t>() = 0;
+    Value* scale_value = add_constant(graph, x->name() + "_scale", std::move(scale_tensor));
+    Value* zero_point = add_constant(graph, x->name() + "_zero_point", std::move(zero_tensor));
+    KILN_ASSIGN_OR_RETURN(Value * quantized, graph.add_value(graph.unique_value_name(x->name() + "_quantized")));
+    KILN_ASSIGN_OR_RETURN(Value * dequantized, graph.add_value(graph.unique_value_name(x->name() + "_dequantized")));
+    KILN_RETURN_IF_ERROR(
+        add_node(graph, x->name() + "_quantize", "QuantizeLinear", opset, {x, scale_value, zero_point}, quantized)
+            .status());
+    KILN_RETURN_IF_ERROR(add_node(graph, x->name() + "_dequantize", "DequantizeLinear", opset,
+                                  {quantized, scale_value, zero_point}, dequantized)
+                             .status());
+    for (auto [node, slot] : it->second) node->inputs()[static_cast<size_t>(slot)] = dequantized;
+  }
+  KILN_RETURN_IF_ERROR(graph.topological_sort());
+  KILN_RETURN_IF_ERROR(infer_graph_shapes(graph));
+  return static_cast<int>(scales.size());
+}
+
+}  // namespace kiln

@@ -1,0 +1,111 @@
+#include "quantization/insert_qdq.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "passes/pass_test_util.h"
+
+namespace kiln {
+namespace {
+
+using testing::GraphBuilder;
+using testing::ints;
+
+// conv1 -> relu -> conv2 (+ residual relu, fused by the optimizer), then a MatMul with
+// constant weights and one of two activations (not quantized: its B is no weight).
+struct Model {
+  GraphBuilder b;
+  std::unique_ptr<Graph> optimized;
+
+  Model() {
+    Value* x = b.input("x", {2, 3, 6, 6});
+    Value* c1 = b.node("Conv", "conv1", {x, b.weights("w1", {4, 3, 3, 3}), b.weights("b1", {4})}, {{"pads", ints({1, 1, 1, 1})}});
+    Value* r1 = b.node("Relu", "relu1", {c1});
+    Value* c2 = b.node("Conv", "conv2", {r1, b.weights("w2", {4, 4, 3, 3})}, {{"pads", ints({1, 1, 1, 1})}});
+    Value* r2 = b.node("Relu", "relu2", {b.node("Add", "add", {c2, r1})});
+    Value* flat = b.node("Reshape", "flat", {r2, b.constant("shape", testing::make_tensor<int64_t>(DataType::kInt64, {2}, {2, 144}))});
+    Value* m = b.node("MatMul", "fc", {flat, b.weights("wfc", {144, 8})});
+    Value* t = b.node("Transpose", "t", {m});
+    b.output(b.node("MatMul", "gram", {m, t}));
+    b.output(r1);
+    PassOptions options;
+    optimized = b.graph().clone();
+    EXPECT_TRUE(optimize_graph(*optimized, options).ok());
+  }
+};
+
+std::set<std::string> names(const std::vector<const Value*>& values) {
+  std::set<std::string> out;
+  for (const Value* v : values) out.insert(v->name());
+  return out;
+}
+
+TEST(InsertQdq, QuantizesActivationAndResidualInputsOfWeightedLayers) {
+  Model m;
+  const Graph& g = *m.optimized;
+  ASSERT_EQ(testing::count_ops(g, "FusedConv"), 2) << dump_graph(g);
+  // conv1 reads x; conv2 reads relu1's output as X and as residual Z (one tensor, once); fc
+  // reads the flattened activation. The Gram MatMul has no constant weights.
+  const Node* fc = nullptr;
+  for (const auto& n : g.nodes())
+    if (n->name() == "fc") fc = n.get();
+  ASSERT_NE(fc, nullptr) << dump_graph(g);
+  EXPECT_EQ(names(quantized_activations(g)), (std::set<std::string>{"x", "relu1.out", fc->input(0)->name()}));
+}
+
+TEST(InsertQdq, PairsFeedOnlyTheQuantizedSlots) {
+  Model m;
+  Graph& g = *m.optimized;
+  std::vector<std::pair<const Value*, float>> scales;
+  float scale = 0.01f;
+  for (const Value* v : quantized_activations(g)) scales.emplace_back(v, scale *= 2);
+  std::map<std::string, float> wanted;
+  for (const auto& [v, s] : scales) wanted[v->name()] = s;
+  const std::vector<Tensor> inputs = m.b.random_inputs();
+  auto reference = run_reference(g, inputs);
+  ASSERT_TRUE(reference.ok());
+
+  auto pairs = insert_qdq(g, scales);
+  ASSERT_TRUE(pairs.ok()) << pairs.status().to_string();
+  EXPECT_EQ(*pairs, 3);
+  EXPECT_EQ(testing::count_ops(g, "QuantizeLinear"), 3);
+  EXPECT_EQ(testing::count_ops(g, "DequantizeLinear"), 3);
+  for (const auto& n : g.nodes()) {
+    if (n->op_type() == "DequantizeLinear") {
+      const Node* q = n->input(0)->producer();
+      ASSERT_NE(q, nullptr);
+      EXPECT_EQ(q->op_type(), "QuantizeLinear");
+      EXPECT_EQ(n->input(0)->dtype(), DataType::kInt8);
+      EXPECT_EQ(q->input(2)->constant().dtype(), DataType::kInt8);
+      EXPECT_EQ(q->input(2)->constant().data<int8_t>()[0], 0);
+      EXPECT_EQ(q->input(1)->constant().data<float>()[0], wanted.at(q->input(0)->name()));
+      EXPECT_EQ(n->input(1), q->input(1));
+    }
+    // Every slot the contract quantizes reads a DequantizeLinear, and nothing else does.
+    for (size_t i = 0; i < n->inputs().size(); ++i) {
+      const Value* in = n->input(static_cast<int>(i));
+      const bool from_dq = in && in->producer() && in->producer()->op_type() == "DequantizeLinear";
+      const bool layer = n->op_type() == "FusedConv" || n->name() == "fc";
+      const bool quantized_slot = layer && (i == 0 || (i == 3 && n->op_type() == "FusedConv"));
+      EXPECT_EQ(from_dq, quantized_slot && in != nullptr) << n->describe() << " input " << i;
+    }
+  }
+  // relu1's output stays a float graph output; the graph runs, now fake-quantized.
+  EXPECT_EQ(g.outputs()[1]->name(), "relu1.out");
+  EXPECT_EQ(g.outputs()[1]->producer()->op_type(), "FusedConv");
+  auto quantized = run_reference(g, inputs);
+  ASSERT_TRUE(quantized.ok()) << quantized.status().to_string();
+  EXPECT_GT(testing::max_relative_error(*quantized, *reference), 0.0);
+}
+
+TEST(InsertQdq, RefusesTensorsNotQuantized) {
+  Model m;
+  Graph& g = *m.optimized;
+  const Value* output = g.outputs()[0];
+  EXPECT_FALSE(insert_qdq(g, {{output, 0.1f}}).ok());
+  EXPECT_FALSE(insert_qdq(g, {{g.inputs()[0], 0.f}}).ok());
+}
+
+}  // namespace
+}  // namespace kiln
