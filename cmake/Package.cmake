@@ -11,6 +11,10 @@ foreach(program ${KILN_PACKAGE_PROGRAMS})
   set_target_properties(${program} PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
 endforeach()
 install(TARGETS ${KILN_PACKAGE_PROGRAMS} RUNTIME DESTINATION bin)
+if(KILN_BUILD_TESTS)
+  # The plugin library the plugin tests load (KILN_TEST_PLUGIN_LIBRARY=<prefix>/lib/...).
+  install(TARGETS kiln_test_plugins LIBRARY DESTINATION lib)
+endif()
 # The public headers: plugin libraries build against <prefix>/include (docs/plugins.md).
 install(DIRECTORY include/kiln DESTINATION include)
 # Libraries every Linux with a CUDA driver has (C/C++ runtime) or that come with CUDA itself.

@@ -1,6 +1,8 @@
 // Plugin layers on CUDA: the test plugin library's CUDA implementation through the tactic
 // provider (each of its own tactics) and through a whole CUDA engine and its plan, against an
 // independent computation.
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,7 +35,10 @@ class PluginProvider : public ::testing::Test {
  protected:
   void SetUp() override {
     KILN_REQUIRE_GPU();
-    ASSERT_TRUE(load_plugin_library(KILN_TEST_PLUGIN_LIBRARY).ok());
+    // An installed package (cmake --install) keeps the test plugin next to this program's lib/.
+    const char* installed = std::getenv("KILN_TEST_PLUGIN_LIBRARY");
+    const Status loaded = load_plugin_library(installed != nullptr ? installed : KILN_TEST_PLUGIN_LIBRARY);
+    ASSERT_TRUE(loaded.ok()) << loaded.to_string();
     const std::string bytes = testing::plugin_model_bytes(testing::options([](testing::PluginModelOptions& o) { o.scale = -0.5f; }));
     auto network = Network::from_onnx_bytes(bytes.data(), bytes.size());
     ASSERT_TRUE(network.ok()) << network.status().to_string();
