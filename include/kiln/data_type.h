@@ -22,6 +22,10 @@ enum class DataType : uint8_t {
   kInt64,
   kUInt64,
   kBool,
+  // FP8 E4M3 (e4m3fn: no infinities, max 448): an internal type of the --fp8 mode, not an ONNX
+  // input type. Not is_floating(): the float kernels do not take it; QuantizeLinear and
+  // DequantizeLinear convert to and from it (src/core/float8.h).
+  kFloat8E4M3,
 };
 
 // Bytes per element; 0 for kUndefined.

@@ -21,14 +21,29 @@ bool rank4(const Value* v) { return v != nullptr && v->shape().rank_known() && v
 
 bool is_float(const Value* v) { return v != nullptr && is_floating(v->dtype()); }
 
-// Convolutions and pools on 4-D tensors: the layers channels-last is for.
+bool is_conv(const Node& n) {
+  const std::string& op = n.op_type();
+  return (op == "Conv" && n.domain().empty()) ||
+         (n.domain() == kKilnDomain && (op == kFusedConvOp || op == kQConvOp));
+}
+
+// The residual input of a fused convolution (channels-last like X), or -1.
+int residual_input(const Node& n) {
+  if (n.domain() != kKilnDomain) return -1;
+  return n.op_type() == kFusedConvOp ? 3 : n.op_type() == kQConvOp ? static_cast<int>(kQResidual) : -1;
+}
+
+// Convolutions and pools on 4-D tensors: the layers channels-last is for. The quantized
+// convolution takes int8 X; its scales and bias are per-channel vectors, unchanged.
 bool wants_channels_last(const Node& n) {
   const std::string& op = n.op_type();
-  const bool conv = (op == "Conv" && n.domain().empty()) || (op == kFusedConvOp && n.domain() == kKilnDomain);
-  if (conv) {
+  if (is_conv(n)) {
+    const Value* x = n.input(0);
     const Value* w = n.input(1);
-    return rank4(n.input(0)) && is_float(n.input(0)) && w != nullptr && w->is_constant() && rank4(w) &&
-           n.outputs().size() == 1 && (n.input(3) == nullptr || rank4(n.input(3)));
+    const bool x_type = op == kQConvOp ? x != nullptr && x->dtype() == DataType::kInt8 : is_float(x);
+    const int z = residual_input(n);
+    return rank4(x) && x_type && w != nullptr && w->is_constant() && rank4(w) && n.outputs().size() == 1 &&
+           (z < 0 || n.input(z) == nullptr || rank4(n.input(z)));
   }
   if (!n.domain().empty()) return false;
   if (op == "MaxPool" || op == "AveragePool")
@@ -46,6 +61,12 @@ bool layout_agnostic(const Node& n) {
       "PRelu", "Concat", "Split"};
   if (n.domain() == kKilnDomain) return n.op_type() == kPointwiseOp;
   if (!n.domain().empty()) return false;
+  // Per-tensor (de)quantization is elementwise; per-axis parameters name a logical axis.
+  if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear")
+  {
+    const auto scale_dims = n.input(1) != nullptr ? n.input(1)->shape().static_dims() : std::nullopt;
+    return scale_dims && checked_numel(*scale_dims) == 1;
+  }
   if (n.op_type() == "Dropout") return n.outputs().size() == 1 || n.output(1) == nullptr;
   return ops.count(n.op_type()) != 0;
 }
@@ -140,7 +161,8 @@ class LayoutAssigner {
 
   // Replaces `node` by a kiln.ChannelsLast layer holding it.
   Status wrap(Node* node) {
-    const bool conv = node->op_type() == "Conv" || node->op_type() == kFusedConvOp;
+    const bool conv = is_conv(*node);
+    const int residual = residual_input(*node);
     auto body = std::make_shared<Graph>();
     Node* inner = body->add_node(node->name(), node->op_type(), node->domain(), node->opset());
     inner->attrs() = node->attrs();
@@ -158,7 +180,7 @@ class LayoutAssigner {
       body->inputs().push_back(formal);
       inner->inputs().push_back(formal);
       // X, the weights and the residual are channels-last; a bias is a vector either way.
-      const bool channels_last = i == 0 || (conv && (i == 1 || i == 3));
+      const bool channels_last = i == 0 || (conv && i == 1) || static_cast<int>(i) == residual;
       if (channels_last && in->is_constant()) {
         KILN_ASSIGN_OR_RETURN(in, permuted_constant(in));
       } else if (channels_last && !nhwc_.count(in)) {

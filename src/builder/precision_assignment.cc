@@ -17,9 +17,15 @@ constexpr int64_t kOnnxFloat = 1;
 constexpr int64_t kOnnxFloat16 = 10;
 constexpr int64_t kOnnxBFloat16 = 16;
 
+bool is_quantized_layer(const Node& node) {
+  return node.domain() == kKilnDomain && (node.op_type() == kQConvOp || node.op_type() == kQMatMulOp);
+}
+
 // Inputs that are float by definition, not data: they stay float32.
 bool keeps_float32(const Node& node, size_t input) {
   const std::string& op = node.op_type();
+  // The quantized layers' scales and bias are float32 by contract; only a float residual is data.
+  if (is_quantized_layer(node)) return input != kQResidual;
   if (op == "Resize") return input == 1 || input == 2;  // roi, scales
   if (op == "Upsample") return input == 1;               // scales
   return false;
@@ -82,6 +88,9 @@ Status convert_nodes(Graph& graph, DataType storage, int64_t onnx_storage) {
         node->inputs()[i] = constants.converted(v);
     }
     if (node->op_type() == "Cast" && node->attr_int("to") == kOnnxFloat) node->attrs()["to"] = Attribute::of_int(onnx_storage);
+    // A quantized layer's float output (int8 ones, with an output scale, stay int8).
+    if (is_quantized_layer(*node) && node->input(kQOutputScale) == nullptr && node->attr_int("output_dtype", kOnnxFloat) == kOnnxFloat)
+      node->attrs()["output_dtype"] = Attribute::of_int(onnx_storage);
     if (node->domain() == kKilnDomain && node->has_attr("body")) KILN_RETURN_IF_ERROR(convert_body(*node, storage));
   }
   return Status::Ok();

@@ -18,6 +18,7 @@ size_t data_type_size(DataType t) {
     case DataType::kInt64: return 8;
     case DataType::kUInt64: return 8;
     case DataType::kBool: return 1;
+    case DataType::kFloat8E4M3: return 1;
   }
   return 0;
 }
@@ -38,6 +39,7 @@ std::string_view data_type_name(DataType t) {
     case DataType::kInt64: return "int64";
     case DataType::kUInt64: return "uint64";
     case DataType::kBool: return "bool";
+    case DataType::kFloat8E4M3: return "float8e4m3";
   }
   return "undefined";
 }

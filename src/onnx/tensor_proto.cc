@@ -141,6 +141,7 @@ Expected<Tensor> tensor_from_proto(const onnx::TensorProto& proto, const std::st
       break;
     }
     case DataType::kUndefined: return invalid_argument("{}: undefined element type", what);
+    case DataType::kFloat8E4M3: return unsupported("{}: float8e4m3 is an internal type, not an ONNX one", what);
   }
   return t;
 }

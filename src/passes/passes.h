@@ -17,6 +17,10 @@ std::unique_ptr<Pass> make_fold_scale_bias();
 std::unique_ptr<Pass> make_fuse_gelu();
 std::unique_ptr<Pass> make_fuse_conv_activation();
 std::unique_ptr<Pass> make_fuse_gemm_activation();
+// Explicit quantization (after the float fusions, whose layers they quantize).
+std::unique_ptr<Pass> make_propagate_qdq();
+std::unique_ptr<Pass> make_fuse_qdq();
+std::unique_ptr<Pass> make_fuse_qlinear();
 
 // Level 3: horizontal fusion, pointwise chains.
 std::unique_ptr<Pass> make_fuse_sibling_convs();

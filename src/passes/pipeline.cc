@@ -1,7 +1,8 @@
 // The pass pipelines, one per optimization level. Order matters: folding and no-op removal
 // first expose the patterns fusion looks for; BatchNorm and scale folding before vertical
 // fusion (the folded layer is the one that fuses); GELU recognition before the MatMul fusion
-// that absorbs it; vertical before horizontal fusion (siblings merge with their activations);
+// that absorbs it; Q/DQ fusion after the float fusions (it quantizes their folded weights and
+// keeps their epilogues); vertical before horizontal fusion (siblings merge with their activations);
 // pointwise chains last (they take what no layer absorbed); dead-layer elimination sweeps up.
 #include "passes/pass_manager.h"
 #include "passes/passes.h"
@@ -19,6 +20,9 @@ std::vector<std::unique_ptr<Pass>> make_pipeline(int level) {
     p.push_back(make_fuse_gelu());
     p.push_back(make_fuse_conv_activation());
     p.push_back(make_fuse_gemm_activation());
+    p.push_back(make_propagate_qdq());
+    p.push_back(make_fuse_qdq());
+    p.push_back(make_fuse_qlinear());
   }
   if (level >= 3) {
     p.push_back(make_fuse_sibling_convs());

@@ -2,12 +2,14 @@
 // backends' fused kernels, so they compute nothing themselves: each runs the registered kernels
 // of the ops the layer replaced (Conv or MatMul, Add for bias and residual, the activation,
 // Mul for the gate, Split for sibling outputs, the body's ops for Pointwise), in the original
-// order, so a fused graph computes what the unfused one did.
+// order, so a fused graph computes what the unfused one did. The quantized layers likewise run
+// ConvInteger/MatMulInteger, DequantizeLinear, Add, the activation and QuantizeLinear.
 #include <algorithm>
 #include <vector>
 
 #include "backends/reference/kernel.h"
 #include "ir/ops/fused_ops.h"
+#include "ir/ops/infer_utils.h"
 
 namespace kiln {
 
@@ -88,6 +90,94 @@ Status fused_matmul(KernelContext& ctx) {
   return run_fused(ctx, "MatMul", {&ctx.input(0), &ctx.input(1)}, optional_input(ctx, 2), -1);
 }
 
+// One float32 value per output channel: x_scale * w_scale[k], the scale of the int32 accumulators.
+Expected<Tensor> accumulator_scales(const KernelContext& ctx, int64_t channels) {
+  KILN_ASSIGN_OR_RETURN(std::vector<double> x_scale, tensor_to_doubles(ctx.input(kQInputScale)));
+  KILN_ASSIGN_OR_RETURN(std::vector<double> w_scale, tensor_to_doubles(ctx.input(kQWeightScale)));
+  if (x_scale.size() != 1 || static_cast<int64_t>(w_scale.size()) != channels)
+    return invalid_argument("expected one input scale and {} weight scales, got {} and {}", channels, x_scale.size(),
+                            w_scale.size());
+  Tensor scales(DataType::kFloat32, {channels});
+  for (int64_t k = 0; k < channels; ++k)
+    scales.data<float>()[k] = static_cast<float>(x_scale[0]) * static_cast<float>(w_scale[static_cast<size_t>(k)]);
+  return scales;
+}
+
+// The residual as float32: int8 dequantized with its scale, 16-bit floats widened.
+Expected<Tensor> float_residual(const KernelContext& ctx) {
+  const Tensor& z = ctx.input(kQResidual);
+  if (z.dtype() == DataType::kFloat32) return z;
+  Tensor out(DataType::kFloat32, z.dims());
+  if (z.dtype() == DataType::kInt8) {
+    if (!ctx.has_input(kQResidualScale)) return invalid_argument("an int8 residual needs its scale");
+    static const Node dequantize = standalone_node("DequantizeLinear", 13);
+    KILN_RETURN_IF_ERROR(run_kernel(dequantize, {&z, &ctx.input(kQResidualScale)}, {&out}));
+  } else {
+    static const Node cast = standalone_node("Cast", 13, {{"to", Attribute::of_int(1)}});
+    KILN_RETURN_IF_ERROR(run_kernel(cast, {&z}, {&out}));
+  }
+  return out;
+}
+
+// Writes the float32 result into Y: quantized with y_scale (zero point 0), else cast to Y's type.
+Status store_output(KernelContext& ctx, Tensor& v) {
+  Tensor& y = ctx.output(0);
+  if (ctx.has_input(kQOutputScale)) {
+    static const Node quantize = standalone_node("QuantizeLinear", 13);
+    const Tensor zero_point(DataType::kInt8, {});
+    return run_kernel(quantize, {&v, &ctx.input(kQOutputScale), &zero_point}, {&y});
+  }
+  if (y.dtype() == DataType::kFloat32) {
+    y = v;
+    return Status::Ok();
+  }
+  const Node cast = standalone_node("Cast", 13, {{"to", Attribute::of_int(ctx.node().attr_int("output_dtype", 1))}});
+  return run_kernel(cast, {&v}, {&y});
+}
+
+// kiln.QConv and kiln.QMatMul: the exact int32 product by the integer op's kernel (ConvInteger,
+// MatMulInteger, which read the attributes they share with the layer), dequantized per output
+// channel along `channel_axis` by DequantizeLinear, then bias, residual and activation as in the
+// float fused layers, then the output's quantization.
+Status run_quantized(KernelContext& ctx, std::string_view integer_op, int channel_axis) {
+  const Node& node = ctx.node();
+  const Tensor& x = ctx.input(kQInput);
+  const Tensor& w = ctx.input(kQWeights);
+  if (x.dtype() != DataType::kInt8 || w.dtype() != DataType::kInt8)
+    return unsupported("X and W must be int8, got {} and {}", data_type_name(x.dtype()), data_type_name(w.dtype()));
+  const KernelFn* integer = KernelRegistry::global().find(integer_op, "");
+  if (integer == nullptr) return internal_error("no reference kernel for {}", integer_op);
+  std::vector<int64_t> dims = ctx.output(0).dims();
+  KernelContext integer_ctx(node, {&x, &w}, {Tensor(DataType::kInt32, dims)});
+  KILN_RETURN_IF_ERROR(with_context((*integer)(integer_ctx), integer_op));
+  const Tensor& acc = integer_ctx.output(0);
+  const int axis = channel_axis < 0 ? static_cast<int>(dims.size()) + channel_axis : channel_axis;
+  const int64_t channels = dims[static_cast<size_t>(axis)];
+  KILN_ASSIGN_OR_RETURN(Tensor scales, accumulator_scales(ctx, channels));
+  Tensor v(DataType::kFloat32, dims);
+  const Node dequantize = standalone_node("DequantizeLinear", 13, {{"axis", Attribute::of_int(axis)}});
+  KILN_RETURN_IF_ERROR(run_kernel(dequantize, {&acc, &scales}, {&v}));
+  if (const Tensor* bias = optional_input(ctx, kQBias)) {
+    if (bias->dtype() != DataType::kFloat32 || bias->numel() != channels)
+      return invalid_argument("the bias must be float32 with {} values, got {} {}", channels,
+                              data_type_name(bias->dtype()), dims_to_string(bias->dims()));
+    // [K] broadcast along the channel axis: [K, 1, ...] for NCHW.
+    std::vector<int64_t> bias_dims{channels};
+    bias_dims.resize(dims.size() - static_cast<size_t>(axis), 1);
+    KILN_RETURN_IF_ERROR(add_in_place(v, bias->reshaped(bias_dims)));
+  }
+  if (ctx.has_input(kQResidual)) {
+    KILN_ASSIGN_OR_RETURN(Tensor z, float_residual(ctx));
+    KILN_RETURN_IF_ERROR(add_in_place(v, z));
+  }
+  KILN_RETURN_IF_ERROR(activate_in_place(activation_of_fused(node), v));
+  return store_output(ctx, v);
+}
+
+Status qconv(KernelContext& ctx) { return run_quantized(ctx, "ConvInteger", 1); }
+
+Status qmatmul(KernelContext& ctx) { return run_quantized(ctx, "MatMulInteger", -1); }
+
 Status pointwise(KernelContext& ctx) {
   const Attribute* body = ctx.node().attr("body");
   if (body == nullptr || !body->g) return invalid_argument("attribute 'body' is missing");
@@ -153,6 +243,8 @@ void register_fused_kernels(KernelRegistry& r) {
   const std::string domain(kKilnDomain);
   r.add(std::string(kFusedConvOp), fused_conv, domain);
   r.add(std::string(kFusedMatMulOp), fused_matmul, domain);
+  r.add(std::string(kQConvOp), qconv, domain);
+  r.add(std::string(kQMatMulOp), qmatmul, domain);
   r.add(std::string(kPointwiseOp), pointwise, domain);
   r.add(std::string(kChannelsLastOp), channels_last, domain);
 }

@@ -1,9 +1,11 @@
-// Kernels of QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear.
+// Kernels of QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear. Besides uint8 and int8,
+// QuantizeLinear and DequantizeLinear convert to and from Kiln's FP8 E4M3 (the --fp8 mode).
 #include <algorithm>
 #include <cmath>
 
 #include "backends/reference/kernel.h"
 #include "backends/reference/quantize_util.h"
+#include "core/float8.h"
 #include "core/thread_pool.h"
 #include "ir/ops/infer_utils.h"
 
@@ -23,6 +25,10 @@ struct AxisIndexer {
   }
   int64_t operator()(int64_t i) const { return (i / inner) % size; }
 };
+
+bool all_zeros(const PerAxis<int32_t>& zp) {
+  return std::all_of(zp.values.begin(), zp.values.end(), [](int32_t z) { return z == 0; });
+}
 
 // The axis of per-axis parameters; -1 (unused) when the scale is a single value.
 Expected<int> quantization_axis(KernelContext& ctx, const Tensor& x) {
@@ -53,7 +59,17 @@ Status quantize_linear_kernel(KernelContext& ctx) {
   };
   if (y.dtype() == DataType::kUInt8) return run(uint8_t{});
   if (y.dtype() == DataType::kInt8) return run(int8_t{});
-  return invalid_argument("y_zero_point must be uint8 or int8, got {}", data_type_name(y.dtype()));
+  if (y.dtype() == DataType::kFloat8E4M3) {
+    // FP8 has no zero point (it must be 0): round to nearest even, saturating to +-448.
+    if (zp_tensor != nullptr && !all_zeros(zp)) return invalid_argument("a float8e4m3 zero point must be 0");
+    uint8_t* dst = y.data<uint8_t>();
+    parallel_for(x.numel(), kGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        dst[i] = float_to_e4m3(static_cast<float>(xs[static_cast<size_t>(i)]) / scale.at(index(i)));
+    });
+    return Status::Ok();
+  }
+  return invalid_argument("y_zero_point must be uint8, int8 or float8e4m3, got {}", data_type_name(y.dtype()));
 }
 
 Status dequantize_linear_kernel(KernelContext& ctx) {
@@ -70,6 +86,14 @@ Status dequantize_linear_kernel(KernelContext& ctx) {
   KILN_ASSIGN_OR_RETURN(std::vector<double> xs, tensor_to_doubles(x));
   const AxisIndexer index(x.dims(), scale.axis);
   float* dst = y.data<float>();
+  if (x.dtype() == DataType::kFloat8E4M3) {
+    // xs holds the FP8 values themselves (tensor_to_doubles decodes them); no zero point.
+    if (zp_tensor != nullptr && !all_zeros(zp)) return invalid_argument("a float8e4m3 zero point must be 0");
+    parallel_for(x.numel(), kGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dst[i] = static_cast<float>(xs[static_cast<size_t>(i)]) * scale.at(index(i));
+    });
+    return Status::Ok();
+  }
   parallel_for(x.numel(), kGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const int64_t a = index(i);

@@ -10,6 +10,11 @@
 //                     holds the op as a one-node graph on the usual [N, C, spatial...] tensors;
 //                     inputs flagged in `nhwc_inputs` and every output are [N, spatial..., C].
 //                     The CUDA lowering makes these (src/builder/layout_assignment.h).
+//   kiln.QConv        a quantized convolution: int8 X and constant int8 W (per-output-channel
+//                     scales) accumulated exactly in int32, then the float epilogue (scales, bias,
+//                     residual, activation) and an optional int8 output. kiln.QMatMul is the same
+//                     over a MatMul with a constant [K, N] matrix. Inputs: see QuantizedInput.
+//                     The fuse_qdq pass makes them from DequantizeLinear -> layer -> QuantizeLinear.
 // The fused layers end with an epilogue: y += Z, then y = act(y) (see Activation).
 #pragma once
 
@@ -27,6 +32,22 @@ inline constexpr std::string_view kFusedConvOp = "FusedConv";
 inline constexpr std::string_view kFusedMatMulOp = "FusedMatMul";
 inline constexpr std::string_view kPointwiseOp = "Pointwise";
 inline constexpr std::string_view kChannelsLastOp = "ChannelsLast";
+inline constexpr std::string_view kQConvOp = "QConv";
+inline constexpr std::string_view kQMatMulOp = "QMatMul";
+
+// Input slots of kiln.QConv and kiln.QMatMul. y = activation(acc * (x_scale * w_scale[k]) + B[k]
+// + (Z int8 ? Z * z_scale : Z)), quantized to int8 with y_scale when that input is present, else
+// stored as the attribute `output_dtype` (an ONNX element type: float32, float16 or bfloat16).
+enum QuantizedInput : int {
+  kQInput = 0,          // int8 X (NCHW) or A [..., M, K]
+  kQWeights = 1,        // constant int8 W [K, C/group, k...] or B [K, N]
+  kQInputScale = 2,     // float32 scalar
+  kQWeightScale = 3,    // float32, one per output channel (W's axis 0, B's axis 1)
+  kQBias = 4,           // optional float32, one per output channel
+  kQResidual = 5,       // optional, shaped like Y: int8, or float32/float16/bfloat16
+  kQResidualScale = 6,  // float32 scalar, present iff the residual is int8
+  kQOutputScale = 7,    // float32 scalar, present iff Y is int8
+};
 
 // The activation that ends a fused layer, as attributes `activation` (an ONNX op name, "" for
 // none), `activation_alpha`, `activation_beta` and `activation_gated`. alpha and beta are the op's

@@ -8,18 +8,30 @@
 #include "core/error.h"
 #include "ir/op_schema.h"
 #include "ir/ops/fused_ops.h"
+#include "ir/ops/infer_utils.h"
 
 namespace kiln {
 
 namespace {
 
-OpSchema epilogue_attrs(OpSchema s) {
+OpSchema activation_attrs(OpSchema s) {
   return std::move(s)
       .attr("activation", Attribute::of_string(""))
       .attr("activation_alpha", Attribute::of_float(0.f))
       .attr("activation_beta", Attribute::of_float(0.f))
-      .attr("activation_gated", Attribute::of_int(0))
-      .attr("output_channels", AttrType::kInts);
+      .attr("activation_gated", Attribute::of_int(0));
+}
+
+OpSchema epilogue_attrs(OpSchema s) { return activation_attrs(std::move(s)).attr("output_channels", AttrType::kInts); }
+
+OpSchema conv_attrs(OpSchema s) {
+  return std::move(s)
+      .attr("auto_pad", Attribute::of_string("NOTSET"))
+      .attr("dilations", AttrType::kInts)
+      .attr("group", Attribute::of_int(1))
+      .attr("kernel_shape", AttrType::kInts)
+      .attr("pads", AttrType::kInts)
+      .attr("strides", AttrType::kInts);
 }
 
 // Runs the base op's inference (it reads only the inputs and attributes the fused op shares
@@ -99,6 +111,69 @@ Status infer_body(InferContext& ctx, const std::function<Shape(int input, const 
   return Status::Ok();
 }
 
+bool is_float_activation(DataType t) {
+  return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
+}
+
+Status check_scalar(InferContext& ctx, int i, const char* what) {
+  if (!ctx.has_input(i)) return invalid_argument("the {} is missing", what);
+  if (ctx.input_type(i) != DataType::kFloat32)
+    return invalid_argument("the {} must be float32, got {}", what, data_type_name(ctx.input_type(i)));
+  const auto dims = ctx.input_shape(i).static_dims();
+  if (dims && checked_numel(*dims) != 1) return invalid_argument("the {} must be one value, got {}", what, dims_to_string(*dims));
+  return Status::Ok();
+}
+
+// kiln.QConv / kiln.QMatMul: the integer op's shapes (`base_op`: ConvInteger or MatMulInteger,
+// which read only X, W and the attributes they share), the output type from y_scale or
+// `output_dtype`, and the pairing rules of the optional inputs.
+Status infer_quantized(InferContext& ctx, std::string_view base_op, int weight_channel_axis) {
+  const DataType x = ctx.input_type(kQInput), w = ctx.input_type(kQWeights);
+  for (DataType t : {x, w})
+    if (t != DataType::kInt8 && t != DataType::kUndefined)
+      return invalid_argument("X and W must be int8, got {} and {}", data_type_name(x), data_type_name(w));
+  KILN_RETURN_IF_ERROR(check_scalar(ctx, kQInputScale, "input scale"));
+  if (ctx.input_type(kQWeightScale) != DataType::kFloat32)
+    return invalid_argument("the weight scales must be float32, got {}", data_type_name(ctx.input_type(kQWeightScale)));
+  const Shape& ws = ctx.input_shape(kQWeightScale);
+  const Shape& wshape = ctx.input_shape(kQWeights);
+  if (ws.rank_known() && wshape.rank_known() && wshape.rank() >= 1) {
+    const Dim channels = wshape[weight_channel_axis < 0 ? wshape.rank() + weight_channel_axis : weight_channel_axis];
+    if (ws.rank() != 1 || (ws[0].is_static() && channels.is_static() && ws[0].value != channels.value))
+      return invalid_argument("the weight scales {} must hold one value per output channel ({})", ws.to_string(),
+                              channels.is_static() ? std::to_string(channels.value) : "?");
+  }
+  if (ctx.has_input(kQBias) && ctx.input_type(kQBias) != DataType::kFloat32)
+    return invalid_argument("the bias must be float32, got {}", data_type_name(ctx.input_type(kQBias)));
+  if (ctx.has_input(kQResidual)) {
+    const DataType z = ctx.input_type(kQResidual);
+    if (z == DataType::kInt8) KILN_RETURN_IF_ERROR(check_scalar(ctx, kQResidualScale, "residual scale"));
+    else if (!is_float_activation(z) && z != DataType::kUndefined)
+      return invalid_argument("the residual must be int8 or a float type, got {}", data_type_name(z));
+    else if (ctx.has_input(kQResidualScale)) return invalid_argument("a float residual takes no residual scale");
+  } else if (ctx.has_input(kQResidualScale)) {
+    return invalid_argument("a residual scale without a residual");
+  }
+  const OpSchema* base = OpRegistry::global().find(base_op, "");
+  if (base == nullptr || !base->infer_fn) return internal_error("no schema for {}", base_op);
+  KILN_RETURN_IF_ERROR(base->infer_fn(ctx));
+  DataType out = DataType::kInt8;
+  if (ctx.has_input(kQOutputScale)) {
+    KILN_RETURN_IF_ERROR(check_scalar(ctx, kQOutputScale, "output scale"));
+  } else {
+    KILN_ASSIGN_OR_RETURN(out, data_type_from_onnx_number(ctx.node().attr_int("output_dtype", 1)));
+    if (!is_float_activation(out))
+      return invalid_argument("'output_dtype' must be float32, float16 or bfloat16, got {}", data_type_name(out));
+  }
+  const auto [acc_type, shape] = ctx.output(0);
+  if (ctx.has_input(kQResidual) && shape.is_static() && ctx.input_shape(kQResidual).is_static() &&
+      !(ctx.input_shape(kQResidual) == shape))
+    return invalid_argument("the residual {} must have the output's shape {}", ctx.input_shape(kQResidual).to_string(),
+                            shape.to_string());
+  ctx.set_output(0, out, shape);
+  return Status::Ok();
+}
+
 Status infer_pointwise(InferContext& ctx) {
   return infer_body(
       ctx, [](int, const Shape& s) { return s; }, [](const Shape& s) { return s; });
@@ -132,20 +207,22 @@ Status infer_channels_last(InferContext& ctx) {
 
 void register_fused_schemas(OpRegistry& r) {
   const std::string domain(kKilnDomain);
-  r.add(epilogue_attrs(OpSchema(std::string(kFusedConvOp), domain))
+  r.add(conv_attrs(epilogue_attrs(OpSchema(std::string(kFusedConvOp), domain)))
             .inputs(2, 4)
             .outputs(1, INT_MAX)
-            .attr("auto_pad", Attribute::of_string("NOTSET"))
-            .attr("dilations", AttrType::kInts)
-            .attr("group", Attribute::of_int(1))
-            .attr("kernel_shape", AttrType::kInts)
-            .attr("pads", AttrType::kInts)
-            .attr("strides", AttrType::kInts)
             .infer([](InferContext& ctx) { return infer_on_base(ctx, "Conv", false); }));
   r.add(epilogue_attrs(OpSchema(std::string(kFusedMatMulOp), domain))
             .inputs(2, 4)
             .outputs(1, INT_MAX)
             .infer([](InferContext& ctx) { return infer_on_base(ctx, "MatMul", true); }));
+  r.add(conv_attrs(activation_attrs(OpSchema(std::string(kQConvOp), domain)))
+            .inputs(4, 8)
+            .attr("output_dtype", Attribute::of_int(1))
+            .infer([](InferContext& ctx) { return infer_quantized(ctx, "ConvInteger", 0); }));
+  r.add(activation_attrs(OpSchema(std::string(kQMatMulOp), domain))
+            .inputs(4, 8)
+            .attr("output_dtype", Attribute::of_int(1))
+            .infer([](InferContext& ctx) { return infer_quantized(ctx, "MatMulInteger", -1); }));
   r.add(OpSchema(std::string(kPointwiseOp), domain)
             .inputs(1, INT_MAX)
             .outputs(1, INT_MAX)

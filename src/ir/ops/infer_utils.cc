@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/float8.h"
 #include "core/half.h"
 
 namespace kiln {
@@ -103,6 +104,7 @@ Expected<std::vector<double>> tensor_to_doubles(const Tensor& t) {
     case DataType::kInt64: for (size_t i = 0; i < n; ++i) out[i] = static_cast<double>(t.data<int64_t>()[i]); break;
     case DataType::kUInt64: for (size_t i = 0; i < n; ++i) out[i] = static_cast<double>(t.data<uint64_t>()[i]); break;
     case DataType::kBool: for (size_t i = 0; i < n; ++i) out[i] = t.data<bool>()[i]; break;
+    case DataType::kFloat8E4M3: for (size_t i = 0; i < n; ++i) out[i] = e4m3_to_float(t.data<uint8_t>()[i]); break;
     default: return invalid_argument("cannot read {} tensor as numbers", data_type_name(t.dtype()));
   }
   return out;

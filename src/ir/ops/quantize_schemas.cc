@@ -32,8 +32,8 @@ void register_quantize_schemas(OpRegistry& r) {
   r.add(OpSchema("QuantizeLinear").inputs(2, 3).attr("axis", Attribute::of_int(1)).infer([](InferContext& ctx) {
     KILN_RETURN_IF_ERROR(check_quantization_params(ctx));
     const DataType t = ctx.has_input(2) ? ctx.input_type(2) : DataType::kUInt8;
-    if (t != DataType::kUInt8 && t != DataType::kInt8)
-      return invalid_argument("the zero point must be uint8 or int8, got {}", data_type_name(t));
+    if (t != DataType::kUInt8 && t != DataType::kInt8 && t != DataType::kFloat8E4M3)
+      return invalid_argument("the zero point must be uint8, int8 or float8e4m3, got {}", data_type_name(t));
     ctx.set_output(0, t, ctx.input_shape(0));
     return Status::Ok();
   }));

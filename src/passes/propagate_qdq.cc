@@ -1,0 +1,101 @@
+// Moves DequantizeLinear past layers that commute with it, so more layers see a DQ at their
+// input (and fuse_qdq makes them quantized), as TensorRT's Q/DQ propagation does:
+//   DQ -> MaxPool            becomes MaxPool on the int8 tensor -> DQ (a per-tensor DQ with a
+//                            positive scale is increasing, so the max of the dequantized window
+//                            is the dequantized max);
+//   DQ -> Reshape / Flatten / Squeeze / Unsqueeze / Transpose   move the same bytes either way;
+// then a DQ -> QuantizeLinear pair with the same per-tensor scale and zero point is the identity
+// on the int8 tensor (|x - zp| <= 255, so x * s / s rounds back to x) and goes away.
+// Not propagated (left as fake-quant): Relu, AveragePool, Concat, Resize and other ops whose
+// commuting needs equal scales across inputs or rounding arguments; Q is never moved backwards.
+#include <set>
+
+#include "ir/op_schema.h"
+#include "passes/passes.h"
+#include "passes/qdq_match.h"
+#include "passes/rewrite_util.h"
+
+namespace kiln {
+
+namespace {
+
+bool commutes_with_dequantize(const Node& n) {
+  static const std::set<std::string> kOps = {"MaxPool", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose"};
+  if (!n.domain().empty() || kOps.count(n.op_type()) == 0 || n.output(0) == nullptr) return false;
+  // MaxPool's Indices output would not move with it.
+  return n.outputs().size() == 1 || n.output(1) == nullptr;
+}
+
+bool same_quantization(const PerTensorQuant& a, const PerTensorQuant& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point && a.quantized == b.quantized;
+}
+
+class PropagateQdq final : public Pass {
+ public:
+  std::string_view name() const override { return "propagate_qdq"; }
+
+  Expected<PassResult> run(Graph& graph) override {
+    PassResult result;
+    // One rewrite at a time: each changes the producers the next match looks at.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& node : graph.nodes()) {
+        // Rewrites add and erase nodes: take what the event needs first, and stop this sweep.
+        const std::string layer_name = node->name();
+        if (auto dq = dequantize_producer(node->input(0)); dq && commutes_with_dequantize(*node)) {
+          result.events.push_back("moved DequantizeLinear '" + dq->node->name() + "' after '" + layer_name + "' (" +
+                                  node->op_type() + ")");
+          KILN_RETURN_IF_ERROR(move_after(graph, *node, *dq));
+          changed = true;
+          break;
+        }
+        if (cancels(graph, *node)) {
+          const Node* dq = node->input(0)->producer();
+          result.events.push_back("eliminated '" + dq->name() + "' -> '" + layer_name +
+                                  "' (DequantizeLinear -> QuantizeLinear with equal parameters)");
+          graph.replace_uses(node->output(0), dq->input(0));
+          graph.erase_nodes({node.get()});
+          changed = true;
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+ private:
+  // `layer` (reading dq's output) reads dq's int8 input instead; a copy of dq makes its output.
+  static Status move_after(Graph& graph, const Node& layer, const PerTensorQuant& dq) {
+    Value* y = layer.output(0);
+    KILN_ASSIGN_OR_RETURN(Value * y_int, graph.add_value(graph.unique_value_name(y->name() + ".quantized")));
+    // Typed now, for the matches later in this pass (the manager re-infers shapes only after it).
+    y_int->set_type(dq.quantized, y->shape());
+    std::vector<Value*> inputs = layer.inputs();
+    inputs[0] = dq.node->input(0);
+    // The moved layer keeps its name: erase the original first, naming the new one after a copy.
+    const Node original(layer.name(), layer.op_type(), layer.domain(), layer.opset());
+    const auto attrs = layer.attrs();
+    graph.erase_nodes({&layer});
+    KILN_RETURN_IF_ERROR(add_replacement(graph, {&original}, original.op_type(), original.domain(), original.opset(),
+                                         inputs, {y_int}, attrs)
+                             .status());
+    std::vector<Value*> dq_inputs{y_int, dq.node->input(1), dq.node->input(2)};
+    if (dq_inputs.back() == nullptr) dq_inputs.pop_back();
+    return add_replacement(graph, {dq.node}, "DequantizeLinear", "", dq.node->opset(), dq_inputs, {y}, dq.node->attrs())
+        .status();
+  }
+
+  // A QuantizeLinear undoing the DequantizeLinear before it.
+  static bool cancels(const Graph& graph, const Node& node) {
+    const auto q = per_tensor_quant(&node, "QuantizeLinear");
+    if (!q || graph.is_graph_output(node.output(0))) return false;
+    const auto dq = dequantize_producer(node.input(0));
+    return dq && same_quantization(*q, *dq);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> make_propagate_qdq() { return std::make_unique<PropagateQdq>(); }
+
+}  // namespace kiln

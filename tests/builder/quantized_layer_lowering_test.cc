@@ -1,0 +1,106 @@
+// The CUDA lowering of the quantized layers: FP16 precision assignment and channels-last layout
+// leave their int8 tensors, scales and bias alone and still compute what the optimized graph did.
+#include <cmath>
+
+#include "builder/layout_assignment.h"
+#include "builder/precision_assignment.h"
+#include "ir/ops/fused_ops.h"
+#include "passes/qdq_test_util.h"
+
+namespace kiln::testing {
+namespace {
+
+constexpr float kInScale = 1.f / 64, kActScale = 1.f / 16;
+
+// Q(x) -> DQ -> conv1 + relu -> Q -> DQ -> conv2 (grouped, + float residual x) -> graph output:
+// one QConv with an int8 output, one with a float output.
+void build_qconv_pair(GraphBuilder& b) {
+  Value* x = b.input("x", {1, 4, 6, 6});
+  Value* a0 = fake_quant(b, "in", x, kInScale);
+  Value* c1 = b.node("Conv", "conv1", {a0, b.constant("w1", exact_weights({8, 4, 3, 3}, 0, 1)), b.weights("b1", {8})},
+                     {{"pads", ints({1, 1, 1, 1})}});
+  Value* a1 = fake_quant(b, "act1", b.node("Relu", "relu1", {c1}), kActScale);
+  Value* c2 = b.node("Conv", "conv2", {a1, b.constant("w2", exact_weights({4, 4, 3, 3}, 0, 2)), b.weights("b2", {4})},
+                     {{"pads", ints({1, 1, 1, 1})}, {"group", Attribute::of_int(2)}});
+  b.output(b.node("Add", "add", {c2, x}));
+}
+
+// Inputs that are multiples of 2^-8 in [-1, 1): exact in float16, so the 16-bit graph quantizes
+// its input to the same int8 values.
+std::vector<Tensor> half_exact_inputs(GraphBuilder& b) {
+  auto inputs = b.random_inputs();
+  for (Tensor& t : inputs)
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = std::round(t.data<float>()[i] * 256.f) / 256.f;
+  return inputs;
+}
+
+const Node* quantized_conv(const Graph& g, bool int8_output) {
+  for (const auto& n : g.nodes())
+    if (n->op_type() == kQConvOp && (n->input(kQOutputScale) != nullptr) == int8_output) return n.get();
+  return nullptr;
+}
+
+TEST(QuantizedLayerLowering, Float16KeepsInt8TensorsScalesAndBias) {
+  GraphBuilder b(13);
+  build_qconv_pair(b);
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 2);
+  std::unique_ptr<Graph> half = o.graph->clone();
+  ASSERT_TRUE(assign_precision(*half, DataType::kFloat16).ok());
+  const Node* first = quantized_conv(*half, true);
+  const Node* second = quantized_conv(*half, false);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->output(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(first->attr_int("output_dtype"), 1);  // unused: the output is int8
+  EXPECT_EQ(second->attr_int("output_dtype"), 10);
+  EXPECT_EQ(second->output(0)->dtype(), DataType::kFloat16);
+  EXPECT_EQ(second->input(kQResidual)->dtype(), DataType::kFloat16);
+  for (const Node* n : {first, second}) {
+    EXPECT_EQ(n->input(kQInput)->dtype(), DataType::kInt8);
+    EXPECT_EQ(n->input(kQWeights)->dtype(), DataType::kInt8);
+    for (int i : {kQInputScale, kQWeightScale, kQBias, kQOutputScale})
+      if (n->input(i) != nullptr) EXPECT_EQ(n->input(i)->dtype(), DataType::kFloat32) << n->name() << " input " << i;
+  }
+  const auto inputs = half_exact_inputs(b);
+  auto want = run_reference(*o.graph, inputs);
+  auto got = run_reference(*half, inputs);
+  ASSERT_TRUE(want.ok()) << want.status().to_string();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  // Identical int8 activations; the float16 output and residual each round once (2^-11 relative).
+  EXPECT_LE(max_relative_error(*got, *want), 2e-3);
+}
+
+TEST(QuantizedLayerLowering, ChannelsLastWrapsQConvWithPermutedInt8Weights) {
+  GraphBuilder b(13);
+  build_qconv_pair(b);
+  auto o = optimize_and_compare(b, 2);
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  const Tensor w1 = quantized_conv(*lowered, true)->input(kQWeights)->constant();
+  const Value* w_scale = quantized_conv(*lowered, true)->input(kQWeightScale);
+  auto report = assign_channels_last(*lowered);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->channels_last_layers, 2);
+  EXPECT_EQ(count_ops(*lowered, "QConv"), 0);
+  const Node* layer = nullptr;
+  for (const auto& n : lowered->nodes())
+    if (n->op_type() == kChannelsLastOp && n->attr("body")->g->nodes()[0]->input(kQOutputScale) != nullptr) layer = n.get();
+  ASSERT_NE(layer, nullptr);
+  EXPECT_EQ(layer->attr_ints("nhwc_inputs"), (std::vector<int64_t>{1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(layer->input(kQWeightScale), w_scale);  // per-channel scales untouched
+  const Tensor& w = layer->input(kQWeights)->constant();
+  ASSERT_EQ(w.dims(), (std::vector<int64_t>{8, 3, 3, 4}));  // [K, kh, kw, C/g]
+  for (int64_t k = 0; k < 8; ++k)
+    for (int64_t c = 0; c < 4; ++c)
+      for (int64_t h = 0; h < 3; ++h)
+        for (int64_t x = 0; x < 3; ++x)
+          ASSERT_EQ(w.data<int8_t>()[((k * 3 + h) * 3 + x) * 4 + c], w1.data<int8_t>()[((k * 4 + c) * 3 + h) * 3 + x]);
+  const auto inputs = b.random_inputs();
+  auto want = run_reference(*o.graph, inputs);
+  auto got = run_reference(*lowered, inputs);
+  ASSERT_TRUE(want.ok()) << want.status().to_string();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(max_relative_error(*got, *want), 0.0);  // the same kernels on permuted copies
+}
+
+}  // namespace
+}  // namespace kiln::testing

@@ -1,0 +1,49 @@
+// Test helper for the Q/DQ passes: Q/DQ nodes and weights whose quantization is exact. Scales are
+// powers of two and every weight is q * 2^-7 with integer q, |q| <= 127, reaching 127 in each
+// output channel; so the pass re-quantizes them to the same q and scale 2^-7, the float layer
+// of the unoptimized graph computes its sums exactly, and both graphs agree to the bit.
+#pragma once
+
+#include <random>
+
+#include "passes/pass_test_util.h"
+
+namespace kiln::testing {
+
+inline Value* int8_zero(GraphBuilder& b, const std::string& name) {
+  return b.constant(name, make_tensor<int8_t>(DataType::kInt8, {}, {0}));
+}
+
+inline Value* quantize(GraphBuilder& b, const std::string& name, Value* x, float scale) {
+  return b.node("QuantizeLinear", name, {x, b.scalar(name + ".scale", scale), int8_zero(b, name + ".zp")});
+}
+
+inline Value* dequantize(GraphBuilder& b, const std::string& name, Value* q, float scale) {
+  return b.node("DequantizeLinear", name, {q, b.scalar(name + ".scale", scale), int8_zero(b, name + ".zp")});
+}
+
+// x -> QuantizeLinear -> DequantizeLinear, both named after `name`.
+inline Value* fake_quant(GraphBuilder& b, const std::string& name, Value* x, float scale) {
+  return dequantize(b, name + ".dq", quantize(b, name + ".q", x, scale), scale);
+}
+
+// Float weights q * 2^-7 whose per-slice maximum along `axis` is exactly 127 * 2^-7.
+inline Tensor exact_weights(std::vector<int64_t> dims, int axis, uint32_t seed) {
+  Tensor t(DataType::kFloat32, dims);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> u(-127, 127);
+  int64_t inner = 1;
+  for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i) inner *= dims[i];
+  const int64_t channels = dims[static_cast<size_t>(axis)];
+  std::vector<bool> has_max(static_cast<size_t>(channels), false);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const int64_t k = (i / inner) % channels;
+    int q = u(rng);
+    if (!has_max[static_cast<size_t>(k)]) q = (q < 0 ? -127 : 127);  // the slice's first element sets the max
+    has_max[static_cast<size_t>(k)] = true;
+    t.data<float>()[i] = static_cast<float>(q) / 128.f;
+  }
+  return t;
+}
+
+}  // namespace kiln::testing
