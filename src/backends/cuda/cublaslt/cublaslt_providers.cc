@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/cuda/cublaslt/cublaslt_gemm_kernel.h"
+#include "backends/cuda/cublaslt/quantized_matmul_provider.h"
 
 namespace kiln::cuda {
 
@@ -71,7 +72,7 @@ class CublasLtGemmProvider final : public TacticProvider {
 
 std::vector<const TacticProvider*> cublaslt_providers() {
   static const CublasLtGemmProvider gemm;
-  return {&gemm};
+  return {&gemm, &cublaslt_quantized_matmul_provider()};
 }
 
 }  // namespace kiln::cuda

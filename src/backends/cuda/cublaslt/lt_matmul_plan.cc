@@ -90,6 +90,34 @@ Expected<LtMatmulPlan> LtMatmulPlan::create(const GemmLayer& layer, bool allow_t
   return plan;
 }
 
+Expected<LtMatmulPlan> LtMatmulPlan::create_int8(const Int8GemmConfig& g) {
+  LtMatmulPlan plan;
+  cublasLtMatmulDesc_t desc = nullptr;
+  KILN_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32I, g.int8_output ? CUDA_R_32F : CUDA_R_32I));
+  plan.desc_.reset(desc);
+  KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSA, CUBLAS_OP_T));
+  KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N));
+  if (g.int8_output) {
+    KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_POINTER_MODE,
+                                  int32_t{CUBLASLT_POINTER_MODE_ALPHA_DEVICE_VECTOR_BETA_HOST}));
+    const cublasLtEpilogue_t epilogue = g.relu ? (g.bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU)
+                                               : (g.bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT);
+    KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue));
+    if (g.bias) {
+      KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, int32_t{CUDA_R_32F}));
+      // The heuristic reads the bias pointer's value only for its alignment; enqueue() sets the real one.
+      const void* aligned_placeholder = reinterpret_cast<const void*>(uintptr_t{kAssumedBufferAlignment});
+      KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, aligned_placeholder));
+    }
+  }
+  // B^T stored [N, K] is column-major K x N (ld K), transposed by the op; A [M, K] is K x M (ld K).
+  KILN_ASSIGN_OR_RETURN(plan.lt_a_, make_layout(CUDA_R_8I, g.k, g.n, g.k, 1, 0));
+  KILN_ASSIGN_OR_RETURN(plan.lt_b_, make_layout(CUDA_R_8I, g.k, g.m, g.k, 1, 0));
+  KILN_ASSIGN_OR_RETURN(plan.y_, make_layout(g.int8_output ? CUDA_R_8I : CUDA_R_32I, g.n, g.m, g.n, 1, 0));
+  plan.align_lt_a_ = plan.align_lt_b_ = plan.align_y_ = kAssumedBufferAlignment;
+  return plan;
+}
+
 Expected<std::vector<cublasLtMatmulHeuristicResult_t>> LtMatmulPlan::algorithms(cublasLtHandle_t handle,
                                                                                size_t workspace_limit) const {
   cublasLtMatmulPreference_t raw = nullptr;

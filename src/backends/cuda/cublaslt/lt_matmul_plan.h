@@ -36,10 +36,22 @@ using LtPreferencePtr =
     std::unique_ptr<cublasLtMatmulPreferenceOpaque_t,
                     LtDestroyer<cublasLtMatmulPreferenceOpaque_t, cublasLtMatmulPreferenceDestroy>>;
 
+// An int8 product Y [M, N] = A [M, K] B [K, N] in the form cuBLASLt's IMMA kernels take ("TN":
+// cuBLASLt's A is B^T, stored [N, K]; its B is A): exact int32 results (alpha 1, beta 0), or int8
+// results relu?(alpha[n] * acc + beta * C + bias[n]) rounded and saturated, with a per-column
+// alpha vector on the device, beta on the host, C int8 and a float32 bias.
+struct Int8GemmConfig {
+  int64_t m = 0, n = 0, k = 0;
+  bool int8_output = false;
+  bool bias = false;
+  bool relu = false;
+};
+
 class LtMatmulPlan {
  public:
   // FP32 data computes in TF32 only when allow_tf32; 16-bit data computes in FP32.
   static Expected<LtMatmulPlan> create(const GemmLayer& layer, bool allow_tf32);
+  static Expected<LtMatmulPlan> create_int8(const Int8GemmConfig& config);
 
   // The heuristic's algorithms, best first, each needing at most `workspace_limit` bytes.
   Expected<std::vector<cublasLtMatmulHeuristicResult_t>> algorithms(cublasLtHandle_t handle,

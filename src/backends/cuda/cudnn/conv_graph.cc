@@ -17,8 +17,23 @@ cudnnDataType_t cudnn_data_type(DataType t) {
   switch (t) {
     case DataType::kFloat16: return CUDNN_DATA_HALF;
     case DataType::kBFloat16: return CUDNN_DATA_BFLOAT16;
+    case DataType::kInt8: return CUDNN_DATA_INT8;
+    case DataType::kInt32: return CUDNN_DATA_INT32;
     default: return CUDNN_DATA_FLOAT;
   }
+}
+
+// The types of the layer's real tensors: all the layer's dtype, except QConv's (int8 X and W,
+// float32 bias and scales, residual and output of their own types).
+struct TensorTypes {
+  cudnnDataType_t x, y, bias, residual, compute;
+};
+
+TensorTypes tensor_types(const ConvProblem& p) {
+  const cudnnDataType_t io = cudnn_data_type(p.dtype);
+  if (!p.quant) return {io, io, io, io, CUDNN_DATA_FLOAT};
+  return {io, cudnn_data_type(p.quant->output_dtype), CUDNN_DATA_FLOAT, cudnn_data_type(p.quant->residual_dtype),
+          CUDNN_DATA_INT32};
 }
 
 // An activation as one cuDNN pointwise op: its mode and the scalar attributes it takes (cuDNN
@@ -75,9 +90,9 @@ Expected<BackendDescriptor> make_tensor(int64_t uid, cudnnDataType_t type, const
   return t;
 }
 
-Expected<BackendDescriptor> make_convolution(const ConvProblem& p) {
+Expected<BackendDescriptor> make_convolution(const ConvProblem& p, cudnnDataType_t compute) {
   KILN_ASSIGN_OR_RETURN(BackendDescriptor c, BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR));
-  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_DATA_FLOAT));
+  KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, compute));
   // ONNX Conv is a cross-correlation (the kernel is not flipped).
   KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_CROSS_CORRELATION));
   KILN_RETURN_IF_ERROR(c.set(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, int64_t{2}));
@@ -149,9 +164,14 @@ Expected<BackendDescriptor> make_pointwise_op(cudnnBackendDescriptor_t pw, cudnn
 
 Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p, ConvGraphKind kind) {
   const bool fused = kind == ConvGraphKind::kFused;
+  const bool quantized = p.quant.has_value();
+  if (kind == ConvGraphKind::kConvOnlyFloatAccumulators && !quantized)
+    return invalid_argument("float accumulators are for quantized convolutions");
   ConvGraph g;
   g.reads_bias = fused && p.has_bias;
   g.reads_residual = fused && p.has_residual;
+  if (quantized && !fused)
+    g.accumulators = kind == ConvGraphKind::kConvOnly ? DataType::kInt32 : DataType::kFloat32;
   std::optional<PointwiseActivation> activation;
   if (fused && p.activation.kind != ActivationKind::kNone) {
     activation = pointwise_activation(p.activation);
@@ -164,14 +184,16 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
     g.parts.push_back(std::move(d).value());
     return g.parts.back().get();
   };
-  const cudnnDataType_t io = cudnn_data_type(p.dtype);
+  const TensorTypes types = tensor_types(p);
   const std::array<int64_t, 4> out_dims = {p.batch, p.out_channels, p.out_h, p.out_w};
-  int remaining_ops = int{g.reads_bias} + int{g.reads_residual} + int{activation.has_value()};
+  // [1, K, 1, 1]: broadcast over batch and space.
+  const std::array<int64_t, 4> channel_dims = {1, p.out_channels, 1, 1};
+  auto real = [&](int64_t uid, cudnnDataType_t type, const std::array<int64_t, 4>& dims) {
+    return keep(make_tensor(uid, type, dims, p.channels_last, false));
+  };
   int64_t next_virtual_uid = kFirstVirtualUid;
-  // Each op writes Y when it is the last, else a new FP32 virtual tensor.
-  auto next_output = [&]() -> Expected<cudnnBackendDescriptor_t> {
-    if (remaining_ops == 0) return keep(make_tensor(kUidY, io, out_dims, p.channels_last, false));
-    return keep(make_tensor(next_virtual_uid++, CUDNN_DATA_FLOAT, out_dims, p.channels_last, true));
+  auto virtual_output = [&](cudnnDataType_t type) {
+    return keep(make_tensor(next_virtual_uid++, type, out_dims, p.channels_last, true));
   };
   std::vector<cudnnBackendDescriptor_t> ops;
   auto add_op = [&](Expected<BackendDescriptor> op) -> Status {
@@ -179,41 +201,68 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
     ops.push_back(h);
     return Status::Ok();
   };
+  auto add_pointwise = [&](const PointwiseActivation& mode, cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
+                           cudnnBackendDescriptor_t y) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto pw, keep(make_pointwise(mode)));
+    return add_op(make_pointwise_op(pw, x, b, y));
+  };
 
-  KILN_ASSIGN_OR_RETURN(auto x, keep(make_tensor(kUidX, io, {p.batch, p.in_channels, p.in_h, p.in_w},
-                                                 p.channels_last, false)));
+  // What follows the convolution, in order: each step is current = mode(current[, operand]).
+  const PointwiseActivation add{CUDNN_POINTWISE_ADD, {}}, mul{CUDNN_POINTWISE_MUL, {}}, div{CUDNN_POINTWISE_DIV, {}};
+  std::vector<std::pair<PointwiseActivation, cudnnBackendDescriptor_t>> steps;
+  if (fused && quantized) {
+    g.reads_scales = true;
+    KILN_ASSIGN_OR_RETURN(auto scale, real(kUidChannelScale, CUDNN_DATA_FLOAT, channel_dims));
+    steps.emplace_back(mul, scale);
+  }
+  if (g.reads_bias) {
+    KILN_ASSIGN_OR_RETURN(auto bias, real(kUidBias, types.bias, channel_dims));
+    steps.emplace_back(add, bias);
+  }
+  if (g.reads_residual) {
+    KILN_ASSIGN_OR_RETURN(cudnnBackendDescriptor_t residual, real(kUidResidual, types.residual, out_dims));
+    if (quantized && p.quant->quantized_residual()) {
+      // The int8 residual dequantized on the side: Z * residual_scale.
+      g.reads_residual_scale = true;
+      KILN_ASSIGN_OR_RETURN(auto z_scale, real(kUidResidualScale, CUDNN_DATA_FLOAT, channel_dims));
+      KILN_ASSIGN_OR_RETURN(auto dequantized, virtual_output(CUDNN_DATA_FLOAT));
+      KILN_RETURN_IF_ERROR(add_pointwise(mul, residual, z_scale, dequantized));
+      residual = dequantized;
+    }
+    steps.emplace_back(add, residual);
+  }
+  if (activation) steps.emplace_back(*activation, nullptr);
+  if (fused && quantized && p.quant->quantized_output()) {
+    // Y's conversion to int8 rounds and saturates the quotient.
+    g.reads_output_scale = true;
+    KILN_ASSIGN_OR_RETURN(auto y_scale, real(kUidOutputScale, CUDNN_DATA_FLOAT, channel_dims));
+    steps.emplace_back(div, y_scale);
+  }
+
+  KILN_ASSIGN_OR_RETURN(auto x, real(kUidX, types.x, {p.batch, p.in_channels, p.in_h, p.in_w}));
   // Grouped: cuDNN infers the group count from the filter's channel dim. Conv's W is
   // [K, C/group, R, S]; ConvTranspose's is [C, M/group, R, S], the filter of the forward
   // convolution from its Y (M channels) to its X (C channels), which is cuDNN's view of it too.
   const std::array<int64_t, 4> w_dims =
       p.transposed ? std::array<int64_t, 4>{p.in_channels, p.out_channels / p.group, p.kernel_h, p.kernel_w}
                    : std::array<int64_t, 4>{p.out_channels, p.in_channels / p.group, p.kernel_h, p.kernel_w};
-  KILN_ASSIGN_OR_RETURN(auto w, keep(make_tensor(kUidW, io, w_dims, p.channels_last, false)));
-  KILN_ASSIGN_OR_RETURN(auto conv, keep(make_convolution(p)));
-  KILN_ASSIGN_OR_RETURN(cudnnBackendDescriptor_t current, next_output());
+  KILN_ASSIGN_OR_RETURN(auto w, real(kUidW, types.x, w_dims));
+  KILN_ASSIGN_OR_RETURN(auto conv, keep(make_convolution(p, types.compute)));
+  // The convolution writes Y when nothing follows it (QConv: its accumulators), else a virtual
+  // tensor of its compute type.
+  Expected<cudnnBackendDescriptor_t> conv_out =
+      !steps.empty()                             ? virtual_output(types.compute)
+      : g.accumulators != DataType::kUndefined ? real(kUidAccumulators, cudnn_data_type(g.accumulators), out_dims)
+                                                 : real(kUidY, types.y, out_dims);
+  KILN_RETURN_IF_ERROR(conv_out.status());
+  cudnnBackendDescriptor_t current = *conv_out;
   KILN_RETURN_IF_ERROR(add_op(make_conv_op(p.transposed ? kBackwardDataOp : kForwardOp, x, w, current, conv)));
-
-  // current = pw(current[, operand]).
-  auto apply = [&](const PointwiseActivation& pw_spec, cudnnBackendDescriptor_t operand) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto pw, keep(make_pointwise(pw_spec)));
-    --remaining_ops;
-    KILN_ASSIGN_OR_RETURN(auto out, next_output());
-    KILN_RETURN_IF_ERROR(add_op(make_pointwise_op(pw, current, operand, out)));
+  for (size_t i = 0; i < steps.size(); ++i) {
+    // Each step writes Y when it is the last, else a new FP32 virtual tensor.
+    KILN_ASSIGN_OR_RETURN(auto out, i + 1 == steps.size() ? real(kUidY, types.y, out_dims) : virtual_output(CUDNN_DATA_FLOAT));
+    KILN_RETURN_IF_ERROR(add_pointwise(steps[i].first, current, steps[i].second, out));
     current = out;
-    return Status::Ok();
-  };
-  const PointwiseActivation add{CUDNN_POINTWISE_ADD, {}};
-  if (g.reads_bias) {
-    // [1, K, 1, 1]: broadcast over batch and space.
-    KILN_ASSIGN_OR_RETURN(auto bias,
-                          keep(make_tensor(kUidBias, io, {1, p.out_channels, 1, 1}, p.channels_last, false)));
-    KILN_RETURN_IF_ERROR(apply(add, bias));
   }
-  if (g.reads_residual) {
-    KILN_ASSIGN_OR_RETURN(auto residual, keep(make_tensor(kUidResidual, io, out_dims, p.channels_last, false)));
-    KILN_RETURN_IF_ERROR(apply(add, residual));
-  }
-  if (activation) KILN_RETURN_IF_ERROR(apply(*activation, nullptr));
 
   KILN_ASSIGN_OR_RETURN(g.op_graph, BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR));
   KILN_RETURN_IF_ERROR(g.op_graph.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, ops));

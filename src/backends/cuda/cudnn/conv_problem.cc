@@ -72,12 +72,14 @@ std::vector<int64_t> logical_dims(const TensorDesc& t, bool channels_last) {
 }
 
 // The layout each input must have: X, W and Z follow the layer, the bias is always a [K] vector.
-Status check_layouts(const LayerSpec& spec, bool has_bias, bool has_residual) {
+Status check_layouts(const LayerSpec& spec, const ConvProblem& p) {
   if (spec.channels_last) {
     if (!spec.is_nhwc_input(0) || !spec.is_nhwc_input(1))
       return unsupported("X and W must be channels-last ([N,H,W,C] and [K,R,S,C/group])");
-    if (has_bias && spec.is_nhwc_input(2)) return unsupported("the bias must be a plain [K] vector");
-    if (has_residual && !spec.is_nhwc_input(3)) return unsupported("the residual Z must be channels-last");
+    if (p.has_bias && spec.is_nhwc_input(static_cast<size_t>(p.bias_input)))
+      return unsupported("the bias must be a plain [K] vector");
+    if (p.has_residual && !spec.is_nhwc_input(static_cast<size_t>(p.residual_input)))
+      return unsupported("the residual Z must be channels-last");
     return Status::Ok();
   }
   for (size_t i = 0; i < spec.inputs.size(); ++i)
@@ -115,11 +117,13 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   const Node& op = *spec.op;
   const bool fused = op.domain() == kKilnDomain && op.op_type() == kFusedConvOp;
   const bool transposed = op.domain().empty() && op.op_type() == "ConvTranspose";
-  if (!fused && !transposed && !(op.domain().empty() && op.op_type() == "Conv"))
-    return unsupported("the cuDNN convolution runs Conv, kiln.FusedConv and ConvTranspose, not {}{}{}", op.domain(),
-                       op.domain().empty() ? "" : ".", op.op_type());
+  const bool quantized = is_quantized_conv(op);
+  if (!fused && !transposed && !quantized && !(op.domain().empty() && op.op_type() == "Conv"))
+    return unsupported("the cuDNN convolution runs Conv, kiln.FusedConv, kiln.QConv and ConvTranspose, not {}{}{}",
+                       op.domain(), op.domain().empty() ? "" : ".", op.op_type());
   if (transposed && spec.channels_last)
     return unsupported("the cuDNN ConvTranspose runs NCHW layers only, not channels-last ones");
+  if (quantized && !spec.channels_last) return unsupported("kiln.QConv runs channels-last only (inside kiln.ChannelsLast)");
   if (!spec.has_input(0) || !spec.has_input(1) || spec.outputs.size() != 1)
     return unsupported("the cuDNN convolution needs inputs X and W and exactly one output");
   if (fused && !op.attr_ints("output_channels").empty())
@@ -136,14 +140,23 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   p.dtype = x.dtype;
   p.channels_last = spec.channels_last;
   p.transposed = transposed;
-  if (!is_conv_dtype(p.dtype))
-    return unsupported("data type {} is not supported (float32, float16 and bfloat16 are)", data_type_name(p.dtype));
-  p.has_bias = spec.has_input(2);
-  p.has_residual = fused && spec.has_input(3);
-  KILN_RETURN_IF_ERROR(check_layouts(spec, p.has_bias, p.has_residual));
-  std::vector<std::pair<const char*, const TensorDesc*>> others = {{"W", &w}, {"Y", &y}};
-  if (p.has_bias) others.emplace_back("B", &*spec.inputs[2]);
-  if (p.has_residual) others.emplace_back("Z", &*spec.inputs[3]);
+  if (quantized ? p.dtype != DataType::kInt8 : !is_conv_dtype(p.dtype))
+    return unsupported("data type {} is not supported ({})", data_type_name(p.dtype),
+                       quantized ? "kiln.QConv takes int8" : "float32, float16 and bfloat16 are");
+  if (quantized) {
+    p.bias_input = kQBias;
+    p.residual_input = kQResidual;
+  }
+  p.has_bias = spec.has_input(static_cast<size_t>(p.bias_input));
+  p.has_residual = (fused || quantized) && spec.has_input(static_cast<size_t>(p.residual_input));
+  KILN_RETURN_IF_ERROR(check_layouts(spec, p));
+  // QConv's other tensors have their own types (quantized_params checks them).
+  std::vector<std::pair<const char*, const TensorDesc*>> others = {{"W", &w}};
+  if (!quantized) {
+    others.emplace_back("Y", &y);
+    if (p.has_bias) others.emplace_back("B", &*spec.inputs[2]);
+    if (p.has_residual) others.emplace_back("Z", &*spec.inputs[3]);
+  }
   for (const auto& [name, t] : others)
     if (t->dtype != p.dtype)
       return unsupported("mixed data types are not supported: X is {}, {} is {}", data_type_name(p.dtype), name,
@@ -178,13 +191,17 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   if (logical_dims(y, p.channels_last) != y_dims)
     return invalid_argument("Y is {} but the convolution gives {} (NCHW)", dims_to_string(y.dims),
                             dims_to_string(y_dims));
-  if (p.has_bias && spec.inputs[2]->dims != std::vector<int64_t>{p.out_channels})
-    return invalid_argument("the bias is {}, expected [{}]", dims_to_string(spec.inputs[2]->dims), p.out_channels);
-  if (p.has_residual && spec.inputs[3]->dims != y.dims)
-    return invalid_argument("the residual is {}, expected {}", dims_to_string(spec.inputs[3]->dims),
-                            dims_to_string(y.dims));
+  const std::vector<int64_t>& bias_dims = p.has_bias ? spec.inputs[static_cast<size_t>(p.bias_input)]->dims : y.dims;
+  if (p.has_bias && bias_dims != std::vector<int64_t>{p.out_channels})
+    return invalid_argument("the bias is {}, expected [{}]", dims_to_string(bias_dims), p.out_channels);
+  const std::vector<int64_t>& z_dims = p.has_residual ? spec.inputs[static_cast<size_t>(p.residual_input)]->dims : y.dims;
+  if (z_dims != y.dims)
+    return invalid_argument("the residual is {}, expected {}", dims_to_string(z_dims), dims_to_string(y.dims));
   if (x.numel() == 0 || w.numel() == 0 || y.numel() == 0) return unsupported("empty tensors are not supported");
-  if (fused) {
+  if (quantized) {
+    KILN_ASSIGN_OR_RETURN(p.quant, quantized_params(spec, p.out_channels));
+    p.activation = p.quant->activation;
+  } else if (fused) {
     KILN_ASSIGN_OR_RETURN(p.activation, activation_spec(activation_of_fused(op)));
   }
   return p;

@@ -27,6 +27,7 @@ std::string_view dtype_slug(DataType t) {
   switch (t) {
     case DataType::kFloat16: return "fp16";
     case DataType::kBFloat16: return "bf16";
+    case DataType::kInt8: return "int8";
     default: return "fp32";
   }
 }
@@ -121,7 +122,8 @@ Expected<ConvTacticKey> decode_conv_tactic(int64_t id) {
   key.index = (id >> kIndexShift) & kIndexMask;
   const int64_t mode = (id >> kModeShift) & kNibble;
   const int64_t kind = (id >> kKindShift) & kNibble;
-  if (id < 0 || mode >= static_cast<int64_t>(std::size(kModes)) || kind > static_cast<int64_t>(ConvGraphKind::kConvOnly) ||
+  if (id < 0 || mode >= static_cast<int64_t>(std::size(kModes)) ||
+      kind > static_cast<int64_t>(ConvGraphKind::kConvOnlyFloatAccumulators) ||
       (id >> (kKindShift + 4)) != 0)
     return invalid_argument("{} is not a cuDNN convolution tactic id", id);
   key.mode = kModes[mode];
@@ -133,13 +135,18 @@ std::string conv_tactic_name(const ConvProblem& p, const ConvTacticKey& key) {
   std::string name = p.transposed ? "cudnn_convtranspose_" : "cudnn_conv_";
   name += p.channels_last ? "nhwc_" : "nchw_";
   name += dtype_slug(p.dtype);
-  if (p.has_bias) name += "_bias";
-  if (p.has_residual) name += "_add";
-  if (p.activation.kind != ActivationKind::kNone) {
-    name += '_';
-    name += activation_slug(p.activation);
+  if (p.quant) {
+    name += p.quant->slug();
+  } else {
+    if (p.has_bias) name += "_bias";
+    if (p.has_residual) name += "_add";
+    if (p.activation.kind != ActivationKind::kNone) {
+      name += '_';
+      name += activation_slug(p.activation);
+    }
   }
-  if (key.kind == ConvGraphKind::kConvOnly) name += "_kepilogue";
+  if (key.kind == ConvGraphKind::kConvOnlyFloatAccumulators) name += "_f32acc";
+  if (key.kind != ConvGraphKind::kFused) name += "_kepilogue";
   return name + "#e" + std::to_string(key.engine);
 }
 
@@ -149,12 +156,14 @@ Expected<std::vector<Tactic>> conv_tactics(cudnnHandle_t handle, const ConvProbl
   search.collect(ConvGraphKind::kFused);
   // Without an epilogue the fused graph is the convolution alone: nothing else to try.
   if (problem.has_epilogue() && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnly);
+  // An int8 convolution's engines may write FP32 rather than INT32 (an exact image of the sums).
+  if (problem.quant && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnlyFloatAccumulators);
   return std::move(search).result();
 }
 
 Expected<PlannedConv> plan_conv_tactic(cudnnHandle_t handle, const ConvProblem& problem, const ConvTacticKey& key,
                                        bool allow_tf32) {
-  if (key.kind == ConvGraphKind::kConvOnly && !problem.has_epilogue())
+  if (key.kind != ConvGraphKind::kFused && !problem.has_epilogue())
     return invalid_argument("tactic {} runs an epilogue kernel but the layer has no epilogue",
                             conv_tactic_name(problem, key));
   PlannedConv out;

@@ -27,8 +27,9 @@ int64_t encode_conv_tactic(const ConvTacticKey& key);
 Expected<ConvTacticKey> decode_conv_tactic(int64_t id);
 
 // "cudnn_conv_nhwc_fp16_bias_add_relu#e12" ("cudnn_conv_nchw_..." for NCHW layers,
-// "cudnn_convtranspose_nchw_fp32_bias#e3" for ConvTranspose), with "_kepilogue" before '#' for
-// the tactics that finish the layer in Kiln's epilogue kernel.
+// "cudnn_convtranspose_nchw_fp32_bias#e3" for ConvTranspose, "cudnn_conv_nhwc_int8_bias_relu_to_int8#e7"
+// for QConv), with "_kepilogue" before '#' for the tactics that finish the layer in Kiln's
+// epilogue kernel ("_f32acc_kepilogue" when cuDNN writes QConv's accumulators as FP32).
 std::string conv_tactic_name(const ConvProblem& problem, const ConvTacticKey& key);
 
 // Up to 8 tactics whose plans finalize within the workspace limit, the fused graph's first;

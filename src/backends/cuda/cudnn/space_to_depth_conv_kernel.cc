@@ -63,7 +63,7 @@ Expected<std::unique_ptr<LayerKernel>> make_space_to_depth_conv(cudnnHandle_t ha
   KILN_ASSIGN_OR_RETURN(DeviceBuffer device_weights, DeviceBuffer::allocate(blocked.size()));
   KILN_CUDA_CHECK(cudaMemcpy(device_weights.get(), blocked.data(), blocked.size(), cudaMemcpyHostToDevice));
   KILN_ASSIGN_OR_RETURN(PlannedConv planned, plan_conv_tactic(handle, stem.blocks, key, allow_tf32));
-  auto conv = std::make_unique<CudnnConvKernel>(stem.blocks, std::move(planned));
+  auto conv = std::make_unique<CudnnConvKernel>(stem.blocks, std::move(planned), std::nullopt);
   return std::unique_ptr<LayerKernel>(
       std::make_unique<SpaceToDepthConvKernel>(stem, std::move(device_weights), std::move(conv)));
 }

@@ -12,7 +12,8 @@ size_t SpaceToDepthStem::block_bytes() const {
 }
 
 Expected<SpaceToDepthStem> space_to_depth_stem(const ConvProblem& p) {
-  if (!p.channels_last || p.transposed) return unsupported("the space-to-depth stem runs channels-last Conv only");
+  if (!p.channels_last || p.transposed || p.quant.has_value())
+    return unsupported("the space-to-depth stem runs channels-last float Conv only");
   if (p.in_channels > SpaceToDepthStem::kPixelChannels)
     return unsupported("the space-to-depth stem is for at most {} input channels, not {}",
                        SpaceToDepthStem::kPixelChannels, p.in_channels);

@@ -1,0 +1,111 @@
+#include "backends/cuda/cublaslt/quantized_matmul_kernel.h"
+
+#include <cstdint>
+#include <initializer_list>
+
+#include "backends/cuda/cuda_check.h"
+
+namespace kiln::cuda {
+
+namespace {
+
+// Where the accumulators start in the workspace: past cuBLASLt's part, at a tensor alignment.
+constexpr size_t kAccumulatorAlignment = 256;
+
+Expected<DeviceBuffer> upload(const void* host, size_t bytes) {
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer buffer, DeviceBuffer::allocate(bytes));
+  KILN_CUDA_CHECK(cudaMemcpy(buffer.get(), host, bytes, cudaMemcpyHostToDevice));
+  return buffer;
+}
+
+}  // namespace
+
+bool fusable_in_cublaslt(const LayerSpec& spec, const QuantizedParams& p) {
+  const bool activation_fits =
+      p.activation.kind == ActivationKind::kNone || (p.activation.kind == ActivationKind::kRelu && !p.activation.gated);
+  const bool bias_constant = !p.has_bias || spec.inputs[kQBias]->host_constant != nullptr;
+  return p.quantized_output() && (!p.has_residual || p.quantized_residual()) && activation_fits && bias_constant;
+}
+
+QuantizedMatMulKernel::QuantizedMatMulKernel(QuantizedMatMul layer, bool fused, LtMatmulPlan plan,
+                                             const cublasLtMatmulHeuristicResult_t& algorithm)
+    : layer_(std::move(layer)),
+      fused_(fused),
+      plan_(std::move(plan)),
+      algo_(algorithm.algo),
+      lt_workspace_bytes_(algorithm.workspaceSize) {
+  accumulators_offset_ = lt_workspace_bytes_;
+  if (!fused_) {
+    accumulators_offset_ = (accumulators_offset_ + kAccumulatorAlignment - 1) / kAccumulatorAlignment * kAccumulatorAlignment;
+    accumulators_bytes_ = static_cast<size_t>(layer_.m * layer_.n) * sizeof(int32_t);
+  }
+}
+
+Expected<std::unique_ptr<LayerKernel>> QuantizedMatMulKernel::create(const LayerSpec& spec,
+                                                                     const QuantizedMatMul& layer, bool fused,
+                                                                     LtMatmulPlan plan,
+                                                                     const cublasLtMatmulHeuristicResult_t& algorithm) {
+  std::unique_ptr<QuantizedMatMulKernel> kernel(new QuantizedMatMulKernel(layer, fused, std::move(plan), algorithm));
+  const QuantizedParams& p = layer.params;
+  // B [K, N] transposed to [N, K].
+  const int8_t* b = spec.inputs[kQWeights]->host_constant->data<int8_t>();
+  std::vector<int8_t> b_t(static_cast<size_t>(layer.n * layer.k));
+  for (int64_t kk = 0; kk < layer.k; ++kk)
+    for (int64_t nn = 0; nn < layer.n; ++nn) b_t[static_cast<size_t>(nn * layer.k + kk)] = b[kk * layer.n + nn];
+  KILN_ASSIGN_OR_RETURN(kernel->weights_t_, upload(b_t.data(), b_t.size()));
+  if (fused) {
+    // The output scale folded into alpha, beta and the bias.
+    std::vector<float> vectors(static_cast<size_t>(2 * layer.n), 0.f);
+    const float* bias = p.has_bias ? spec.inputs[kQBias]->host_constant->data<float>() : nullptr;
+    for (size_t nn = 0; nn < static_cast<size_t>(layer.n); ++nn) {
+      vectors[nn] = p.channel_scale[nn] / p.output_scale;
+      if (bias != nullptr) vectors[static_cast<size_t>(layer.n) + nn] = bias[nn] / p.output_scale;
+    }
+    KILN_ASSIGN_OR_RETURN(kernel->fused_vectors_, upload(vectors.data(), vectors.size() * sizeof(float)));
+    if (p.quantized_residual()) kernel->beta_ = p.residual_scale / p.output_scale;
+  } else {
+    KILN_ASSIGN_OR_RETURN(kernel->scales_, QuantizedScales::upload(p));
+  }
+  return std::unique_ptr<LayerKernel>(std::move(kernel));
+}
+
+Status QuantizedMatMulKernel::enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
+                                      const std::vector<void*>& outputs) {
+  if (env.workspace_bytes < workspace_bytes() || (workspace_bytes() > 0 && env.workspace == nullptr))
+    return internal_error("the cuBLASLt int8 matmul needs {} bytes of workspace, got {}", workspace_bytes(),
+                          env.workspace_bytes);
+  const void* a = inputs.size() > kQInput ? inputs[kQInput] : nullptr;
+  void* y = outputs.empty() ? nullptr : outputs[0];
+  const QuantizedParams& p = layer_.params;
+  const void* residual = p.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
+  if (a == nullptr || y == nullptr || (p.has_residual && residual == nullptr))
+    return invalid_argument("the cuBLASLt int8 matmul is missing a tensor's device pointer");
+  for (const void* ptr : std::initializer_list<const void*>{a, y, residual})
+    if (reinterpret_cast<uintptr_t>(ptr) % kAssumedBufferAlignment != 0)
+      return invalid_argument("cuBLASLt int8 matmul buffers must be aligned to {} bytes", kAssumedBufferAlignment);
+
+  if (fused_) {
+    const float* alpha = static_cast<const float*>(fused_vectors_.get());
+    const float* bias = alpha + layer_.n;
+    if (p.has_bias)
+      KILN_CUBLAS_CHECK(
+          cublasLtMatmulDescSetAttribute(plan_.desc(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+    // Without a residual beta is 0 and C (Y) is not read.
+    const void* c = p.has_residual ? residual : y;
+    KILN_CUBLAS_CHECK(cublasLtMatmul(env.cublaslt, plan_.desc(), alpha, weights_t_.get(), plan_.lt_a(), a,
+                                     plan_.lt_b(), &beta_, c, plan_.y(), y, plan_.y(), &algo_, env.workspace,
+                                     lt_workspace_bytes_, env.stream));
+    return Status::Ok();
+  }
+  void* accumulators = static_cast<char*>(env.workspace) + accumulators_offset_;
+  const int32_t one = 1, zero = 0;
+  KILN_CUBLAS_CHECK(cublasLtMatmul(env.cublaslt, plan_.desc(), &one, weights_t_.get(), plan_.lt_a(), a, plan_.lt_b(),
+                                   &zero, accumulators, plan_.y(), accumulators, plan_.y(), &algo_, env.workspace,
+                                   lt_workspace_bytes_, env.stream));
+  // Y [M, N]: the channel is the innermost axis.
+  KILN_CUDA_CHECK(launch_quantized_epilogue(scales_->epilogue(p, inputs), accumulators, DataType::kInt32,
+                                            layer_.m * layer_.n, y, env.stream));
+  return Status::Ok();
+}
+
+}  // namespace kiln::cuda

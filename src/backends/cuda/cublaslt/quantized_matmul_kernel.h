@@ -1,0 +1,46 @@
+// kiln.QMatMul on cuBLASLt's int8 tensor-core (IMMA) kernels, in one of two forms:
+//  - fused: one matmul writes int8 Y = relu?(alpha[n] * acc + beta * Z + bias'[n]) with
+//    alpha = x_scale * w_scale / y_scale, beta = z_scale / y_scale and bias' = B / y_scale (int8
+//    output, int8 or no residual, no activation or Relu, constant bias);
+//  - int32: the exact int32 accumulators into the workspace, then Kiln's quantized epilogue
+//    kernel (any residual, activation and output type).
+// Either way the constant B is stored transposed ([N, K]), the "TN" form the kernels require.
+#pragma once
+
+#include "backends/cuda/cublaslt/lt_matmul_plan.h"
+#include "backends/cuda/cudnn/quantized_layer.h"
+
+namespace kiln::cuda {
+
+// Whether one matmul can run the whole layer (the fused form above).
+bool fusable_in_cublaslt(const LayerSpec& spec, const QuantizedParams& params);
+
+class QuantizedMatMulKernel final : public LayerKernel {
+ public:
+  // Uploads the transposed weights and the scale vectors.
+  static Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const QuantizedMatMul& layer,
+                                                       bool fused, LtMatmulPlan plan,
+                                                       const cublasLtMatmulHeuristicResult_t& algorithm);
+  // cuBLASLt's workspace, then (int32 form) the accumulators.
+  size_t workspace_bytes() const override { return accumulators_offset_ + accumulators_bytes_; }
+  Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
+                 const std::vector<void*>& outputs) override;
+
+ private:
+  QuantizedMatMulKernel(QuantizedMatMul layer, bool fused, LtMatmulPlan plan,
+                        const cublasLtMatmulHeuristicResult_t& algorithm);
+
+  QuantizedMatMul layer_;
+  bool fused_;
+  LtMatmulPlan plan_;
+  cublasLtMatmulAlgo_t algo_;
+  size_t lt_workspace_bytes_;
+  size_t accumulators_offset_ = 0;
+  size_t accumulators_bytes_ = 0;
+  DeviceBuffer weights_t_;        // B^T [N, K] int8
+  DeviceBuffer fused_vectors_;    // fused: alpha [N], then bias' [N] (float32)
+  std::optional<QuantizedScales> scales_;  // int32 form
+  float beta_ = 0.f;              // fused: z_scale / y_scale with an int8 residual
+};
+
+}  // namespace kiln::cuda

@@ -1,0 +1,66 @@
+// What kiln.QConv and kiln.QMatMul (docs/architecture.md, "Quantized layers") ask of a kernel
+// beyond their int8 product: the per-channel accumulator scales, bias, residual, activation and
+// output, read from a LayerSpec (which is the providers' supports(): anything not described is
+// refused with the reason), and their device copies for the epilogue kernels.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cudnn/quantized_epilogue.h"
+#include "backends/cuda/device_context.h"
+#include "backends/cuda/layer_kernel.h"
+#include "ir/ops/fused_ops.h"
+
+namespace kiln::cuda {
+
+bool is_quantized_conv(const Node& op);
+bool is_quantized_matmul(const Node& op);
+
+struct QuantizedParams {
+  // x_scale * w_scale[k] in float, as the reference kernel computes it.
+  std::vector<float> channel_scale;
+  bool has_bias = false;
+  bool has_residual = false;
+  DataType residual_dtype = DataType::kUndefined;
+  float residual_scale = 1.f;
+  DataType output_dtype = DataType::kInt8;
+  float output_scale = 1.f;
+  ActivationSpec activation;
+
+  bool quantized_output() const { return output_dtype == DataType::kInt8; }
+  bool quantized_residual() const { return has_residual && residual_dtype == DataType::kInt8; }
+  // "bias_add8_relu_to_int8": what tactic names show.
+  std::string slug() const;
+};
+
+// The scales (host constants), optional inputs and output of a QConv/QMatMul layer with
+// `channels` output channels, or unsupported(reason).
+Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channels);
+
+// A kiln.QMatMul layer: A [..., M, K] (the leading axes folded into M) times the constant [K, N]
+// matrix, Y [..., M, N].
+struct QuantizedMatMul {
+  int64_t m = 0, n = 0, k = 0;
+  QuantizedParams params;
+};
+Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec);
+
+// The per-channel vectors on the device, each [channels] float32: the accumulator scales, and the
+// residual and output scales repeated (cuDNN's pointwise operands are per-channel tensors).
+class QuantizedScales {
+ public:
+  static Expected<QuantizedScales> upload(const QuantizedParams& params);
+  const float* channel_scale() const { return base(); }
+  const float* residual_scale() const { return base() + channels_; }
+  const float* output_scale() const { return base() + 2 * channels_; }
+  // The epilogue of a layer run with `inputs` (device pointers in node-input order).
+  QuantizedEpilogue epilogue(const QuantizedParams& params, const std::vector<const void*>& inputs) const;
+
+ private:
+  const float* base() const { return static_cast<const float*>(buffer_.get()); }
+  DeviceBuffer buffer_;
+  int64_t channels_ = 0;
+};
+
+}  // namespace kiln::cuda

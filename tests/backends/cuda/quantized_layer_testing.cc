@@ -1,0 +1,191 @@
+#include "quantized_layer_testing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/device_context.h"
+#include "gpu_layer_runner.h"
+#include "gtest/gtest.h"
+#include "ir/op_schema.h"
+#include "testing/node_runner.h"
+
+namespace kiln::testing {
+
+namespace {
+
+OpSchema with_epilogue_attrs(OpSchema s) {
+  return std::move(s)
+      .inputs(4, 8)
+      .attr("activation", Attribute::of_string(""))
+      .attr("activation_alpha", Attribute::of_float(0.f))
+      .attr("activation_beta", Attribute::of_float(0.f))
+      .attr("activation_gated", Attribute::of_int(0))
+      .attr("output_dtype", Attribute::of_int(1));
+}
+
+int onnx_type_number(DataType t) {
+  switch (t) {
+    case DataType::kFloat16: return 10;
+    case DataType::kBFloat16: return 16;
+    default: return 1;
+  }
+}
+
+Tensor scalar(float v) {
+  Tensor t(DataType::kFloat32, {});
+  t.data<float>()[0] = v;
+  return t;
+}
+
+// The activation (not gated) by its reference kernel.
+Tensor activate(const Activation& act, const Tensor& v) {
+  NodeSpec spec;
+  spec.op_type = act.op;
+  if (act.op == "LeakyRelu" || act.op == "Elu") spec.attrs["alpha"] = Attribute::of_float(act.alpha);
+  auto out = run_node(spec, {v});
+  EXPECT_TRUE(out.ok()) << out.status().to_string();
+  return out.ok() ? (*out)[0] : Tensor();
+}
+
+}  // namespace
+
+Tensor random_int8(std::vector<int64_t> dims, unsigned seed) {
+  return random_tensor(DataType::kInt8, std::move(dims), -127.f, 127.f, seed);
+}
+
+std::vector<Tensor> quantized_layer_inputs(const QuantizedCase& c, const std::vector<int64_t>& y_dims, unsigned seed) {
+  std::vector<Tensor> tail(6);
+  tail[0] = scalar(c.x_scale);
+  Tensor w_scale(DataType::kFloat32, {static_cast<int64_t>(c.w_scale.size())});
+  std::copy(c.w_scale.begin(), c.w_scale.end(), w_scale.data<float>());
+  tail[1] = w_scale;
+  if (c.bias) tail[2] = random_tensor(DataType::kFloat32, {static_cast<int64_t>(c.w_scale.size())}, -2.f, 2.f, seed);
+  if (c.residual == DataType::kInt8) {
+    tail[3] = random_int8(y_dims, seed + 1);
+    tail[4] = scalar(c.z_scale);
+  } else if (c.residual != DataType::kUndefined) {
+    tail[3] = convert(random_tensor(DataType::kFloat32, y_dims, -3.f, 3.f, seed + 1), c.residual);
+  }
+  if (c.output == DataType::kInt8) tail[5] = scalar(c.y_scale);
+  return tail;
+}
+
+Tensor expected_quantized_output(const QuantizedCase& c, const Tensor& acc, int channel_axis,
+                                 const std::vector<Tensor>& tail) {
+  const std::vector<int64_t>& dims = acc.dims();
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(channel_axis) + 1; d < dims.size(); ++d) inner *= dims[d];
+  const int64_t channels = dims[static_cast<size_t>(channel_axis)];
+  Tensor v(DataType::kFloat32, dims);
+  const Tensor z = tail[3].defined() ? convert(tail[3], DataType::kFloat32) : Tensor();
+  for (int64_t i = 0; i < acc.numel(); ++i) {
+    const int64_t k = (i / inner) % channels;
+    float x = acc.data<float>()[i] * (c.x_scale * c.w_scale[static_cast<size_t>(k)]);
+    if (c.bias) x += tail[2].data<float>()[k];
+    if (z.defined()) x += c.residual == DataType::kInt8 ? z.data<float>()[i] * c.z_scale : z.data<float>()[i];
+    v.data<float>()[i] = x;
+  }
+  if (!c.activation.none()) {
+    const Tensor a = activate(c.activation, v);
+    for (int64_t i = 0; i < v.numel(); ++i)
+      v.data<float>()[i] = c.activation.gated ? v.data<float>()[i] * a.data<float>()[i] : a.data<float>()[i];
+  }
+  if (c.output != DataType::kInt8) return convert(v, c.output);
+  Tensor y(DataType::kInt8, dims);
+  for (int64_t i = 0; i < v.numel(); ++i)
+    y.data<int8_t>()[i] =
+        static_cast<int8_t>(std::clamp(std::nearbyint(v.data<float>()[i] / c.y_scale), -128.f, 127.f));
+  return y;
+}
+
+void expect_quantized_match(const Tensor& actual, const Tensor& expected, const std::string& what) {
+  ASSERT_EQ(actual.dtype(), expected.dtype()) << what;
+  ASSERT_EQ(actual.numel(), expected.numel()) << what;
+  if (expected.dtype() != DataType::kInt8) {
+    EXPECT_LE(relative_error(actual, expected), 1e-3) << what;
+    return;
+  }
+  int max_diff = 0;
+  int64_t exact = 0;
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    const int diff = std::abs(int{actual.data<int8_t>()[i]} - int{expected.data<int8_t>()[i]});
+    max_diff = std::max(max_diff, diff);
+    exact += diff == 0;
+  }
+  EXPECT_LE(max_diff, 1) << what;
+  EXPECT_GE(static_cast<double>(exact), 0.99 * static_cast<double>(expected.numel())) << what;
+}
+
+void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>& attrs) {
+  attrs["activation"] = Attribute::of_string(c.activation.op);
+  attrs["activation_alpha"] = Attribute::of_float(c.activation.alpha);
+  attrs["activation_beta"] = Attribute::of_float(c.activation.beta);
+  attrs["activation_gated"] = Attribute::of_int(c.activation.gated ? 1 : 0);
+  if (c.output != DataType::kInt8) attrs["output_dtype"] = Attribute::of_int(onnx_type_number(c.output));
+}
+
+namespace {
+
+// The output of one direct enqueue and of a captured replay of the same kernel.
+Status run_captured(const cuda::TacticProvider& provider, const cuda::Tactic& tactic, const cuda::LayerSpec& spec,
+                    const std::vector<Tensor>& inputs, Tensor& direct, Tensor& replayed) {
+  const cuda::DeviceContext& dev = test_device();
+  KILN_ASSIGN_OR_RETURN(auto kernel, provider.create(spec, tactic, dev));
+  std::vector<cuda::DeviceBuffer> buffers;
+  std::vector<const void*> in_ptrs;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) {
+      in_ptrs.push_back(nullptr);
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(std::max<size_t>(t.nbytes(), 1)));
+    KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
+    in_ptrs.push_back(buf.get());
+    buffers.push_back(std::move(buf));
+  }
+  direct = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
+  replayed = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
+  KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(direct.nbytes()));
+  KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
+  cudaStream_t stream = nullptr;
+  KILN_CUDA_CHECK(cudaStreamCreate(&stream));
+  KILN_CUDNN_CHECK(cudnnSetStream(dev.cudnn, stream));
+  const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
+  // The direct launch first: engines load their kernels on first use, which capture forbids.
+  Status s = kernel->enqueue(env, in_ptrs, {y.get()});
+  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  if (s.ok()) s = cuda::cuda_status(cudaMemcpy(direct.raw(), y.get(), direct.nbytes(), cudaMemcpyDeviceToHost), "copy");
+  if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0x7f, y.bytes()), "cudaMemset");
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
+  if (s.ok()) {
+    const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
+    s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
+    if (!enqueued.ok()) s = enqueued;
+  }
+  if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+  if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  if (exec != nullptr) cudaGraphExecDestroy(exec);
+  if (graph != nullptr) cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+  KILN_RETURN_IF_ERROR(s);
+  KILN_CUDA_CHECK(cudaMemcpy(replayed.raw(), y.get(), replayed.nbytes(), cudaMemcpyDeviceToHost));
+  return Status::Ok();
+}
+
+}  // namespace
+
+void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs) {
+  Tensor direct, replayed;
+  const Status s = run_captured(provider, tactic, spec, inputs, direct, replayed);
+  ASSERT_TRUE(s.ok()) << tactic.name << ": " << s.to_string();
+  ASSERT_EQ(direct.nbytes(), replayed.nbytes());
+  EXPECT_EQ(std::memcmp(direct.raw(), replayed.raw(), direct.nbytes()), 0) << tactic.name;
+}
+
+}  // namespace kiln::testing

@@ -1,0 +1,55 @@
+// Test helpers for kiln.QConv and kiln.QMatMul on the GPU: the layers' expected values built
+// independently of Kiln's quantized code (the float reference Conv/MatMul on the integer values,
+// exact for these sizes, then the epilogue of docs/architecture.md "Quantized layers" written out
+// here), the comparison the quantized outputs are held to, and a CUDA-graph capture check.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/layer_kernel.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "ir/ops/fused_ops.h"
+
+namespace kiln::testing {
+
+
+// What follows the int8 product, and the layer's scales.
+struct QuantizedCase {
+  float x_scale = 0.02f;
+  std::vector<float> w_scale;  // one per output channel
+  bool bias = true;
+  DataType residual = DataType::kUndefined;  // int8, a float type, or none
+  float z_scale = 0.05f;
+  Activation activation;
+  DataType output = DataType::kInt8;  // int8 (with y_scale) or a float type
+  float y_scale = 0.1f;
+};
+
+// The layer's inputs 2.. (x_scale, w_scale, B, Z, z_scale, y_scale; undefined where absent), for
+// an output of `y_dims` with the channel on `channel_axis`; Z is random in the residual's type.
+std::vector<Tensor> quantized_layer_inputs(const QuantizedCase& c, const std::vector<int64_t>& y_dims, unsigned seed);
+
+// The expected output from the exact accumulators `acc` (float32, channel on `channel_axis`) and
+// the layer's inputs 2.. as quantized_layer_inputs gave them (Z in the accumulators' layout).
+Tensor expected_quantized_output(const QuantizedCase& c, const Tensor& acc, int channel_axis,
+                                 const std::vector<Tensor>& tail);
+
+// int8: at most one quantization step apart (rounding ties) and at least 99% exact; float types:
+// relative L2 error at most 1e-3.
+void expect_quantized_match(const Tensor& actual, const Tensor& expected, const std::string& what);
+
+// Random int8 values in [-127, 127].
+Tensor random_int8(std::vector<int64_t> dims, unsigned seed);
+
+// The layer's attributes beyond the op's own: the activation epilogue and output_dtype.
+void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>& attrs);
+
+// Runs `tactic` once directly and once captured into a CUDA graph and replayed; the two outputs
+// (host) must be bit-identical.
+void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs);
+
+}  // namespace kiln::testing
