@@ -6,8 +6,13 @@
 //   DQ -> Reshape / Flatten / Squeeze / Unsqueeze / Transpose   move the same bytes either way;
 // then a DQ -> QuantizeLinear pair with the same per-tensor scale and zero point is the identity
 // on the int8 tensor (|x - zp| <= 255, so x * s / s rounds back to x) and goes away.
+// QuantizeLinear moves backwards past the same layers when it is their output's only reader:
+//   MaxPool -> Q             becomes Q -> MaxPool on the int8 tensor (rounding and saturation
+//                            are non-decreasing, so quantizing the max is the max of the quantized);
+// which hands the layer before (a quantized conv's float output) a Q to fuse as its int8 output,
+// as INT8 calibration's graphs need (it quantizes the inputs of the next conv, after the pool).
 // Not propagated (left as fake-quant): Relu, AveragePool, Concat, Resize and other ops whose
-// commuting needs equal scales across inputs or rounding arguments; Q is never moved backwards.
+// commuting needs equal scales across inputs or rounding arguments.
 #include <set>
 
 #include "ir/op_schema.h"
@@ -49,6 +54,14 @@ class PropagateQdq final : public Pass {
           changed = true;
           break;
         }
+        if (auto q = per_tensor_quant(node.get(), "QuantizeLinear"); q && movable_before(graph, *node)) {
+          const Node* layer = node->input(0)->producer();
+          result.events.push_back("moved QuantizeLinear '" + node->name() + "' before '" + layer->name() + "' (" +
+                                  layer->op_type() + ")");
+          KILN_RETURN_IF_ERROR(move_before(graph, *layer, *q));
+          changed = true;
+          break;
+        }
         if (cancels(graph, *node)) {
           const Node* dq = node->input(0)->producer();
           result.events.push_back("eliminated '" + dq->name() + "' -> '" + layer_name +
@@ -82,6 +95,41 @@ class PropagateQdq final : public Pass {
     std::vector<Value*> dq_inputs{y_int, dq.node->input(1), dq.node->input(2)};
     if (dq_inputs.back() == nullptr) dq_inputs.pop_back();
     return add_replacement(graph, {dq.node}, "DequantizeLinear", "", dq.node->opset(), dq_inputs, {y}, dq.node->attrs())
+        .status();
+  }
+
+  // A QuantizeLinear whose input comes from a commuting layer that nothing else reads.
+  static bool movable_before(const Graph& graph, const Node& q) {
+    const Value* x = q.input(0);
+    const Node* layer = x != nullptr ? x->producer() : nullptr;
+    if (layer == nullptr || !commutes_with_dequantize(*layer) || graph.is_graph_output(x)) return false;
+    if (layer->input(0) == nullptr || !is_floating(layer->input(0)->dtype())) return false;
+    const auto readers = graph.consumers();
+    auto it = readers.find(x);
+    return it != readers.end() && it->second.size() == 1;
+  }
+
+  // `layer` -> `q` becomes a copy of q on layer's input -> layer on the quantized tensor, which
+  // writes q's output.
+  static Status move_before(Graph& graph, const Node& layer, const PerTensorQuant& q) {
+    Value* x = layer.input(0);
+    Value* y = q.node->output(0);
+    KILN_ASSIGN_OR_RETURN(Value * x_int, graph.add_value(graph.unique_value_name(x->name() + ".quantized")));
+    x_int->set_type(q.quantized, x->shape());
+    std::vector<Value*> q_inputs{x, q.node->input(1), q.node->input(2)};
+    if (q_inputs.back() == nullptr) q_inputs.pop_back();
+    std::vector<Value*> inputs = layer.inputs();
+    inputs[0] = x_int;
+    const Node original(layer.name(), layer.op_type(), layer.domain(), layer.opset());
+    const auto attrs = layer.attrs();
+    const Node q_copy(q.node->name(), q.node->op_type(), q.node->domain(), q.node->opset());
+    const auto q_attrs = q.node->attrs();
+    const int q_opset = q.node->opset();
+    graph.erase_nodes({&layer, q.node});
+    KILN_RETURN_IF_ERROR(
+        add_replacement(graph, {&q_copy}, "QuantizeLinear", "", q_opset, q_inputs, {x_int}, q_attrs).status());
+    return add_replacement(graph, {&original}, original.op_type(), original.domain(), original.opset(), inputs, {y},
+                           attrs)
         .status();
   }
 

@@ -29,6 +29,30 @@ TEST(PropagateQdq, DequantizeMovesPastMaxPoolAndFlattenSoTheGemmFuses) {
       << o.report.to_string();
 }
 
+// INT8 calibration's shape: the Q/DQ pair sits after the pool, before the next layer. The Q moves
+// before the pool, so the conv writes int8 and the pool runs on int8.
+TEST(PropagateQdq, QuantizeMovesBeforeMaxPoolSoTheConvWritesInt8) {
+  GraphBuilder b(13);
+  Value* a = fake_quant(b, "in", b.input("x", {1, 3, 8, 8}), kScale);
+  Value* conv = b.node("Conv", "conv", {a, b.constant("w", exact_weights({4, 3, 3, 3}, 0, 3))},
+                       {{"pads", ints({1, 1, 1, 1})}});
+  Value* relu = b.node("Relu", "relu", {conv});
+  Value* pooled = b.node("MaxPool", "pool", {relu}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
+  Value* flat = b.node("Flatten", "flatten", {fake_quant(b, "pooled", pooled, kScale)});
+  b.output(b.node("Gemm", "fc", {flat, b.constant("w2", exact_weights({64, 5}, 1, 3)), b.weights("c", {5})}));
+  auto o = optimize_and_compare(b, 2);
+  const Graph& g = *o.graph;
+  EXPECT_EQ(count_ops(g, "QConv"), 1);
+  EXPECT_EQ(count_ops(g, "QMatMul"), 1);
+  EXPECT_EQ(count_ops(g, "DequantizeLinear"), 0);
+  EXPECT_EQ(count_ops(g, "QuantizeLinear"), 1);  // the graph input's
+  const Node* pool = find_op(g, "MaxPool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->input(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(find_op(g, "QConv")->output(0), pool->input(0));
+  EXPECT_NE(o.report.to_string().find("moved QuantizeLinear"), std::string::npos) << o.report.to_string();
+}
+
 TEST(PropagateQdq, KeepsRequantizationWithADifferentScale) {
   GraphBuilder b(13);
   Value* a = fake_quant(b, "in", b.input("x", {1, 2, 4, 4}), kScale);

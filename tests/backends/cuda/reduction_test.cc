@@ -346,6 +346,21 @@ TEST(ReductionGpuTest, ResNetMaxPoolBothLayouts) {
       for (DataType dtype : kFloatDtypes) expect_gpu_matches(pool_case("MaxPool", {2, channels, 17, 19}, attrs, nhwc), dtype);
 }
 
+// INT8 engines max-pool their quantized activations.
+TEST(ReductionGpuTest, MaxPoolOfBytesBothLayouts) {
+  KILN_REQUIRE_GPU();
+  const std::map<std::string, Attribute> attrs = {{"kernel_shape", Attribute::of_ints({3, 3})},
+                                                  {"strides", Attribute::of_ints({2, 2})},
+                                                  {"pads", Attribute::of_ints({1, 1, 1, 1})}};
+  for (bool nhwc : {false, true})
+    for (int64_t channels : {32, 5})  // vectorized (16 bytes) and scalar channels-last paths
+      for (DataType dtype : {DataType::kInt8, DataType::kUInt8}) {
+        Case c = pool_case("MaxPool", {2, channels, 17, 19}, attrs, nhwc);
+        c.inputs = {uniform({2, channels, 17, 19}, dtype == DataType::kInt8 ? -128 : 0, dtype == DataType::kInt8 ? 127 : 255)};
+        expect_gpu_matches(c, dtype);
+      }
+}
+
 TEST(ReductionGpuTest, AveragePoolPaddingCountAndCeilMode) {
   KILN_REQUIRE_GPU();
   for (int64_t count_pad : {0, 1})

@@ -46,9 +46,11 @@ __device__ __forceinline__ V shfl_down(V v, int delta) {
   return v;
 }
 
-// Calls f(T{}) with the device element type of `dtype`: float types only, or integers too.
+// Calls f(T{}) with the device element type of `dtype`: float types only, or integers too, or
+// float types and the 8-bit integers (max pooling of quantized tensors).
 struct FloatTypes {};
 struct NumericTypes {};
+struct FloatAndByteTypes {};
 template <class Types, class F>
 cudaError_t dispatch_dtype(DataType dtype, F&& f) {
   switch (dtype) {
@@ -61,6 +63,10 @@ cudaError_t dispatch_dtype(DataType dtype, F&& f) {
   if constexpr (std::is_same_v<Types, NumericTypes>) {
     if (dtype == DataType::kInt32) return f(int32_t{});
     if (dtype == DataType::kInt64) return f(int64_t{});
+  }
+  if constexpr (std::is_same_v<Types, FloatAndByteTypes>) {
+    if (dtype == DataType::kInt8) return f(int8_t{});
+    if (dtype == DataType::kUInt8) return f(uint8_t{});
   }
   return cudaErrorInvalidValue;
 }

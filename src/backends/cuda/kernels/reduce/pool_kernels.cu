@@ -109,7 +109,8 @@ cudaError_t launch_pool_as(const PoolWindow& w, const void* x, void* y, cudaStre
 }  // namespace
 
 cudaError_t launch_pool(DataType dtype, const PoolWindow& w, const void* x, void* y, cudaStream_t stream) {
-  return dispatch_dtype<FloatTypes>(dtype, [&](auto tag) {
+  // The provider lets int8/uint8 through for max pooling only (of quantized tensors).
+  return dispatch_dtype<FloatAndByteTypes>(dtype, [&](auto tag) {
     using T = decltype(tag);
     if (!w.channels_last) return launch_pool_as<T, 1, false>(w, x, y, stream);
     constexpr int kVector = 16 / sizeof(T);

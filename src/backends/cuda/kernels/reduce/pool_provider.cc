@@ -56,7 +56,13 @@ Expected<PoolPlan> make_pool_plan(const LayerSpec& spec) {
                                 /*channels_last_ok=*/true));
   const Node& op = *spec.op;
   const TensorDesc& x = *spec.inputs[0];
-  KILN_RETURN_IF_ERROR(check_dtype(x.dtype, kFloatTypes, op.op_type()));
+  // MaxPool also runs on int8/uint8: an INT8 engine pools its quantized activations (the max of
+  // quantized values is the quantized max, so the Q/DQ fusion moves dequantization past it).
+  if (op.op_type() == "MaxPool" && (x.dtype == DataType::kInt8 || x.dtype == DataType::kUInt8)) {
+    if (spec.outputs.size() > 1) return unsupported("MaxPool's Indices output on {}", data_type_name(x.dtype));
+  } else {
+    KILN_RETURN_IF_ERROR(check_dtype(x.dtype, kFloatTypes, op.op_type()));
+  }
   const bool nhwc = spec.channels_last;
   if (nhwc && !spec.is_nhwc_input(0)) return unsupported("{} of a channels-first X in a channels-last layer", op.op_type());
   const size_t rank = x.dims.size();
