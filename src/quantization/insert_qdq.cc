@@ -47,10 +47,23 @@ Expected<Node*> add_node(Graph& graph, const std::string& name, const std::strin
   return node;
 }
 
+// The INT8 tensor-core kernels (cuDNN's convolutions, cuBLASLt's IMMA GEMMs) take channel and
+// matrix sizes that are multiples of 4. Layers with others (an RGB or grayscale stem, depthwise
+// convolutions) stay in float: they hold little of the arithmetic, the first layer is the most
+// sensitive to quantization, and an INT8 kernel without tensor cores would be slower than float.
+bool fits_int8_tensor_cores(const Node& node) {
+  const std::vector<int64_t>& w = node.input(1)->constant().dims();
+  if (w.size() < 2) return false;
+  const bool conv = node.op_type() == "Conv" || node.op_type() == kFusedConvOp;
+  const int64_t a = conv ? w[0] : w[w.size() - 2], b = conv ? w[1] : w.back();
+  return a % 4 == 0 && b % 4 == 0;
+}
+
 }  // namespace
 
 std::vector<int> quantized_input_slots(const Node& node) {
   if (!is_quantized_layer(node) || node.input(1) == nullptr || !node.input(1)->is_constant()) return {};
+  if (!fits_int8_tensor_cores(node)) return {};
   std::vector<int> slots;
   if (is_float_activation(node.input(0))) slots.push_back(0);
   if (node.domain() == kKilnDomain && is_float_activation(node.input(3))) slots.push_back(3);

@@ -19,8 +19,8 @@ struct Model {
   std::unique_ptr<Graph> optimized;
 
   Model() {
-    Value* x = b.input("x", {2, 3, 6, 6});
-    Value* c1 = b.node("Conv", "conv1", {x, b.weights("w1", {4, 3, 3, 3}), b.weights("b1", {4})}, {{"pads", ints({1, 1, 1, 1})}});
+    Value* x = b.input("x", {2, 4, 6, 6});
+    Value* c1 = b.node("Conv", "conv1", {x, b.weights("w1", {4, 4, 3, 3}), b.weights("b1", {4})}, {{"pads", ints({1, 1, 1, 1})}});
     Value* r1 = b.node("Relu", "relu1", {c1});
     Value* c2 = b.node("Conv", "conv2", {r1, b.weights("w2", {4, 4, 3, 3})}, {{"pads", ints({1, 1, 1, 1})}});
     Value* r2 = b.node("Relu", "relu2", {b.node("Add", "add", {c2, r1})});
@@ -52,6 +52,18 @@ TEST(InsertQdq, QuantizesActivationAndResidualInputsOfWeightedLayers) {
     if (n->name() == "fc") fc = n.get();
   ASSERT_NE(fc, nullptr) << dump_graph(g);
   EXPECT_EQ(names(quantized_activations(g)), (std::set<std::string>{"x", "relu1.out", fc->input(0)->name()}));
+}
+
+// Sizes the INT8 tensor-core kernels do not take stay float: an RGB stem (3 input channels) and a
+// classifier with 10 outputs.
+TEST(InsertQdq, LeavesLayersWithoutMultipleOfFourSizesInFloat) {
+  GraphBuilder b;
+  Value* x = b.input("x", {1, 3, 8, 8});
+  Value* stem = b.node("Conv", "stem", {x, b.weights("w", {8, 3, 3, 3})});
+  Value* flat = b.node("Flatten", "flat", {stem});
+  Value* fc8 = b.node("MatMul", "fc8", {flat, b.weights("w8", {288, 8})});
+  b.output(b.node("MatMul", "fc10", {fc8, b.weights("w10", {8, 10})}));
+  EXPECT_EQ(names(quantized_activations(b.graph())), (std::set<std::string>{flat->name()}));
 }
 
 TEST(InsertQdq, PairsFeedOnlyTheQuantizedSlots) {
