@@ -46,8 +46,11 @@ bool wants_channels_last(const Node& n) {
            (z < 0 || n.input(z) == nullptr || rank4(n.input(z)));
   }
   if (!n.domain().empty()) return false;
+  // MaxPool also on int8: INT8 engines pool their quantized activations (the GPU kernel takes both).
+  const bool byte_max_pool = op == "MaxPool" && n.input(0) != nullptr && n.input(0)->dtype() == DataType::kInt8;
   if (op == "MaxPool" || op == "AveragePool")
-    return rank4(n.input(0)) && is_float(n.input(0)) && (n.outputs().size() == 1 || n.output(1) == nullptr);
+    return rank4(n.input(0)) && (is_float(n.input(0)) || byte_max_pool) &&
+           (n.outputs().size() == 1 || n.output(1) == nullptr);
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool") return rank4(n.input(0)) && is_float(n.input(0));
   return false;
 }

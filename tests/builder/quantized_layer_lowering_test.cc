@@ -102,5 +102,30 @@ TEST(QuantizedLayerLowering, ChannelsLastWrapsQConvWithPermutedInt8Weights) {
   EXPECT_EQ(max_relative_error(*got, *want), 0.0);  // the same kernels on permuted copies
 }
 
+// INT8 calibration's graph: conv + relu -> MaxPool -> Q/DQ -> conv. The Q moves before the pool,
+// so the pool runs on int8 and stays channels-last between the two quantized convolutions.
+TEST(QuantizedLayerLowering, Int8MaxPoolStaysChannelsLast) {
+  GraphBuilder b(13);
+  Value* a0 = fake_quant(b, "in", b.input("x", {1, 4, 8, 8}), kInScale);
+  Value* c1 = b.node("Conv", "conv1", {a0, b.constant("w1", exact_weights({8, 4, 3, 3}, 0, 1))},
+                     {{"pads", ints({1, 1, 1, 1})}});
+  Value* pooled = b.node("MaxPool", "pool", {b.node("Relu", "relu1", {c1})},
+                         {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
+  b.output(b.node("Conv", "conv2", {fake_quant(b, "act1", pooled, kActScale), b.constant("w2", exact_weights({4, 8, 1, 1}, 0, 2))}));
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 2);
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  auto report = assign_channels_last(*lowered);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->channels_last_layers, 3);  // both convolutions and the int8 pool
+  EXPECT_EQ(count_ops(*lowered, "MaxPool"), 0);
+  EXPECT_EQ(count_ops(*lowered, "Transpose"), 2);  // only into and out of the region
+  const auto inputs = b.random_inputs();
+  auto want = run_reference(*o.graph, inputs);
+  auto got = run_reference(*lowered, inputs);
+  ASSERT_TRUE(want.ok() && got.ok());
+  EXPECT_EQ(max_relative_error(*got, *want), 0.0);
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -154,8 +154,11 @@ Expected<std::vector<Tactic>> conv_tactics(cudnnHandle_t handle, const ConvProbl
                                            size_t workspace_limit, bool allow_runtime_compiled) {
   TacticSearch search(handle, problem, allow_tf32, workspace_limit, allow_runtime_compiled);
   search.collect(ConvGraphKind::kFused);
-  // Without an epilogue the fused graph is the convolution alone: nothing else to try.
-  if (problem.has_epilogue() && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnly);
+  // Without an epilogue the fused graph is the convolution alone: nothing else to try. An int8
+  // convolution's INT32-accumulator engines returned wrong sums on an H200 with cuDNN 9.19
+  // (every element off, both engines offered), so int8 layers use the FP32-accumulator form.
+  if (problem.has_epilogue() && !problem.quant && search.count() < kFewTactics)
+    search.collect(ConvGraphKind::kConvOnly);
   // An int8 convolution's engines may write FP32 rather than INT32 (an exact image of the sums).
   if (problem.quant && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnlyFloatAccumulators);
   return std::move(search).result();
