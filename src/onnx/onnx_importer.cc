@@ -13,6 +13,7 @@
 #include "ir/ops/fused_ops.h"
 #include "ir/shape_inference.h"
 #include "onnx/tensor_proto.h"
+#include "plugin/lowered_plugin.h"
 #include "plugin/plugin_node.h"
 
 namespace kiln {
@@ -190,8 +191,11 @@ Expected<std::unique_ptr<Graph>> import_graph(const onnx::GraphProto& gp, const 
     const OpSchema* schema = OpRegistry::global().find(np.op_type(), domain);
     const PluginCreator* plugin =
         schema ? nullptr : PluginRegistry::global().find(plugin_identity_for_onnx_node(np.op_type(), domain, attrs));
-    Node* node = plugin ? g->add_node(name, std::string(kPluginOp), std::string(kKilnDomain), 1)
-                        : g->add_node(name, np.op_type(), domain, opset);
+    // Built-in plugins that Kiln implements with its own ops become those ops (plugin/lowered_plugin.h).
+    const LoweredPluginCreator* lowered = plugin ? as_lowered(*plugin) : nullptr;
+    Node* node = lowered  ? g->add_node(name, std::string(lowered->kiln_op()), std::string(kKilnDomain), 1)
+                 : plugin ? g->add_node(name, std::string(kPluginOp), std::string(kKilnDomain), 1)
+                          : g->add_node(name, np.op_type(), domain, opset);
 
     for (const auto& in : np.input()) {
       if (in.empty()) {
@@ -225,7 +229,12 @@ Expected<std::unique_ptr<Graph>> import_graph(const onnx::GraphProto& gp, const 
       v->set_producer(node);
       node->outputs().push_back(v);
     }
-    if (plugin != nullptr) {
+    if (lowered != nullptr) {
+      auto fields = plugin_fields_for_onnx_node(*lowered, attrs);
+      Status s = fields.ok() ? lowered->lower(*fields, *g, *node) : fields.status();
+      if (!s.ok()) return with_context(s, what);
+      schema = OpRegistry::global().find(node->op_type(), kKilnDomain);
+    } else if (plugin != nullptr) {
       auto plugin_attrs = make_plugin_node_attrs(*plugin, attrs, static_cast<int>(node->outputs().size()));
       if (!plugin_attrs.ok()) return with_context(plugin_attrs.status(), what);
       node->attrs() = std::move(plugin_attrs).value();

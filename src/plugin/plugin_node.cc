@@ -94,9 +94,8 @@ PluginIdentity plugin_identity_for_onnx_node(const std::string& op_type, const s
   return id;
 }
 
-Expected<std::map<std::string, Attribute>> make_plugin_node_attrs(const PluginCreator& creator,
-                                                                  const std::map<std::string, Attribute>& onnx_attrs,
-                                                                  int num_outputs) {
+Expected<std::vector<PluginField>> plugin_fields_for_onnx_node(const PluginCreator& creator,
+                                                               const std::map<std::string, Attribute>& onnx_attrs) {
   const PluginIdentity id = creator.identity();
   const std::vector<PluginFieldSpec> specs = creator.field_specs();
   std::vector<PluginField> fields;
@@ -111,6 +110,14 @@ Expected<std::map<std::string, Attribute>> make_plugin_node_attrs(const PluginCr
                               plugin_field_type_name(spec->type), plugin_field_type_name(field->type));
     fields.push_back(std::move(field).value());
   }
+  return fields;
+}
+
+Expected<std::map<std::string, Attribute>> make_plugin_node_attrs(const PluginCreator& creator,
+                                                                  const std::map<std::string, Attribute>& onnx_attrs,
+                                                                  int num_outputs) {
+  const PluginIdentity id = creator.identity();
+  KILN_ASSIGN_OR_RETURN(const std::vector<PluginField> fields, plugin_fields_for_onnx_node(creator, onnx_attrs));
   auto made = creator.create(fields);
   if (!made.ok()) return with_context(made.status(), id.describe());
   if (*made == nullptr) return internal_error("{}: create returned no plugin", id.describe());

@@ -33,9 +33,13 @@ PluginIdentity plugin_identity_of(const Node& node);
 PluginIdentity plugin_identity_for_onnx_node(const std::string& op_type, const std::string& domain,
                                              const std::map<std::string, Attribute>& attrs);
 
-// The kiln.Plugin attributes for a plugin `creator` makes from an ONNX node's attributes (all but
-// `plugin_version` become fields, checked against the creator's field specs). `num_outputs` is
-// the node's; the plugin must agree.
+// An ONNX node's attributes as `creator`'s fields: all but `plugin_version`, each checked against
+// the creator's field specs (an undeclared field or one of another type is an error naming it).
+Expected<std::vector<PluginField>> plugin_fields_for_onnx_node(const PluginCreator& creator,
+                                                               const std::map<std::string, Attribute>& onnx_attrs);
+
+// The kiln.Plugin attributes for a plugin `creator` makes from an ONNX node's attributes (made
+// fields by plugin_fields_for_onnx_node). `num_outputs` is the node's; the plugin must agree.
 Expected<std::map<std::string, Attribute>> make_plugin_node_attrs(const PluginCreator& creator,
                                                                   const std::map<std::string, Attribute>& onnx_attrs,
                                                                   int num_outputs);

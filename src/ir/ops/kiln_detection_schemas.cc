@@ -77,7 +77,9 @@ Status infer_batched_nms(InferContext& ctx) {
     if (!is_float_type(ctx.input_type(i)))
       return invalid_argument("input {} must be float32, float16 or bfloat16, got {}", i, data_type_name(ctx.input_type(i)));
   KILN_ASSIGN_OR_RETURN(BatchedNmsParams p, read_batched_nms_params(ctx.node(), ctx.input_shape(0), ctx.input_shape(1)));
-  const Dim n = p.batch >= 0 ? Dim(p.batch) : Dim();
+  // A dynamic batch keeps the scores' symbol ("N").
+  const Shape& scores = ctx.input_shape(1);
+  const Dim n = p.batch >= 0 ? Dim(p.batch) : scores.rank_known() ? scores[0] : Dim();
   const Dim k(p.keep_top_k);
   ctx.set_output(0, DataType::kInt32, Shape({n}));
   ctx.set_output(1, ctx.input_type(0), Shape({n, k, Dim(4)}));
