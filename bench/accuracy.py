@@ -52,8 +52,8 @@ def top1(kiln, work, device, precision, method, images):
         flags += int8_flags(work, method)
     if device == "cuda":  # CUDA engines are tuned for known shapes: the held-out set is one batch
         n = len(np.load(images))
-        flags += ["--min-shapes", "image:1x1x20x20", "--opt-shapes", f"image:{n}x1x20x20",
-                  "--max-shapes", f"image:{n}x1x20x20"]
+        flags += ["--min-shapes", "image=1x1x20x20", "--opt-shapes", f"image={n}x1x20x20",
+                  "--max-shapes", f"image={n}x1x20x20"]
     plan = os.path.join(work, f"{device}_{precision}.plan")
     out_dir = os.path.join(work, f"{device}_{precision}_out")
     steps = [

@@ -30,9 +30,12 @@ Expected<std::vector<std::vector<int64_t>>> tuning_dims(const Graph& graph, cons
         continue;
       }
     }
-    return invalid_argument("input '{}' has shape {}: a CUDA build needs its shapes, e.g. --opt-shapes={}:1x3x224x224 "
+    // The example keeps the input's static dims and puts 1 for the others, in the flags' syntax.
+    std::string example;
+    for (const Dim& d : v->shape().dims()) example += (example.empty() ? "" : "x") + std::to_string(d.is_static() ? d.value : 1);
+    return invalid_argument("input '{}' has shape {}: a CUDA build needs its shapes, e.g. --opt-shapes {}={} "
                             "(with --min-shapes and --max-shapes)",
-                            v->name(), v->shape().to_string(), v->name());
+                            v->name(), v->shape().to_string(), v->name(), example.empty() ? "1" : example);
   }
   return dims;
 }
