@@ -11,7 +11,7 @@ kiln=$1
 work=$2
 device=${3:-cpu}
 here=$(cd "$(dirname "$0")" && pwd)
-python=/usr/bin/python3
+python=${PYTHON:-/usr/bin/python3}  # any python3 with numpy and onnx
 
 case "$device" in
   cpu) device_flags=(--device cpu) ;;
