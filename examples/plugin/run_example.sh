@@ -15,7 +15,8 @@ python=${PYTHON:-/usr/bin/python3}  # any python3 with numpy and onnx
 
 case "$device" in
   cpu) device_flags=(--device cpu) ;;
-  cuda) device_flags=(--device cuda --no-host-fallback) ;;
+  # A CUDA engine is tuned for known shapes: the batch N takes 1 to 64, tuned at the model's 3.
+  cuda) device_flags=(--device cuda --no-host-fallback --min-shapes x=1x16 --opt-shapes x=3x16 --max-shapes x=64x16) ;;
   *) echo "run_example.sh: device must be cpu or cuda, not '$device'" >&2; exit 2 ;;
 esac
 
