@@ -237,51 +237,6 @@ TEST(CublasLtFusedMatMulTest, OtherActivations) {
 
 // --- A tactic captured into a CUDA graph computes what it computes when launched directly ---
 
-// Launches the kernel once directly (cuBLASLt loads its kernels on first use, which capture
-// forbids), then captures one enqueue into a CUDA graph, replays it and returns Y.
-Expected<Tensor> run_captured(const cuda::LayerSpec& spec, const cuda::Tactic& tactic, const std::vector<Tensor>& inputs) {
-  const cuda::DeviceContext& dev = testing::test_device();
-  KILN_ASSIGN_OR_RETURN(auto kernel, provider().create(spec, tactic, dev));
-  std::vector<cuda::DeviceBuffer> buffers;
-  std::vector<const void*> in_ptrs;
-  for (const Tensor& t : inputs) {
-    if (!t.defined()) {
-      in_ptrs.push_back(nullptr);
-      continue;
-    }
-    KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(t.nbytes()));
-    KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
-    in_ptrs.push_back(buf.get());
-    buffers.push_back(std::move(buf));
-  }
-  Tensor out(spec.outputs[0].dtype, spec.outputs[0].dims);
-  KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(out.nbytes()));
-  KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
-  cudaStream_t stream = nullptr;
-  KILN_CUDA_CHECK(cudaStreamCreate(&stream));
-  const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
-  Status s = kernel->enqueue(env, in_ptrs, {y.get()});
-  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0, y.bytes()), "cudaMemset");
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-  if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
-  if (s.ok()) {
-    const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
-    s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
-    if (!enqueued.ok()) s = enqueued;
-  }
-  if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
-  if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  if (exec != nullptr) cudaGraphExecDestroy(exec);
-  if (graph != nullptr) cudaGraphDestroy(graph);
-  cudaStreamDestroy(stream);
-  KILN_RETURN_IF_ERROR(s);
-  KILN_CUDA_CHECK(cudaMemcpy(out.raw(), y.get(), out.nbytes(), cudaMemcpyDeviceToHost));
-  return out;
-}
-
 TEST(CublasLtCaptureTest, EveryTacticCapturesIntoCudaGraph) {
   KILN_REQUIRE_GPU();
   struct Layer {
@@ -311,9 +266,10 @@ TEST(CublasLtCaptureTest, EveryTacticCapturesIntoCudaGraph) {
     ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
     ASSERT_FALSE(tactics->empty());
     for (const cuda::Tactic& tactic : *tactics) {
-      auto out = run_captured(spec, tactic, typed);
-      ASSERT_TRUE(out.ok()) << tactic.name << ": " << out.status().to_string();
-      EXPECT_LE(testing::relative_error(*out, (*expected)[0]), 1e-2) << tactic.name;
+      auto run = testing::run_direct_and_captured(provider(), tactic, spec, typed);
+      ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
+      EXPECT_EQ(std::memcmp(run->direct.raw(), run->replayed.raw(), run->direct.nbytes()), 0) << tactic.name;
+      EXPECT_LE(testing::relative_error(run->replayed, (*expected)[0]), 1e-2) << tactic.name;
     }
   }
 }

@@ -537,49 +537,12 @@ TEST(CudnnConvTest, CapturesIntoCudaGraph) {
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
   ASSERT_FALSE(tactics->empty());
 
-  auto run = [&](const cuda::Tactic& tactic) -> Expected<Tensor> {
-    KILN_ASSIGN_OR_RETURN(auto kernel, cudnn_conv().create(layer, tactic, dev));
-    std::vector<cuda::DeviceBuffer> buffers;
-    std::vector<const void*> in_ptrs;
-    for (const Tensor& t : gpu_inputs) {
-      KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(t.nbytes()));
-      KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
-      in_ptrs.push_back(buf.get());
-      buffers.push_back(std::move(buf));
-    }
-    Tensor out(prec.dtype, {2, 9, 9, 16});
-    KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(out.nbytes()));
-    KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
-    cudaStream_t stream = nullptr;
-    KILN_CUDA_CHECK(cudaStreamCreate(&stream));
-    KILN_CUDNN_CHECK(cudnnSetStream(dev.cudnn, stream));
-    const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
-    // One direct launch first: engines load their kernels on first use, which capture forbids.
-    Status s = kernel->enqueue(env, in_ptrs, {y.get()});
-    if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-    if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0, y.bytes()), "cudaMemset");
-    cudaGraph_t graph = nullptr;
-    cudaGraphExec_t exec = nullptr;
-    if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
-    if (s.ok()) {
-      const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
-      s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
-      if (!enqueued.ok()) s = enqueued;
-    }
-    if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
-    if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-    if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-    if (exec != nullptr) cudaGraphExecDestroy(exec);
-    if (graph != nullptr) cudaGraphDestroy(graph);
-    cudaStreamDestroy(stream);
-    KILN_RETURN_IF_ERROR(s);
-    KILN_CUDA_CHECK(cudaMemcpy(out.raw(), y.get(), out.nbytes(), cudaMemcpyDeviceToHost));
-    return out;
-  };
   for (const cuda::Tactic& tactic : *tactics) {
-    auto out = run(tactic);
-    ASSERT_TRUE(out.ok()) << tactic.name << ": " << out.status().to_string();
-    EXPECT_LE(testing::relative_error(from_channels_last(*out), (*expected)[0]), prec.tolerance) << tactic.name;
+    // Bit-identical to the direct launch, which is also within tolerance of the reference.
+    testing::expect_capture_matches_enqueue(cudnn_conv(), tactic, layer, gpu_inputs);
+    auto run = testing::run_direct_and_captured(cudnn_conv(), tactic, layer, gpu_inputs);
+    ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
+    EXPECT_LE(testing::relative_error(from_channels_last(run->replayed), (*expected)[0]), prec.tolerance) << tactic.name;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "gpu_layer_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -215,5 +216,66 @@ Tensor random_tensor(DataType dtype, std::vector<int64_t> dims, float lo, float 
   }
   return out;
 }
+
+Expected<CaptureRun> run_direct_and_captured(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                             const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs) {
+  CaptureRun run;
+  Tensor& direct = run.direct;
+  Tensor& replayed = run.replayed;
+  const cuda::DeviceContext& dev = test_device();
+  KILN_ASSIGN_OR_RETURN(auto kernel, provider.create(spec, tactic, dev));
+  std::vector<cuda::DeviceBuffer> buffers;
+  std::vector<const void*> in_ptrs;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) {
+      in_ptrs.push_back(nullptr);
+      continue;
+    }
+    KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(std::max<size_t>(t.nbytes(), 1)));
+    KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
+    in_ptrs.push_back(buf.get());
+    buffers.push_back(std::move(buf));
+  }
+  direct = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
+  replayed = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
+  KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(direct.nbytes()));
+  KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
+  cudaStream_t stream = nullptr;
+  KILN_CUDA_CHECK(cudaStreamCreate(&stream));
+  KILN_CUDNN_CHECK(cudnnSetStream(dev.cudnn, stream));
+  const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
+  // The direct launch first: engines load their kernels on first use, which capture forbids.
+  Status s = kernel->enqueue(env, in_ptrs, {y.get()});
+  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  if (s.ok()) s = cuda::cuda_status(cudaMemcpy(direct.raw(), y.get(), direct.nbytes(), cudaMemcpyDeviceToHost), "copy");
+  if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0x7f, y.bytes()), "cudaMemset");
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
+  if (s.ok()) {
+    const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
+    s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
+    if (!enqueued.ok()) s = enqueued;
+  }
+  if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+  if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  if (exec != nullptr) cudaGraphExecDestroy(exec);
+  if (graph != nullptr) cudaGraphDestroy(graph);
+  cudnnSetStream(dev.cudnn, nullptr);  // the shared handle must not keep a destroyed stream
+  cudaStreamDestroy(stream);
+  KILN_RETURN_IF_ERROR(s);
+  KILN_CUDA_CHECK(cudaMemcpy(replayed.raw(), y.get(), replayed.nbytes(), cudaMemcpyDeviceToHost));
+  return run;
+}
+
+void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs) {
+  auto run = run_direct_and_captured(provider, tactic, spec, inputs);
+  ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
+  ASSERT_EQ(run->direct.nbytes(), run->replayed.nbytes());
+  EXPECT_EQ(std::memcmp(run->direct.raw(), run->replayed.raw(), run->direct.nbytes()), 0) << tactic.name;
+}
+
 
 }  // namespace kiln::testing

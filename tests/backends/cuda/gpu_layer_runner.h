@@ -60,4 +60,17 @@ Tensor from_channels_last(const Tensor& t);
 // Uniform random values in [lo, hi) (rounded for integer dtypes).
 Tensor random_tensor(DataType dtype, std::vector<int64_t> dims, float lo = -1.f, float hi = 1.f, unsigned seed = 1);
 
+// Runs `tactic` once directly and then captured into a CUDA graph and replayed (the direct launch
+// first: libraries load their kernels on first use, which capture forbids); outputs on the host.
+struct CaptureRun {
+  Tensor direct;
+  Tensor replayed;
+};
+Expected<CaptureRun> run_direct_and_captured(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                             const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs);
+// Runs `tactic` once directly and once captured into a CUDA graph and replayed; the two outputs
+// (host) must be bit-identical.
+void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs);
+
 }  // namespace kiln::testing

@@ -15,16 +15,6 @@ namespace kiln::testing {
 
 namespace {
 
-OpSchema with_epilogue_attrs(OpSchema s) {
-  return std::move(s)
-      .inputs(4, 8)
-      .attr("activation", Attribute::of_string(""))
-      .attr("activation_alpha", Attribute::of_float(0.f))
-      .attr("activation_beta", Attribute::of_float(0.f))
-      .attr("activation_gated", Attribute::of_int(0))
-      .attr("output_dtype", Attribute::of_int(1));
-}
-
 int onnx_type_number(DataType t) {
   switch (t) {
     case DataType::kFloat16: return 10;
@@ -124,68 +114,6 @@ void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>
   attrs["activation_beta"] = Attribute::of_float(c.activation.beta);
   attrs["activation_gated"] = Attribute::of_int(c.activation.gated ? 1 : 0);
   if (c.output != DataType::kInt8) attrs["output_dtype"] = Attribute::of_int(onnx_type_number(c.output));
-}
-
-namespace {
-
-// The output of one direct enqueue and of a captured replay of the same kernel.
-Status run_captured(const cuda::TacticProvider& provider, const cuda::Tactic& tactic, const cuda::LayerSpec& spec,
-                    const std::vector<Tensor>& inputs, Tensor& direct, Tensor& replayed) {
-  const cuda::DeviceContext& dev = test_device();
-  KILN_ASSIGN_OR_RETURN(auto kernel, provider.create(spec, tactic, dev));
-  std::vector<cuda::DeviceBuffer> buffers;
-  std::vector<const void*> in_ptrs;
-  for (const Tensor& t : inputs) {
-    if (!t.defined()) {
-      in_ptrs.push_back(nullptr);
-      continue;
-    }
-    KILN_ASSIGN_OR_RETURN(auto buf, cuda::DeviceBuffer::allocate(std::max<size_t>(t.nbytes(), 1)));
-    KILN_CUDA_CHECK(cudaMemcpy(buf.get(), t.raw(), t.nbytes(), cudaMemcpyHostToDevice));
-    in_ptrs.push_back(buf.get());
-    buffers.push_back(std::move(buf));
-  }
-  direct = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
-  replayed = Tensor(spec.outputs[0].dtype, spec.outputs[0].dims);
-  KILN_ASSIGN_OR_RETURN(auto y, cuda::DeviceBuffer::allocate(direct.nbytes()));
-  KILN_ASSIGN_OR_RETURN(auto ws, cuda::DeviceBuffer::allocate(kernel->workspace_bytes()));
-  cudaStream_t stream = nullptr;
-  KILN_CUDA_CHECK(cudaStreamCreate(&stream));
-  KILN_CUDNN_CHECK(cudnnSetStream(dev.cudnn, stream));
-  const cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws.get(), ws.bytes()};
-  // The direct launch first: engines load their kernels on first use, which capture forbids.
-  Status s = kernel->enqueue(env, in_ptrs, {y.get()});
-  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  if (s.ok()) s = cuda::cuda_status(cudaMemcpy(direct.raw(), y.get(), direct.nbytes(), cudaMemcpyDeviceToHost), "copy");
-  if (s.ok()) s = cuda::cuda_status(cudaMemset(y.get(), 0x7f, y.bytes()), "cudaMemset");
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-  if (s.ok()) s = cuda::cuda_status(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "BeginCapture");
-  if (s.ok()) {
-    const Status enqueued = kernel->enqueue(env, in_ptrs, {y.get()});
-    s = cuda::cuda_status(cudaStreamEndCapture(stream, &graph), "EndCapture");
-    if (!enqueued.ok()) s = enqueued;
-  }
-  if (s.ok()) s = cuda::cuda_status(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
-  if (s.ok()) s = cuda::cuda_status(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-  if (s.ok()) s = cuda::cuda_status(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-  if (exec != nullptr) cudaGraphExecDestroy(exec);
-  if (graph != nullptr) cudaGraphDestroy(graph);
-  cudaStreamDestroy(stream);
-  KILN_RETURN_IF_ERROR(s);
-  KILN_CUDA_CHECK(cudaMemcpy(replayed.raw(), y.get(), replayed.nbytes(), cudaMemcpyDeviceToHost));
-  return Status::Ok();
-}
-
-}  // namespace
-
-void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
-                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs) {
-  Tensor direct, replayed;
-  const Status s = run_captured(provider, tactic, spec, inputs, direct, replayed);
-  ASSERT_TRUE(s.ok()) << tactic.name << ": " << s.to_string();
-  ASSERT_EQ(direct.nbytes(), replayed.nbytes());
-  EXPECT_EQ(std::memcmp(direct.raw(), replayed.raw(), direct.nbytes()), 0) << tactic.name;
 }
 
 }  // namespace kiln::testing

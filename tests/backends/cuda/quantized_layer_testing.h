@@ -47,9 +47,5 @@ Tensor random_int8(std::vector<int64_t> dims, unsigned seed);
 // The layer's attributes beyond the op's own: the activation epilogue and output_dtype.
 void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>& attrs);
 
-// Runs `tactic` once directly and once captured into a CUDA graph and replayed; the two outputs
-// (host) must be bit-identical.
-void expect_capture_matches_enqueue(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
-                                    const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs);
 
 }  // namespace kiln::testing
