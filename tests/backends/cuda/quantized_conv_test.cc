@@ -16,13 +16,6 @@ namespace {
 
 using testing::QuantizedCase;
 
-const cuda::TacticProvider& provider_named(std::string_view name) {
-  for (const cuda::TacticProvider* p : cuda::all_providers())
-    if (p->name() == name) return *p;
-  ADD_FAILURE() << "no provider " << name;
-  return *cuda::all_providers().front();
-}
-
 struct QConvCase {
   std::string name;
   int64_t n = 1, c = 1, h = 1, w = 1, k = 1, r = 1, s = 1;
@@ -98,29 +91,7 @@ class QConvTest : public ::testing::TestWithParam<QConvCase> {};
 TEST_P(QConvTest, EveryTacticMatchesExpected) {
   const QConvCase& c = GetParam();
   const QConvLayer layer = make_layer(c);
-  ASSERT_TRUE(layer.expected.defined());
-  const Status direct = provider_named("kiln_direct_quantized").supports(layer.spec);
-  ASSERT_TRUE(direct.ok()) << direct.to_string();
-  const Status cudnn = provider_named("cudnn_conv").supports(layer.spec);
-  if (c.cudnn_refuses) {
-    ASSERT_FALSE(cudnn.ok());
-    EXPECT_NE(cudnn.message().find("multiples of 4"), std::string::npos) << cudnn.to_string();
-  } else {
-    ASSERT_TRUE(cudnn.ok()) << cudnn.to_string();
-  }
-
-  KILN_REQUIRE_GPU();
-  auto runs = testing::run_all_tactics(layer.spec, layer.gpu_inputs);
-  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int cudnn_runs = 0;
-  for (const testing::TacticRun& run : *runs) {
-    testing::expect_quantized_match(run.outputs[0], layer.expected, run.provider + " tactic " + run.tactic);
-    cudnn_runs += run.provider == "cudnn_conv";
-  }
-  EXPECT_GT(runs->size(), 0u);
-  if (!c.cudnn_refuses) {
-    EXPECT_GT(cudnn_runs, 0) << "no cuDNN tactic ran";
-  }
+  testing::expect_every_quantized_tactic_matches(layer.spec, layer.gpu_inputs, layer.expected, "cudnn_conv", c.cudnn_refuses);
 }
 
 Activation act(std::string op, float alpha = 0.f, bool gated = false) { return Activation{std::move(op), alpha, 0.f, gated}; }
@@ -199,7 +170,7 @@ TEST(QConvTest, RefusesWithReasons) {
     layer.spec.channels_last = false;
     layer.spec.input_nhwc.clear();
     for (std::string_view name : {"cudnn_conv", "kiln_direct_quantized"}) {
-      const Status s = provider_named(name).supports(layer.spec);
+      const Status s = testing::provider_named(name).supports(layer.spec);
       EXPECT_FALSE(s.ok()) << name;
       EXPECT_NE(s.message().find("channels-last"), std::string::npos) << s.to_string();
     }
@@ -208,7 +179,7 @@ TEST(QConvTest, RefusesWithReasons) {
     // A scale that is not a constant.
     QConvLayer layer = make_layer(c);
     layer.spec.inputs[2]->host_constant = nullptr;
-    const Status s = provider_named("kiln_direct_quantized").supports(layer.spec);
+    const Status s = testing::provider_named("kiln_direct_quantized").supports(layer.spec);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("constant"), std::string::npos) << s.to_string();
   }
@@ -216,7 +187,7 @@ TEST(QConvTest, RefusesWithReasons) {
     // A bias that is not float32.
     QConvLayer layer = make_layer(c);
     layer.spec.inputs[4]->dtype = DataType::kFloat16;
-    const Status s = provider_named("cudnn_conv").supports(layer.spec);
+    const Status s = testing::provider_named("cudnn_conv").supports(layer.spec);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("bias"), std::string::npos) << s.to_string();
   }
@@ -230,7 +201,7 @@ TEST(QConvTest, CapturesIntoCudaGraph) {
   c.q.activation = act("Relu");
   const QConvLayer layer = make_layer(c);
   for (std::string_view name : {"cudnn_conv", "kiln_direct_quantized"}) {
-    const cuda::TacticProvider& provider = provider_named(name);
+    const cuda::TacticProvider& provider = testing::provider_named(name);
     auto tactics = provider.tactics(layer.spec, testing::test_device());
     ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
     ASSERT_FALSE(tactics->empty());

@@ -116,4 +116,38 @@ void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>
   if (c.output != DataType::kInt8) attrs["output_dtype"] = Attribute::of_int(onnx_type_number(c.output));
 }
 
+const cuda::TacticProvider& provider_named(std::string_view name) {
+  for (const cuda::TacticProvider* p : cuda::all_providers())
+    if (p->name() == name) return *p;
+  ADD_FAILURE() << "no provider " << name;
+  return *cuda::all_providers().front();
+}
+
+void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
+                                           const Tensor& expected, std::string_view library, bool library_refuses) {
+  ASSERT_TRUE(expected.defined());
+  const Status direct = provider_named("kiln_direct_quantized").supports(spec);
+  ASSERT_TRUE(direct.ok()) << direct.to_string();
+  const Status lib = provider_named(library).supports(spec);
+  if (library_refuses) {
+    ASSERT_FALSE(lib.ok());
+    EXPECT_NE(lib.message().find("multiples of 4"), std::string::npos) << lib.to_string();
+  } else {
+    ASSERT_TRUE(lib.ok()) << lib.to_string();
+  }
+
+  KILN_REQUIRE_GPU();
+  auto runs = run_all_tactics(spec, inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  int library_runs = 0;
+  for (const TacticRun& run : *runs) {
+    expect_quantized_match(run.outputs[0], expected, run.provider + " tactic " + run.tactic);
+    library_runs += run.provider == library;
+  }
+  EXPECT_GT(runs->size(), 0u);
+  if (!library_refuses) {
+    EXPECT_GT(library_runs, 0) << "no " << library << " tactic ran";
+  }
+}
+
 }  // namespace kiln::testing

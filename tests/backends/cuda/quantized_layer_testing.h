@@ -41,6 +41,16 @@ Tensor expected_quantized_output(const QuantizedCase& c, const Tensor& acc, int 
 // relative L2 error at most 1e-3.
 void expect_quantized_match(const Tensor& actual, const Tensor& expected, const std::string& what);
 
+// The provider of that name among all_providers() (a test failure when there is none).
+const cuda::TacticProvider& provider_named(std::string_view name);
+
+// Every tactic of every provider supporting `spec` matches `expected` (expect_quantized_match).
+// The direct provider always supports the layer; the library provider `library` (cudnn_conv,
+// cublaslt_qmatmul) does unless `library_refuses`, when its reason names the multiples of 4;
+// when it does, at least one of its tactics ran.
+void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
+                                           const Tensor& expected, std::string_view library, bool library_refuses);
+
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);
 

@@ -16,13 +16,6 @@ namespace {
 
 using testing::QuantizedCase;
 
-const cuda::TacticProvider& provider_named(std::string_view name) {
-  for (const cuda::TacticProvider* p : cuda::all_providers())
-    if (p->name() == name) return *p;
-  ADD_FAILURE() << "no provider " << name;
-  return *cuda::all_providers().front();
-}
-
 struct QMatMulCase {
   std::string name;
   std::vector<int64_t> a_dims;  // [..., M, K]
@@ -74,29 +67,7 @@ class QMatMulTest : public ::testing::TestWithParam<QMatMulCase> {};
 TEST_P(QMatMulTest, EveryTacticMatchesExpected) {
   const QMatMulCase& c = GetParam();
   const QMatMulLayer layer = make_layer(c);
-  ASSERT_TRUE(layer.expected.defined());
-  const Status direct = provider_named("kiln_direct_quantized").supports(layer.spec);
-  ASSERT_TRUE(direct.ok()) << direct.to_string();
-  const Status lt = provider_named("cublaslt_qmatmul").supports(layer.spec);
-  if (c.cublaslt_refuses) {
-    ASSERT_FALSE(lt.ok());
-    EXPECT_NE(lt.message().find("multiples of 4"), std::string::npos) << lt.to_string();
-  } else {
-    ASSERT_TRUE(lt.ok()) << lt.to_string();
-  }
-
-  KILN_REQUIRE_GPU();
-  auto runs = testing::run_all_tactics(layer.spec, layer.inputs);
-  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int lt_runs = 0;
-  for (const testing::TacticRun& run : *runs) {
-    testing::expect_quantized_match(run.outputs[0], layer.expected, run.provider + " tactic " + run.tactic);
-    lt_runs += run.provider == "cublaslt_qmatmul";
-  }
-  EXPECT_GT(runs->size(), 0u);
-  if (!c.cublaslt_refuses) {
-    EXPECT_GT(lt_runs, 0) << "no cuBLASLt tactic ran";
-  }
+  testing::expect_every_quantized_tactic_matches(layer.spec, layer.inputs, layer.expected, "cublaslt_qmatmul", c.cublaslt_refuses);
 }
 
 Activation act(std::string op, float alpha = 0.f, bool gated = false) { return Activation{std::move(op), alpha, 0.f, gated}; }
@@ -155,7 +126,7 @@ TEST(QMatMulTest, RefusesWithReasons) {
     // B that is not a constant.
     cuda::LayerSpec spec = layer.spec;
     spec.inputs[1]->host_constant = nullptr;
-    const Status s = provider_named("cublaslt_qmatmul").supports(spec);
+    const Status s = testing::provider_named("cublaslt_qmatmul").supports(spec);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("constant"), std::string::npos) << s.to_string();
   }
@@ -163,7 +134,7 @@ TEST(QMatMulTest, RefusesWithReasons) {
     // A float A: the layer takes int8.
     cuda::LayerSpec spec = layer.spec;
     spec.inputs[0]->dtype = DataType::kFloat32;
-    const Status s = provider_named("kiln_direct_quantized").supports(spec);
+    const Status s = testing::provider_named("kiln_direct_quantized").supports(spec);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("int8"), std::string::npos) << s.to_string();
   }
@@ -171,7 +142,7 @@ TEST(QMatMulTest, RefusesWithReasons) {
     // An output scale with a float output.
     cuda::LayerSpec spec = layer.spec;
     spec.outputs[0].dtype = DataType::kFloat32;
-    const Status s = provider_named("cublaslt_qmatmul").supports(spec);
+    const Status s = testing::provider_named("cublaslt_qmatmul").supports(spec);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("output scale"), std::string::npos) << s.to_string();
   }
@@ -184,7 +155,7 @@ TEST(QMatMulTest, CapturesIntoCudaGraph) {
   c.q.activation = act("Relu");
   const QMatMulLayer layer = make_layer(c);
   for (std::string_view name : {"cublaslt_qmatmul", "kiln_direct_quantized"}) {
-    const cuda::TacticProvider& provider = provider_named(name);
+    const cuda::TacticProvider& provider = testing::provider_named(name);
     auto tactics = provider.tactics(layer.spec, testing::test_device());
     ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
     ASSERT_FALSE(tactics->empty());
