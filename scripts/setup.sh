@@ -15,16 +15,12 @@ PACKAGES=(
   libgtest-dev
   # conformance data and model exports (Debian's python, not a pyenv)
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
-  # bench/ocr_int8_agreement.py: real photos and image loading (the model comes with npm)
-  opencv-doc python3-pil
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Any npm will do (nodejs from other sources ships its own): only Debian's when there is none.
-command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"
