@@ -9,8 +9,13 @@
 
 #include "core/error.h"
 #include "ir/graph.h"
+#include "ir/op_schema.h"
 
 namespace kiln {
+
+// Conv's attributes (auto_pad, dilations, group, kernel_shape, pads, strides) with their defaults,
+// for every op that convolves: Conv, ConvTranspose, ConvInteger, QLinearConv, kiln.FusedConv, kiln.QConv.
+OpSchema conv_attrs(OpSchema s);
 
 struct ConvGeometry {
   // One entry per spatial axis; -1 in input/kernel/output/pads means not known yet.

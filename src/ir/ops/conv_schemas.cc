@@ -54,6 +54,8 @@ Status infer_conv_like(InferContext& ctx, int x_index, int w_index, DataType out
   return Status::Ok();
 }
 
+}  // namespace
+
 OpSchema conv_attrs(OpSchema s) {
   return std::move(s)
       .attr("auto_pad", Attribute::of_string("NOTSET"))
@@ -63,8 +65,6 @@ OpSchema conv_attrs(OpSchema s) {
       .attr("pads", AttrType::kInts)
       .attr("strides", AttrType::kInts);
 }
-
-}  // namespace
 
 void register_conv_schemas(OpRegistry& r) {
   r.add(conv_attrs(OpSchema("Conv").inputs(2, 3)).infer([](InferContext& ctx) {

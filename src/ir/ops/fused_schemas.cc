@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "ir/op_schema.h"
+#include "ir/ops/conv_geometry.h"
 #include "ir/ops/fused_ops.h"
 #include "ir/ops/infer_utils.h"
 
@@ -23,16 +24,6 @@ OpSchema activation_attrs(OpSchema s) {
 }
 
 OpSchema epilogue_attrs(OpSchema s) { return activation_attrs(std::move(s)).attr("output_channels", AttrType::kInts); }
-
-OpSchema conv_attrs(OpSchema s) {
-  return std::move(s)
-      .attr("auto_pad", Attribute::of_string("NOTSET"))
-      .attr("dilations", AttrType::kInts)
-      .attr("group", Attribute::of_int(1))
-      .attr("kernel_shape", AttrType::kInts)
-      .attr("pads", AttrType::kInts)
-      .attr("strides", AttrType::kInts);
-}
 
 // Runs the base op's inference (it reads only the inputs and attributes the fused op shares
 // with it), then splits output 0 into `output_channels` slices along `axis` (1 for Conv,

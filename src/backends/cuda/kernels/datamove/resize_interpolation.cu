@@ -1,6 +1,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "backends/cuda/cudnn/activation_math.cuh"
 #include "backends/cuda/kernels/datamove/launch.h"
 #include "backends/cuda/kernels/datamove/launch_config.cuh"
 
@@ -8,17 +9,8 @@ namespace kiln::cuda::datamove {
 
 namespace {
 
-__device__ __forceinline__ float to_float(float v) { return v; }
-__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
-__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T>
-__device__ __forceinline__ T from_float(float v);
-template <>
-__device__ __forceinline__ float from_float<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half from_float<__half>(float v) { return __float2half_rn(v); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+using device::from_float;
+using device::to_float;
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
