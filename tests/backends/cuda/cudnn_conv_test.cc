@@ -1,6 +1,6 @@
 // The cuDNN convolution provider (Conv and kiln.FusedConv, channels-last or NCHW; NCHW
-// ConvTranspose) against the reference kernels of the NCHW ops: every tactic of every supporting
-// provider must match.
+// ConvTranspose) and Kiln's depthwise convolution against the reference kernels of the NCHW ops:
+// every tactic of every supporting provider must match.
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +25,7 @@ using testing::to_channels_last;
 
 const cuda::TacticProvider& cudnn_conv() { return *cuda::cudnn_providers().at(0); }
 const cuda::TacticProvider& space_to_depth_conv() { return *cuda::cudnn_providers().at(1); }
+const cuda::TacticProvider& depthwise_conv() { return *cuda::cudnn_providers().at(3); }
 
 struct Precision {
   std::string name;
@@ -183,13 +184,19 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
       layer_spec(*node, gpu_inputs, channels_last ? nhwc_dims(y_dims) : y_dims, prec, channels_last);
   const Status supported = cudnn_conv().supports(layer);
   ASSERT_TRUE(supported.ok()) << supported.to_string();
+  // The depthwise provider takes exactly the channels-last layers whose every channel is its own
+  // group, with kernels up to 7x7.
+  const bool depthwise = channels_last && c.group == c.c && c.k == c.c && c.r <= 7 && c.s <= 7;
+  const Status depthwise_supported = depthwise_conv().supports(layer);
+  EXPECT_EQ(depthwise_supported.ok(), depthwise) << depthwise_supported.to_string();
 
   KILN_REQUIRE_GPU();
   auto runs = testing::run_all_tactics(layer, gpu_inputs);
   ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int cudnn_runs = 0, space_to_depth_runs = 0;
+  int cudnn_runs = 0, space_to_depth_runs = 0, depthwise_runs = 0;
   for (const testing::TacticRun& run : *runs) {
     if (run.provider == space_to_depth_conv().name()) ++space_to_depth_runs;
+    if (run.provider == depthwise_conv().name()) ++depthwise_runs;
     const Tensor y = channels_last ? from_channels_last(run.outputs[0]) : run.outputs[0];
     EXPECT_LE(testing::relative_error(y, (*expected)[0]), prec.tolerance) << run.provider << " tactic " << run.tactic;
     if (run.provider != cudnn_conv().name()) continue;
@@ -203,6 +210,9 @@ void check_layer(const ConvCase& c, const Precision& prec, const Epilogue* epilo
   // A layer the space-to-depth stem takes must get tactics from it too, each checked above.
   if (space_to_depth_conv().supports(layer).ok()) {
     EXPECT_GT(space_to_depth_runs, 0) << "no space-to-depth tactic ran";
+  }
+  if (depthwise) {
+    EXPECT_GT(depthwise_runs, 0) << "no depthwise tactic ran";
   }
 }
 
@@ -220,6 +230,16 @@ const ConvCase kGeometries[] = {
     ConvCase("stem_5x5_s2_same_upper_c3", 1, 3, 14, 13, 8, 5, 5).with_stride(2).with_auto_pad("SAME_UPPER"),
     ConvCase("depthwise3x3", 2, 16, 12, 12, 16, 3, 3).with_pad(1).with_group(16),
     ConvCase("depthwise3x3_s2", 1, 24, 9, 9, 24, 3, 3).with_stride(2).with_pad(1).with_group(24),
+    // Kiln's depthwise kernel: 16-byte channel vectors (C a multiple of 8) or single channels (C
+    // odd), output widths that leave partial pixel groups, every kernel size up to 7x7.
+    ConvCase("depthwise5x5_c40", 2, 40, 11, 13, 40, 5, 5).with_pad(2).with_group(40),
+    ConvCase("depthwise3x3_c13_odd", 3, 13, 10, 7, 13, 3, 3).with_pad(1).with_group(13),
+    ConvCase("depthwise3x3_c5_odd_s2", 2, 5, 12, 11, 5, 3, 3).with_stride(2).with_pad(1).with_group(5).without_bias(),
+    ConvCase("depthwise3x3_dilation2", 1, 16, 13, 11, 16, 3, 3).with_pad(2).with_dilation(2).with_group(16),
+    ConvCase("depthwise7x7_s2_p3", 1, 8, 15, 14, 8, 7, 7).with_stride(2).with_pad(3).with_group(8),
+    ConvCase("depthwise3x5_nopad", 2, 24, 9, 10, 24, 3, 5).with_group(24),
+    // Two output channels per group: cuDNN's, not the depthwise kernel's.
+    ConvCase("depthwise_multiplier2", 1, 8, 9, 9, 16, 3, 3).with_pad(1).with_group(8),
     ConvCase("grouped_g4", 2, 16, 8, 8, 24, 3, 3).with_pad(1).with_group(4),
     ConvCase("dilation2", 1, 8, 13, 13, 8, 3, 3).with_pad(2).with_dilation(2).without_bias(),
     ConvCase("odd_channels_c3_k13", 5, 3, 9, 9, 13, 3, 3).with_pad(1),
@@ -297,6 +317,62 @@ TEST(CudnnFusedConvTest, DepthwiseRelu6) {
   const ConvCase depthwise = ConvCase("dw", 1, 32, 14, 14, 32, 3, 3).with_pad(1).with_group(32);
   const Epilogue relu6("bias_clip0_6", true, false, activation("Clip", 0.f, 6.f));
   check_layer(depthwise, kFp16, &relu6);
+}
+
+// MobileNet's depthwise layers with their epilogues, on the vector (C = 32) and the single-channel
+// (C = 7) paths of Kiln's depthwise kernel; check_layer asserts that its tactics ran.
+struct DepthwiseFusedParam {
+  ConvCase conv;
+  Epilogue epilogue;
+  Precision precision;
+};
+
+std::vector<DepthwiseFusedParam> depthwise_fused_params() {
+  const ConvCase geometries[] = {
+      ConvCase("c32_s1", 2, 32, 14, 13, 32, 3, 3).with_pad(1).with_group(32),
+      ConvCase("c7_s2", 3, 7, 11, 12, 7, 3, 3).with_stride(2).with_pad(1).with_group(7),
+  };
+  const Epilogue bias_relu6("bias_clip0_6", true, false, activation("Clip", 0.f, 6.f));
+  std::vector<DepthwiseFusedParam> params;
+  for (const ConvCase& c : geometries) {
+    for (const Epilogue& e : {bias_relu6, kRelu6, kResidualOnly})
+      for (const Precision& p : {kFp32, kFp16, kBf16}) params.push_back({c, e, p});
+    for (const Epilogue& e : {kHardSwish, kClipSymmetric}) params.push_back({c, e, kFp16});
+  }
+  return params;
+}
+
+class DepthwiseFusedConvTest : public ::testing::TestWithParam<DepthwiseFusedParam> {};
+
+TEST_P(DepthwiseFusedConvTest, MatchesReference) {
+  check_layer(GetParam().conv, GetParam().precision, &GetParam().epilogue);
+}
+
+INSTANTIATE_TEST_SUITE_P(Epilogues, DepthwiseFusedConvTest, ::testing::ValuesIn(depthwise_fused_params()),
+                         [](const ::testing::TestParamInfo<DepthwiseFusedParam>& info) {
+                           return info.param.conv.name + "_" + info.param.epilogue.name + "_" +
+                                  info.param.precision.name;
+                         });
+
+// What the depthwise kernel does not run it refuses with the reason (the shapes need no GPU).
+TEST(DepthwiseConvProvider, RefusesOtherConvolutions) {
+  auto refusal = [](const ConvCase& c, const std::vector<int64_t>& y_nchw) {
+    const Tensor x = to_gpu_layout(random_input(DataType::kFloat16, {c.n, c.c, c.h, c.w}, 1), DataType::kFloat16, true);
+    const Tensor w =
+        to_gpu_layout(random_input(DataType::kFloat16, {c.k, c.c / c.group, c.r, c.s}, 2), DataType::kFloat16, true);
+    Graph g;
+    const Node* node = add_op_node(g, conv_spec(c.without_bias()), {x, w});
+    return depthwise_conv().supports(layer_spec(*node, {x, w}, nhwc_dims(y_nchw), kFp16, true));
+  };
+  const Status large = refusal(ConvCase("dw9x9", 1, 8, 12, 12, 8, 9, 9).with_group(8), {1, 8, 4, 4});
+  EXPECT_EQ(large.code(), StatusCode::kUnsupported) << large.to_string();
+  EXPECT_NE(large.to_string().find("up to 7x7"), std::string::npos) << large.to_string();
+  const Status multiplier = refusal(ConvCase("dw_x2", 1, 8, 6, 6, 16, 3, 3).with_group(8), {1, 16, 4, 4});
+  EXPECT_EQ(multiplier.code(), StatusCode::kUnsupported) << multiplier.to_string();
+  EXPECT_NE(multiplier.to_string().find("not a depthwise"), std::string::npos) << multiplier.to_string();
+  const Status dense = refusal(ConvCase("dense", 1, 8, 6, 6, 8, 3, 3), {1, 8, 4, 4});
+  EXPECT_EQ(dense.code(), StatusCode::kUnsupported) << dense.to_string();
+  EXPECT_NE(dense.to_string().find("not a depthwise"), std::string::npos) << dense.to_string();
 }
 
 // The ResNet stem as the builder fuses it (bias + ReLU) on an odd-sized batch, FP16.

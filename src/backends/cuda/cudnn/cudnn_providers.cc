@@ -1,10 +1,12 @@
 // The cuDNN family: 2-D convolutions (Conv, kiln.FusedConv, kiln.QConv; channels-last or NCHW) and
 // NCHW ConvTranspose (as a backward-data convolution) through cuDNN 9's graph API, the epilogue
 // fused into cuDNN's engines where they can run it; and Kiln's direct quantized convolution, which
-// runs any kiln.QConv or kiln.QMatMul that the library tactics refuse.
+// runs any kiln.QConv or kiln.QMatMul that the library tactics refuse; and Kiln's depthwise
+// convolution, timed against cuDNN's tactics for the layers it takes.
 #include "backends/cuda/cudnn/conv_kernel.h"
 #include "backends/cuda/cudnn/direct_quantized_provider.h"
 #include "backends/cuda/cudnn/space_to_depth_conv_kernel.h"
+#include "backends/cuda/kernels/depthwise/depthwise_conv_provider.h"
 #include "backends/cuda/layer_kernel.h"
 
 namespace kiln::cuda {
@@ -98,7 +100,7 @@ class SpaceToDepthConvProvider final : public TacticProvider {
 std::vector<const TacticProvider*> cudnn_providers() {
   static const CudnnConvProvider conv;
   static const SpaceToDepthConvProvider space_to_depth_conv;
-  return {&conv, &space_to_depth_conv, &direct_quantized_provider()};
+  return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider()};
 }
 
 }  // namespace kiln::cuda
