@@ -238,6 +238,10 @@ const ConvCase kGeometries[] = {
     ConvCase("depthwise3x3_dilation2", 1, 16, 13, 11, 16, 3, 3).with_pad(2).with_dilation(2).with_group(16),
     ConvCase("depthwise7x7_s2_p3", 1, 8, 15, 14, 8, 7, 7).with_stride(2).with_pad(3).with_group(8),
     ConvCase("depthwise3x5_nopad", 2, 24, 9, 10, 24, 3, 5).with_group(24),
+    // The 3x3 kernel's row and pixel tiles: heights and widths that leave partial tiles at stride
+    // 2, and no padding (the window never leaves the input).
+    ConvCase("depthwise3x3_c32_s2_odd_hw", 2, 32, 13, 11, 32, 3, 3).with_stride(2).with_pad(1).with_group(32),
+    ConvCase("depthwise3x3_c16_nopad_h7", 1, 16, 7, 10, 16, 3, 3).with_group(16),
     // Two output channels per group: cuDNN's, not the depthwise kernel's.
     ConvCase("depthwise_multiplier2", 1, 8, 9, 9, 16, 3, 3).with_pad(1).with_group(8),
     ConvCase("grouped_g4", 2, 16, 8, 8, 24, 3, 3).with_pad(1).with_group(4),

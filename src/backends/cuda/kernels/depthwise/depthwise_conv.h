@@ -14,8 +14,17 @@
 
 namespace kiln::cuda {
 
-// Output pixels (along W) each thread computes: the tactics.
-constexpr int kDepthwisePixelsPerThread[] = {1, 2, 4};
+// What one thread computes: `pixels` output pixels along W of `rows` output rows. The general
+// kernel takes any kernel size (rows 1); the 3x3 kernel (stride 1 or 2, no dilation) has the
+// window's size at compile time, so it holds its 9 taps and each input row's columns in registers
+// and reuses them across the thread's pixels and rows instead of reloading them.
+struct DepthwiseTiling {
+  int pixels = 1;
+  int rows = 1;
+  bool fixed_3x3 = false;
+};
+constexpr DepthwiseTiling kDepthwiseGeneralTilings[] = {{1, 1, false}, {2, 1, false}, {4, 1, false}};
+constexpr DepthwiseTiling kDepthwise3x3Tilings[] = {{2, 1, true}, {4, 1, true}, {2, 2, true}, {4, 2, true}};
 
 struct DepthwiseConvArgs {
   DataType dtype = DataType::kUndefined;  // of every tensor: float32, float16 or bfloat16
@@ -29,7 +38,7 @@ struct DepthwiseConvArgs {
   int32_t kernel_h = 0, kernel_w = 0;
   int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_h = 0, pad_w = 0;
   ActivationSpec activation;
-  int pixels_per_thread = 1;  // one of kDepthwisePixelsPerThread
+  DepthwiseTiling tiling;  // one of the lists above; fixed_3x3 needs a 3x3 window, stride 1 or 2
 };
 
 // Reads 16-byte vectors of channels when C allows it and every pointer is 16-byte aligned, else

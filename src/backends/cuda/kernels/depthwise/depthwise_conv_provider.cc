@@ -61,7 +61,7 @@ Expected<DeviceBuffer> repacked_weights(const ConvProblem& p, const Tensor& w) {
   return device;
 }
 
-DepthwiseConvArgs launch_shape(const ConvProblem& p, int pixels_per_thread) {
+DepthwiseConvArgs launch_shape(const ConvProblem& p, DepthwiseTiling tiling) {
   DepthwiseConvArgs a;
   a.dtype = p.dtype;
   a.batch = static_cast<int32_t>(p.batch);
@@ -80,14 +80,26 @@ DepthwiseConvArgs launch_shape(const ConvProblem& p, int pixels_per_thread) {
   a.pad_h = static_cast<int32_t>(p.pad_begin[0]);
   a.pad_w = static_cast<int32_t>(p.pad_begin[1]);
   a.activation = p.activation;
-  a.pixels_per_thread = pixels_per_thread;
+  a.tiling = tiling;
   return a;
 }
 
+// The tilings offered for a layer: the general ones, and the 3x3 kernel's where the window allows.
+std::vector<DepthwiseTiling> tilings(const ConvProblem& p) {
+  std::vector<DepthwiseTiling> out(std::begin(kDepthwiseGeneralTilings), std::end(kDepthwiseGeneralTilings));
+  const bool window_3x3 = p.kernel_h == 3 && p.kernel_w == 3 && p.dilation[0] == 1 && p.dilation[1] == 1 &&
+                          p.stride[0] == p.stride[1] && (p.stride[0] == 1 || p.stride[0] == 2);
+  if (window_3x3) out.insert(out.end(), std::begin(kDepthwise3x3Tilings), std::end(kDepthwise3x3Tilings));
+  return out;
+}
+
+// A tiling as a tactic id (the timing cache and plan record it).
+int64_t tactic_id(const DepthwiseTiling& t) { return t.pixels + 8 * (t.rows - 1) + (t.fixed_3x3 ? 64 : 0); }
+
 class DepthwiseConvKernel final : public LayerKernel {
  public:
-  DepthwiseConvKernel(const ConvProblem& p, DeviceBuffer weights, int pixels_per_thread)
-      : problem_(p), weights_(std::move(weights)), shape_(launch_shape(p, pixels_per_thread)) {}
+  DepthwiseConvKernel(const ConvProblem& p, DeviceBuffer weights, DepthwiseTiling tiling)
+      : problem_(p), weights_(std::move(weights)), shape_(launch_shape(p, tiling)) {}
 
   Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
                  const std::vector<void*>& outputs) override {
@@ -119,13 +131,17 @@ class DepthwiseConvProvider final : public TacticProvider {
 
   Status supports(const LayerSpec& spec) const override { return depthwise_problem(spec).status(); }
 
-  // "kiln_depthwise_conv_float16_px2": the id is the output pixels each thread computes.
+  // "kiln_depthwise_conv_float16_px2" (general) or "kiln_depthwise_conv3x3s1_float16_px4_r2".
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
     const Expected<ConvProblem> problem = depthwise_problem(spec);
     if (!problem.ok()) return problem.status();
     std::vector<Tactic> tactics;
-    for (int pixels : kDepthwisePixelsPerThread)
-      tactics.push_back({fmt::format("kiln_depthwise_conv_{}_px{}", data_type_name(problem->dtype), pixels), pixels});
+    for (const DepthwiseTiling& t : tilings(*problem)) {
+      const std::string kind = t.fixed_3x3 ? fmt::format("conv3x3s{}", problem->stride[0]) : "conv";
+      tactics.push_back({fmt::format("kiln_depthwise_{}_{}_px{}{}", kind, data_type_name(problem->dtype), t.pixels,
+                                     t.fixed_3x3 ? fmt::format("_r{}", t.rows) : ""),
+                         tactic_id(t)});
+    }
     return tactics;
   }
 
@@ -133,12 +149,14 @@ class DepthwiseConvProvider final : public TacticProvider {
                                                 const DeviceContext&) const override {
     const Expected<ConvProblem> problem = depthwise_problem(spec);
     if (!problem.ok()) return problem.status();
-    if (std::find(std::begin(kDepthwisePixelsPerThread), std::end(kDepthwisePixelsPerThread), tactic.id) ==
-        std::end(kDepthwisePixelsPerThread))
-      return invalid_argument("{} is not a depthwise convolution tactic (id {})", tactic.name, tactic.id);
+    const std::vector<DepthwiseTiling> offered = tilings(*problem);
+    const auto chosen = std::find_if(offered.begin(), offered.end(),
+                                     [&](const DepthwiseTiling& t) { return tactic_id(t) == tactic.id; });
+    if (chosen == offered.end())
+      return invalid_argument("{} is not a depthwise convolution tactic of this layer (id {})", tactic.name, tactic.id);
     KILN_ASSIGN_OR_RETURN(DeviceBuffer weights, repacked_weights(*problem, *spec.inputs[1]->host_constant));
     return std::unique_ptr<LayerKernel>(
-        std::make_unique<DepthwiseConvKernel>(*problem, std::move(weights), static_cast<int>(tactic.id)));
+        std::make_unique<DepthwiseConvKernel>(*problem, std::move(weights), *chosen));
   }
 };
 
