@@ -2,15 +2,15 @@
 """Top-1 accuracy of the built-in digits classifier (models/digits) per build precision.
 
 Each row builds models/digits/digits_cnn.onnx with `kiln build` and its precision's flags, runs
-the plan on the 1000 held-out digits with `kiln run`, and scores the logits. INT8 rows calibrate
-on models/digits/calibration_images.npy (500 TRAINING digits, written as PNGs so the image
-path is exercised; never the held-out set).
+the plan on the 1000 held-out digits with `kiln run`, and scores the logits. INT8 and FP8 rows
+calibrate on models/digits/calibration_images.npy (500 TRAINING digits, written as PNGs so the
+image path is exercised; never the held-out set).
 
-  /usr/bin/python3 bench/accuracy.py --kiln build/tools/kiln/kiln                   # CPU: fp32, int8
-  /usr/bin/python3 bench/accuracy.py --device cuda --precisions fp32,fp16,bf16,int8 --json
+  /usr/bin/python3 bench/accuracy.py --kiln build/tools/kiln/kiln                   # CPU: fp32, int8, fp8
+  /usr/bin/python3 bench/accuracy.py --device cuda --precisions fp32,fp16,bf16,int8,fp8 --json
 
-Precisions whose flags the kiln binary does not take yet (say fp8) report the build error in
-their row instead of stopping the run.
+Precisions whose flags the kiln binary does not take report the build error in their row instead
+of stopping the run.
 """
 import argparse
 import json
@@ -25,7 +25,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = os.path.join(HERE, "..", "models", "digits")
 
-# Build flags per precision. INT8's calibration flags are added by int8_flags().
+# Build flags per precision. INT8's and FP8's calibration flags are added by calibration_flags().
 PRECISION_FLAGS = {
     "fp32": [],
     "fp16": ["--fp16"],
@@ -35,7 +35,7 @@ PRECISION_FLAGS = {
 }
 
 
-def int8_flags(work, method):
+def calibration_flags(work, method):
     """Calibration on the training digits, as PNGs in a folder (pixel / 255 is the default)."""
     folder = os.path.join(work, "calibration")
     if not os.path.isdir(folder):
@@ -48,8 +48,8 @@ def int8_flags(work, method):
 def top1(kiln, work, device, precision, method, images):
     """Builds, runs and scores one row; returns (accuracy in percent or None, error text)."""
     flags = list(PRECISION_FLAGS[precision])
-    if precision == "int8":
-        flags += int8_flags(work, method)
+    if precision in ("int8", "fp8"):
+        flags += calibration_flags(work, method)
     if device == "cuda":  # CUDA engines are tuned for known shapes: the held-out set is one batch
         n = len(np.load(images))
         flags += ["--min-shapes", "image=1x1x20x20", "--opt-shapes", f"image={n}x1x20x20",
@@ -73,7 +73,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kiln", default=os.path.join(HERE, "..", "build", "tools", "kiln", "kiln"))
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--precisions", default="fp32,int8",
+    ap.add_argument("--precisions", default="fp32,int8,fp8",
                     help="comma-separated: " + ", ".join(PRECISION_FLAGS))
     ap.add_argument("--calib-method", default="mse", choices=["entropy", "minmax", "percentile", "mse"])
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -91,7 +91,7 @@ def main():
         for p in precisions:
             acc, error = top1(args.kiln, work, args.device, p, args.calib_method, images)
             rows.append({"model": "digits_cnn", "device": args.device, "precision": p,
-                         "calibration": args.calib_method if p == "int8" else None,
+                         "calibration": args.calib_method if p in ("int8", "fp8") else None,
                          "top1": acc, "images": int(len(pixels)), "error": error or None})
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -97,7 +97,7 @@ enum class CalibrationMethod {
 enum class ImageLayout { kNCHW, kNHWC };
 enum class ChannelOrder { kRGB, kBGR };
 
-// INT8 calibration: data, method and cache (`kiln build --int8 --calib DIR ...`).
+// INT8/FP8 calibration: data, method and cache (`kiln build --int8|--fp8 --calib DIR ...`).
 struct CalibrationConfig {
   // Folder of samples: images (PNG/JPEG/BMP/...), .npy or TensorProto .pb files, in sorted name
   // order (one sample or a batch per file); with several inputs, one subfolder per input name.
@@ -163,6 +163,10 @@ struct BuilderConfig {
   // Calibrates the optimized graph and inserts QuantizeLinear/DequantizeLinear pairs before the
   // activation inputs of convolutions and matrix products (docs/architecture.md, "INT8").
   bool int8 = false;
+  // FP8 (E4M3): the same calibration, scales threshold / 448 and float8e4m3 Q/DQ pairs, so
+  // convolutions and matrix products run on FP8 tensor cores (docs/architecture.md, "FP8").
+  // At most one of int8 and fp8.
+  bool fp8 = false;
   CalibrationConfig calibration;
 };
 

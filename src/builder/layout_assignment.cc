@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/quantized_type.h"
 #include "ir/op_schema.h"
 #include "ir/ops/fused_ops.h"
 #include "ir/shape_inference.h"
@@ -34,13 +35,13 @@ int residual_input(const Node& n) {
 }
 
 // Convolutions and pools on 4-D tensors: the layers channels-last is for. The quantized
-// convolution takes int8 X; its scales and bias are per-channel vectors, unchanged.
+// convolution takes int8 or float8e4m3 X; its scales and bias are per-channel vectors, unchanged.
 bool wants_channels_last(const Node& n) {
   const std::string& op = n.op_type();
   if (is_conv(n)) {
     const Value* x = n.input(0);
     const Value* w = n.input(1);
-    const bool x_type = op == kQConvOp ? x != nullptr && x->dtype() == DataType::kInt8 : is_float(x);
+    const bool x_type = op == kQConvOp ? x != nullptr && is_symmetric_quantized_type(x->dtype()) : is_float(x);
     const int z = residual_input(n);
     return rank4(x) && x_type && w != nullptr && w->is_constant() && rank4(w) && n.outputs().size() == 1 &&
            (z < 0 || n.input(z) == nullptr || rank4(n.input(z)));

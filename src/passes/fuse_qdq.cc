@@ -1,11 +1,15 @@
-// Explicit quantization: DequantizeLinear(int8 x) -> Conv / kiln.FusedConv / MatMul / Gemm /
-// kiln.FusedMatMul [-> QuantizeLinear] becomes one kiln.QConv or kiln.QMatMul (ir/ops/fused_ops.h).
+// Explicit quantization: DequantizeLinear(int8 or float8e4m3 x) -> Conv / kiln.FusedConv / MatMul /
+// Gemm / kiln.FusedMatMul [-> QuantizeLinear] becomes one kiln.QConv or kiln.QMatMul
+// (ir/ops/fused_ops.h), whose weights are quantized to X's type.
 // It runs after BatchNorm folding and epilogue fusion, so the float weights it quantizes are the
 // folded ones (per output channel, symmetric, as TensorRT does) and the layer it replaces already
-// carries its bias, residual and activation. Guards: X comes from a per-tensor symmetric int8 DQ;
+// carries its bias, residual and activation. Guards: X comes from a per-tensor symmetric int8 (or
+// float8e4m3) DQ;
 // the weights are float constants (or DQ of constants); the bias is a constant. A residual that
 // comes from such a DQ is fused as int8 with its scale, any other as float; the output is int8
 // when the layer's only reader is a per-tensor symmetric int8 QuantizeLinear, which goes away.
+// FP8 layers (float8e4m3 X) take both only as float: their output is float, and a float8e4m3
+// residual keeps its DQ.
 // Everything else (uint8, asymmetric, per-channel activations) keeps its Q/DQ nodes, which run as
 // ordinary fake-quant ops. The DQ nodes left without readers go with dead-code elimination.
 #include "ir/ops/fused_ops.h"
@@ -105,7 +109,7 @@ class FuseQdq final : public Pass {
     std::vector<Node*> nodes;
     for (const auto& n : graph.nodes()) nodes.push_back(n.get());
     for (Node* node : nodes) {
-      const auto x = int8_dequantize_producer(node->input(0));
+      const auto x = symmetric_dequantize_producer(node->input(0));
       if (!x) continue;
       auto layer = float_layer(*node);
       if (!layer) continue;
@@ -120,7 +124,8 @@ class FuseQdq final : public Pass {
   static Expected<Node*> fuse(Graph& graph, const Uses& uses, const Node& node, const PerTensorQuant& x,
                               const FloatLayer& layer, std::vector<const Node*>& erased) {
     const std::string base = node.name();
-    KILN_ASSIGN_OR_RETURN(ChannelQuantized w, quantize_per_channel(layer.weights, layer.conv ? 0 : 1));
+    const bool int8 = x.symmetric_int8();
+    KILN_ASSIGN_OR_RETURN(ChannelQuantized w, quantize_per_channel(layer.weights, layer.conv ? 0 : 1, x.quantized));
     std::vector<Value*> inputs(8, nullptr);
     inputs[kQInput] = x.node->input(0);
     inputs[kQWeights] = add_constant(graph, base + ".qweight", w.q);
@@ -133,7 +138,8 @@ class FuseQdq final : public Pass {
       inputs[kQBias] = as_is ? b : add_constant(graph, base + ".bias", layer.bias);
     }
     if (layer.residual != nullptr) {
-      if (auto z = int8_dequantize_producer(layer.residual)) {
+      auto z = int8 ? symmetric_dequantize_producer(layer.residual) : std::nullopt;
+      if (z && z->symmetric_int8()) {
         inputs[kQResidual] = z->node->input(0);
         inputs[kQResidualScale] = z->node->input(1);
       } else {
@@ -142,7 +148,7 @@ class FuseQdq final : public Pass {
     }
     std::vector<const Node*> replaced{&node};
     Value* output = node.output(0);
-    if (auto y = output_quantize(uses, output)) {
+    if (auto y = int8 ? output_quantize(uses, output) : std::nullopt) {
       inputs[kQOutputScale] = y->node->input(1);
       output = y->node->output(0);
       replaced.push_back(y->node);

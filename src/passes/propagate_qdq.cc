@@ -47,14 +47,15 @@ class PropagateQdq final : public Pass {
       for (const auto& node : graph.nodes()) {
         // Rewrites add and erase nodes: take what the event needs first, and stop this sweep.
         const std::string layer_name = node->name();
-        if (auto dq = dequantize_producer(node->input(0)); dq && commutes_with_dequantize(*node)) {
+        // Only integer tensors move: Kiln's pools and reshapes take no float8e4m3 tensors.
+        if (auto dq = dequantize_producer(node->input(0)); dq && dq->integer() && commutes_with_dequantize(*node)) {
           result.events.push_back("moved DequantizeLinear '" + dq->node->name() + "' after '" + layer_name + "' (" +
                                   node->op_type() + ")");
           KILN_RETURN_IF_ERROR(move_after(graph, *node, *dq));
           changed = true;
           break;
         }
-        if (auto q = per_tensor_quant(node.get(), "QuantizeLinear"); q && movable_before(graph, *node)) {
+        if (auto q = per_tensor_quant(node.get(), "QuantizeLinear"); q && q->integer() && movable_before(graph, *node)) {
           const Node* layer = node->input(0)->producer();
           result.events.push_back("moved QuantizeLinear '" + node->name() + "' before '" + layer->name() + "' (" +
                                   layer->op_type() + ")");

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/quantized_type.h"
 #include "ir/ops/infer_utils.h"
 #include "passes/rewrite_util.h"
 
@@ -34,7 +35,8 @@ std::optional<PerTensorQuant> per_tensor_quant(const Node* node, std::string_vie
   const Value* int_side = dequantize ? node->input(0) : node->output(0);
   if (int_side == nullptr) return std::nullopt;
   q.quantized = int_side->dtype();
-  if (q.quantized != DataType::kInt8 && q.quantized != DataType::kUInt8) return std::nullopt;
+  if (q.quantized != DataType::kInt8 && q.quantized != DataType::kUInt8 && q.quantized != DataType::kFloat8E4M3)
+    return std::nullopt;
   if (dequantize && node->output(0)->dtype() != DataType::kFloat32) return std::nullopt;
   return q;
 }
@@ -43,9 +45,9 @@ std::optional<PerTensorQuant> dequantize_producer(const Value* v) {
   return v == nullptr ? std::nullopt : per_tensor_quant(v->producer(), "DequantizeLinear");
 }
 
-std::optional<PerTensorQuant> int8_dequantize_producer(const Value* v) {
+std::optional<PerTensorQuant> symmetric_dequantize_producer(const Value* v) {
   auto q = dequantize_producer(v);
-  if (!q || !q->symmetric_int8()) return std::nullopt;
+  if (!q || !q->symmetric()) return std::nullopt;
   return q;
 }
 
@@ -76,10 +78,10 @@ std::optional<Tensor> float_weights(const Value* v) {
   return *w;
 }
 
-Expected<ChannelQuantized> quantize_per_channel(const Tensor& w, int axis) {
-  if (w.dtype() != DataType::kFloat32 || axis < 0 || axis >= w.rank())
-    return internal_error("cannot quantize {} weights {} along axis {}", data_type_name(w.dtype()),
-                          dims_to_string(w.dims()), axis);
+Expected<ChannelQuantized> quantize_per_channel(const Tensor& w, int axis, DataType type) {
+  if (w.dtype() != DataType::kFloat32 || axis < 0 || axis >= w.rank() || !is_symmetric_quantized_type(type))
+    return internal_error("cannot quantize {} weights {} along axis {} to {}", data_type_name(w.dtype()),
+                          dims_to_string(w.dims()), axis, data_type_name(type));
   const int64_t channels = w.dim(axis);
   int64_t inner = 1;
   for (int i = axis + 1; i < w.rank(); ++i) inner *= w.dim(i);
@@ -93,9 +95,9 @@ Expected<ChannelQuantized> quantize_per_channel(const Tensor& w, int axis) {
   out.scales = Tensor(DataType::kFloat32, {channels});
   for (int64_t k = 0; k < channels; ++k) {
     const float m = max_abs[static_cast<size_t>(k)];
-    out.scales.data<float>()[k] = m > 0.f ? m / 127.f : 1.f;
+    out.scales.data<float>()[k] = m > 0.f ? m / quantized_type_max(type) : 1.f;
   }
-  const Tensor zero_points(DataType::kInt8, {channels});
+  const Tensor zero_points(type, {channels});
   KILN_ASSIGN_OR_RETURN(out.q, compute_constant("QuantizeLinear", 13, {{"axis", Attribute::of_int(axis)}},
                                                 {&w, &out.scales, &zero_points}));
   return out;

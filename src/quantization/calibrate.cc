@@ -6,6 +6,7 @@
 
 #include "backends/reference/executor.h"
 #include "core/error.h"
+#include "core/quantized_type.h"
 #include "quantization/calibration_cache.h"
 #include "quantization/calibration_data.h"
 #include "quantization/calibrator.h"
@@ -27,8 +28,8 @@ std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
 
 // Scales read from the cache, for exactly the tensors the graph quantizes.
 Expected<std::vector<std::pair<const Value*, float>>> scales_from_cache(const std::vector<const Value*>& tensors,
-                                                                         const CalibrationConfig& config) {
-  KILN_ASSIGN_OR_RETURN(auto cached, read_calibration_cache(config.cache_path, calibration_cache_header(config)));
+                                                                         DataType type, const CalibrationConfig& config) {
+  KILN_ASSIGN_OR_RETURN(auto cached, read_calibration_cache(config.cache_path, calibration_cache_header(config, type)));
   std::vector<std::pair<const Value*, float>> scales;
   for (const Value* v : tensors) {
     auto it = cached.find(v->name());
@@ -71,27 +72,31 @@ Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const st
   return histograms;
 }
 
-Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log) {
+Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const CalibrationConfig& config,
+                                          const BuildLog& log) {
+  if (!is_symmetric_quantized_type(type))
+    return internal_error("calibration quantizes to int8 or float8e4m3, not {}", data_type_name(type));
   if (config.method == CalibrationMethod::kPercentile && !(config.percentile > 0 && config.percentile <= 100))
     return invalid_argument("the calibration percentile must be in (0, 100], got {}", config.percentile);
-  const std::vector<const Value*> tensors = quantized_activations(graph);
+  const std::vector<const Value*> tensors = quantized_activations(graph, type);
   std::vector<std::pair<const Value*, float>> scales;
   std::error_code ec;
   const bool cached = !config.cache_path.empty() && std::filesystem::exists(config.cache_path, ec);
   if (cached) {
-    KILN_ASSIGN_OR_RETURN(scales, scales_from_cache(tensors, config));
+    KILN_ASSIGN_OR_RETURN(scales, scales_from_cache(tensors, type, config));
   } else if (!tensors.empty()) {
     KILN_ASSIGN_OR_RETURN(auto histograms, observe_tensors(graph, tensors, config, log));
     for (size_t i = 0; i < tensors.size(); ++i)
-      scales.emplace_back(tensors[i], choose_threshold(histograms[i], config.method, config.percentile) / 127.f);
+      scales.emplace_back(tensors[i], choose_threshold(histograms[i], config.method, config.percentile) /
+                                         quantized_type_max(type));
     if (!config.cache_path.empty()) {
       std::vector<std::pair<std::string, float>> named;
       for (const auto& [v, s] : scales) named.emplace_back(v->name(), s);
-      KILN_RETURN_IF_ERROR(write_calibration_cache(config.cache_path, calibration_cache_header(config), named));
+      KILN_RETURN_IF_ERROR(write_calibration_cache(config.cache_path, calibration_cache_header(config, type), named));
     }
   }
-  KILN_ASSIGN_OR_RETURN(int pairs, insert_qdq(graph, scales));
-  return fmt::format("int8: {} activation tensor(s) quantized, scales {} ({})\n", pairs,
+  KILN_ASSIGN_OR_RETURN(int pairs, insert_qdq(graph, scales, type));
+  return fmt::format("{}: {} activation tensor(s) quantized, scales {} ({})\n", quantized_type_tag(type), pairs,
                      cached ? "from the cache " + config.cache_path : std::string("calibrated"),
                      calibration_method_name(config.method));
 }

@@ -1,4 +1,4 @@
-// INT8 post-training quantization of an optimized FP32 graph (the builder's step between the
+// INT8 and FP8 (E4M3) post-training quantization of an optimized FP32 graph (the builder's step between the
 // optimization passes and lowering): activation scales from the calibration cache, or by running
 // the graph on the reference executor over the calibration data and asking a calibrator
 // (calibrator.h), then Q/DQ insertion (insert_qdq.h).
@@ -22,7 +22,10 @@ using BuildLog = std::function<void(const std::string& line)>;
 Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const std::vector<const Value*>& tensors,
                                                     const CalibrationConfig& config, const BuildLog& log);
 
-// Quantizes `graph` in place. Returns a line for the build report.
-Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log);
+// Quantizes `graph` in place to `type` (int8 or float8e4m3): each activation's scale is the
+// calibrator's threshold / quantized_type_max(type) (127 or 448). The calibrators pick the same
+// threshold either way. Returns a line for the build report.
+Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const CalibrationConfig& config,
+                                          const BuildLog& log);
 
 }  // namespace kiln

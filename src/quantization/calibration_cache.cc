@@ -8,14 +8,15 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/quantized_type.h"
 #include "quantization/calibrator.h"
 
 namespace kiln {
 
-std::string calibration_cache_header(const CalibrationConfig& config) {
+std::string calibration_cache_header(const CalibrationConfig& config, DataType type) {
   std::string method = calibration_method_name(config.method);
   if (config.method == CalibrationMethod::kPercentile) method += fmt::format("({:.9g})", config.percentile);
-  return fmt::format("kiln-int8-calibration method={} kiln={}", method, KILN_VERSION);
+  return fmt::format("kiln-{}-calibration method={} kiln={}", quantized_type_tag(type), method, KILN_VERSION);
 }
 
 Status write_calibration_cache(const std::string& path, const std::string& header,

@@ -1,6 +1,6 @@
-// The INT8 calibration cache: the activation scales of a calibration, so later builds skip it.
-// A text file:
-//   kiln-int8-calibration method=entropy kiln=0.1.0
+// The INT8/FP8 calibration cache: the activation scales of a calibration, so later builds skip
+// it. A text file:
+//   kiln-int8-calibration method=entropy kiln=0.1.0     (kiln-fp8-calibration for FP8 scales)
 //   conv1_out: 0.0123456791
 //   ...
 // one line per tensor, `name: scale`, the scale with 9 significant digits, which reads back as
@@ -16,8 +16,9 @@
 
 namespace kiln {
 
-// The header line for a configuration (the method, with its percentile, and Kiln's version).
-std::string calibration_cache_header(const CalibrationConfig& config);
+// The header line for a configuration (the quantized type, the method with its percentile, and
+// Kiln's version): an FP8 build refuses an INT8 cache (its scales are threshold / 127, not / 448).
+std::string calibration_cache_header(const CalibrationConfig& config, DataType type = DataType::kInt8);
 
 // Writes the scales in the order given (through a temporary file, so no partial cache is left).
 Status write_calibration_cache(const std::string& path, const std::string& header,

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "core/quantized_type.h"
 #include "ir/op_schema.h"
 #include "ir/ops/fused_ops.h"
 #include "ir/shape_inference.h"
@@ -48,54 +49,65 @@ Expected<Node*> add_node(Graph& graph, const std::string& name, const std::strin
 }
 
 // The INT8 tensor-core kernels (cuDNN's convolutions, cuBLASLt's IMMA GEMMs) take channel and
-// matrix sizes that are multiples of 4. Layers with others (an RGB or grayscale stem, depthwise
-// convolutions) stay in float: they hold little of the arithmetic, the first layer is the most
-// sensitive to quantization, and an INT8 kernel without tensor cores would be slower than float.
-bool fits_int8_tensor_cores(const Node& node) {
+// matrix sizes that are multiples of 4; the FP8 ones (cuDNN's FP8 convolutions, cuBLASLt's FP8
+// GEMMs with their "TN" layout) multiples of 16. Layers with others (an RGB or grayscale stem,
+// depthwise convolutions) stay in float: they hold little of the arithmetic, the first layer is
+// the most sensitive to quantization, and a kernel without tensor cores would be slower than float.
+bool fits_tensor_cores(const Node& node, DataType type) {
+  const int64_t multiple = type == DataType::kFloat8E4M3 ? 16 : 4;
   const std::vector<int64_t>& w = node.input(1)->constant().dims();
   if (w.size() < 2) return false;
   const bool conv = node.op_type() == "Conv" || node.op_type() == kFusedConvOp;
   const int64_t a = conv ? w[0] : w[w.size() - 2], b = conv ? w[1] : w.back();
-  return a % 4 == 0 && b % 4 == 0;
+  return a % multiple == 0 && b % multiple == 0;
+}
+
+// Zero (the only zero point either type takes) as a scalar of `type`.
+Tensor zero_scalar(DataType type) {
+  Tensor zero(type, {});
+  *zero.data<uint8_t>() = 0;  // +0 in both int8 and float8e4m3
+  return zero;
 }
 
 }  // namespace
 
-std::vector<int> quantized_input_slots(const Node& node) {
+std::vector<int> quantized_input_slots(const Node& node, DataType type) {
   if (!is_quantized_layer(node) || node.input(1) == nullptr || !node.input(1)->is_constant()) return {};
-  if (!fits_int8_tensor_cores(node)) return {};
+  if (!fits_tensor_cores(node, type)) return {};
   std::vector<int> slots;
   if (is_float_activation(node.input(0))) slots.push_back(0);
-  if (node.domain() == kKilnDomain && is_float_activation(node.input(3))) slots.push_back(3);
+  if (type == DataType::kInt8 && node.domain() == kKilnDomain && is_float_activation(node.input(3))) slots.push_back(3);
   return slots;
 }
 
-std::vector<const Value*> quantized_activations(const Graph& graph) {
+std::vector<const Value*> quantized_activations(const Graph& graph, DataType type) {
   std::vector<const Value*> values;
   std::unordered_set<const Value*> seen;
   for (const auto& n : graph.nodes())
-    for (int slot : quantized_input_slots(*n))
+    for (int slot : quantized_input_slots(*n, type))
       if (seen.insert(n->input(slot)).second) values.push_back(n->input(slot));
   return values;
 }
 
-Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales) {
+Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales, DataType type) {
+  if (!is_symmetric_quantized_type(type))
+    return internal_error("Q/DQ pairs quantize to int8 or float8e4m3, not {}", data_type_name(type));
   const int opset = onnx_opset(graph);
   // Which slots read each value, found before any rewiring.
   std::map<const Value*, std::vector<std::pair<Node*, int>>> readers;
   for (const auto& n : graph.nodes())
-    for (int slot : quantized_input_slots(*n)) readers[n->input(slot)].emplace_back(n.get(), slot);
+    for (int slot : quantized_input_slots(*n, type)) readers[n->input(slot)].emplace_back(n.get(), slot);
   for (const auto& [value, scale] : scales) {
     if (!(scale > 0.f) || !std::isfinite(scale))
-      return invalid_argument("tensor '{}': the int8 scale must be positive and finite, got {}", value->name(), scale);
+      return invalid_argument("tensor '{}': the {} scale must be positive and finite, got {}", value->name(),
+                              quantized_type_tag(type), scale);
     auto it = readers.find(value);
     if (it == readers.end())
-      return invalid_argument("tensor '{}' is not an input that INT8 quantizes", value->name());
+      return invalid_argument("tensor '{}' is not an input that {} quantizes", value->name(), quantized_type_tag(type));
     Value* x = graph.find_value(value->name());
     Tensor scale_tensor(DataType::kFloat32, {});
     *scale_tensor.data<float>() = scale;
-    Tensor zero_tensor(DataType::kInt8, {});
-    *zero_tensor.data<int8_t>() = 0;
+    Tensor zero_tensor = zero_scalar(type);
     Value* scale_value = add_constant(graph, x->name() + "_scale", std::move(scale_tensor));
     Value* zero_point = add_constant(graph, x->name() + "_zero_point", std::move(zero_tensor));
     KILN_ASSIGN_OR_RETURN(Value * quantized, graph.add_value(graph.unique_value_name(x->name() + "_quantized")));

@@ -1,5 +1,5 @@
-// Where INT8 quantization goes, and putting it there: QuantizeLinear -> DequantizeLinear pairs
-// (int8, zero point 0, one per-tensor scale) in front of the activation inputs of the layers the
+// Where INT8 (or FP8) quantization goes, and putting it there: QuantizeLinear -> DequantizeLinear
+// pairs (int8 or float8e4m3, zero point 0, one per-tensor scale) in front of the activation inputs of the layers the
 // quantized ops replace (docs/qops contract: Conv, kiln.FusedConv, MatMul, Gemm, kiln.FusedMatMul
 // with constant weights). The fusion pass then turns DQ -> layer [-> Q] into kiln.QConv /
 // kiln.QMatMul; until it does, the pairs run as they are (fake quantization), which is correct.
@@ -12,17 +12,21 @@
 
 namespace kiln {
 
-// The input slots of `node` that INT8 quantizes: the activation (X or A, input 0) and a fused
-// layer's residual Z (input 3), when float32 and not constant, of a layer whose weights (input
-// 1) are a constant. Empty for every other node.
-std::vector<int> quantized_input_slots(const Node& node);
+// The input slots of `node` that quantization to `type` takes: the activation (X or A, input 0)
+// and, for int8, a fused layer's residual Z (input 3), when float32 and not constant, of a layer
+// whose weights (input 1) are a constant. FP8 layers keep a float residual: their output is float
+// (the quantized ops take an int8 residual only), so an FP8 round trip would only lose precision.
+// Empty for every other node.
+std::vector<int> quantized_input_slots(const Node& node, DataType type = DataType::kInt8);
 
 // The values those slots read, each once, in node order: what calibration observes.
-std::vector<const Value*> quantized_activations(const Graph& graph);
+std::vector<const Value*> quantized_activations(const Graph& graph, DataType type = DataType::kInt8);
 
 // For each (value, scale): one Q -> DQ pair after the value; the slots above that read it read
 // the pair's output instead (other readers and graph outputs keep the float value). Re-sorts
 // the graph and infers its shapes. Returns the number of pairs.
-Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales);
+// The pairs quantize to `type` (int8 or float8e4m3).
+Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales,
+                         DataType type = DataType::kInt8);
 
 }  // namespace kiln

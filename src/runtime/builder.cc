@@ -2,6 +2,7 @@
 
 #include "builder/memory_planner.h"
 #include "core/error.h"
+#include "core/quantized_type.h"
 #include "ir/graph.h"
 #include "ir/ops/fused_ops.h"
 #include "kiln/kiln.h"
@@ -53,23 +54,26 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   options.level = config_.optimization_level;
   options.disabled = std::set<std::string>(config_.disabled_passes.begin(), config_.disabled_passes.end());
   options.dump_ir_dir = config_.dump_ir_dir;
-  // INT8: sibling convolutions stay apart, as one quantized layer each (the Q/DQ fusion takes
+  if (config_.int8 && config_.fp8) return invalid_argument("int8 and fp8 exclude each other");
+  const bool quantized = config_.int8 || config_.fp8;
+  const DataType quantized_type = config_.fp8 ? DataType::kFloat8E4M3 : DataType::kInt8;
+  // INT8/FP8: sibling convolutions stay apart, as one quantized layer each (the Q/DQ fusion takes
   // single-output layers).
-  if (config_.int8) options.disabled.insert("fuse_sibling_convs");
+  if (quantized) options.disabled.insert("fuse_sibling_convs");
   KILN_ASSIGN_OR_RETURN(OptimizationReport report, optimize_graph(*graph, options));
-  // INT8 calibrates the optimized FP32 graph (the tensors it observes are the ones the fused
+  // INT8/FP8 calibrates the optimized FP32 graph (the tensors it observes are the ones the fused
   // layers read) and leaves Q/DQ pairs for lowering.
   std::string int8_report;
-  if (config_.int8) {
-    KILN_ASSIGN_OR_RETURN(int8_report, quantize_int8(*graph, config_.calibration, config_.log));
+  if (quantized) {
+    KILN_ASSIGN_OR_RETURN(int8_report, quantize_calibrated(*graph, quantized_type, config_.calibration, config_.log));
     // The pipeline again: its Q/DQ passes fuse the inserted pairs into kiln.QConv/QMatMul layers
     // (the float passes find nothing new to do).
     KILN_ASSIGN_OR_RETURN(OptimizationReport fused, optimize_graph(*graph, options));
-    int quantized = 0;
+    int layers = 0;
     for (const auto& n : graph->nodes())
-      quantized += n->domain() == kKilnDomain && (n->op_type() == kQConvOp || n->op_type() == kQMatMulOp);
-    int8_report += fmt::format("int8: {} quantized layers (kiln.QConv/QMatMul); {} layers after Q/DQ fusion\n", quantized,
-                               fused.layers_after);
+      layers += n->domain() == kKilnDomain && (n->op_type() == kQConvOp || n->op_type() == kQMatMulOp);
+    int8_report += fmt::format("{}: {} quantized layers (kiln.QConv/QMatMul); {} layers after Q/DQ fusion\n",
+                               quantized_type_tag(quantized_type), layers, fused.layers_after);
   }
   bool dynamic = false;
   auto memory = plan_at_declared_shapes(*graph, dynamic);
@@ -81,6 +85,7 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
       PlanInfo info;
       info.build.optimization_level = config_.optimization_level;
       info.build.int8 = config_.int8;
+      info.build.fp8 = config_.fp8;
       info.profiles = config_.profiles;
       if (memory.ok() && !dynamic) info.memory_plan = placements_of(*graph, *memory);
       return build_cpu_engine(std::move(graph), std::move(info));

@@ -127,5 +127,42 @@ TEST(QuantizedLayerLowering, Int8MaxPoolStaysChannelsLast) {
   EXPECT_EQ(max_relative_error(*got, *want), 0.0);
 }
 
+// FP8: conv (E4M3 X and W) -> Q -> DQ -> 1x1 conv, both with float outputs. FP16 precision rewrites
+// their output_dtype and leaves the E4M3 tensors; channels-last wraps both convolutions (the
+// QuantizeLinear between them is layout-agnostic) and computes what the optimized graph did.
+TEST(QuantizedLayerLowering, Fp8LayersTakeFloat16OutputsAndRunChannelsLast) {
+  const DataType fp8 = DataType::kFloat8E4M3;
+  GraphBuilder b(13);
+  Value* a0 = fake_quant(b, "in", b.input("x", {1, 16, 6, 6}), kInScale, fp8);
+  Value* c1 = b.node("Conv", "conv1", {a0, b.constant("w1", exact_fp8_weights({16, 16, 3, 3}, 0, 1))},
+                     {{"pads", ints({1, 1, 1, 1})}});
+  Value* a1 = fake_quant(b, "act1", b.node("Relu", "relu1", {c1}), kActScale, fp8);
+  b.output(b.node("Conv", "conv2", {a1, b.constant("w2", exact_fp8_weights({32, 16, 1, 1}, 0, 2))}));
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 2);
+
+  std::unique_ptr<Graph> half = o.graph->clone();
+  ASSERT_TRUE(assign_precision(*half, DataType::kFloat16).ok());
+  for (const auto& n : half->nodes())
+    if (n->op_type() == kQConvOp) {
+      EXPECT_EQ(n->input(kQInput)->dtype(), fp8);
+      EXPECT_EQ(n->input(kQWeights)->dtype(), fp8);
+      EXPECT_EQ(n->attr_int("output_dtype"), 10);
+      EXPECT_EQ(n->output(0)->dtype(), DataType::kFloat16);
+    }
+
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  auto report = assign_channels_last(*lowered);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->channels_last_layers, 2);
+  EXPECT_EQ(count_ops(*lowered, "QConv"), 0);
+  const auto inputs = b.random_inputs();
+  auto want = run_reference(*o.graph, inputs);
+  auto got = run_reference(*lowered, inputs);
+  ASSERT_TRUE(want.ok()) << want.status().to_string();
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  EXPECT_EQ(max_relative_error(*got, *want), 0.0);  // the same kernels on permuted copies
+}
+
 }  // namespace
 }  // namespace kiln::testing

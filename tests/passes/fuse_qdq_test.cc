@@ -132,5 +132,34 @@ TEST(FuseQdq, LeavesAsymmetricAndPerChannelActivationsAsFakeQuant) {
   EXPECT_EQ(count_ops(*o.graph, "DequantizeLinear"), 2);
 }
 
+// FP8: float8e4m3 Q/DQ pairs make layers with E4M3 X and weights (scale max|w_k| / 448) and float
+// outputs; a residual from an E4M3 DequantizeLinear stays float (the DQ stays for it).
+TEST(FuseQdq, Fp8ConvAndMatMulBecomeFp8LayersWithFloatOutputs) {
+  const DataType fp8 = DataType::kFloat8E4M3;
+  GraphBuilder b(13);
+  Value* a0 = fake_quant(b, "in", b.input("x", {1, 16, 6, 6}), kInScale, fp8);
+  Value* c = conv(b, "conv", a0, b.constant("w", exact_fp8_weights({16, 16, 3, 3}, 0, 11)), 16);
+  b.output(b.node("Relu", "relu", {b.node("Add", "add", {c, a0})}));
+  Value* a1 = fake_quant(b, "in2", b.input("x2", {3, 32}), kInScale, fp8);
+  b.output(b.node("MatMul", "mm", {a1, b.constant("wm", exact_fp8_weights({32, 16}, 1, 12))}));
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 1);
+  ASSERT_EQ(count_ops(*o.graph, "QMatMul"), 1);
+  EXPECT_EQ(count_ops(*o.graph, "DequantizeLinear"), 1);  // the residual's
+  for (const char* op : {"QConv", "QMatMul"}) {
+    const Node* q = find_op(*o.graph, op);
+    EXPECT_EQ(q->input(kQInput)->dtype(), fp8) << op;
+    EXPECT_EQ(q->input(kQWeights)->dtype(), fp8) << op;
+    EXPECT_EQ(q->input(kQOutputScale), nullptr) << op;
+    EXPECT_EQ(q->output(0)->dtype(), DataType::kFloat32) << op;
+    const Tensor& ws = q->input(kQWeightScale)->constant();
+    for (int64_t k = 0; k < ws.numel(); ++k) EXPECT_EQ(ws.data<float>()[k], 1.f / 512) << op;
+  }
+  const Node* qconv = find_op(*o.graph, "QConv");
+  EXPECT_EQ(qconv->input(kQResidual)->dtype(), DataType::kFloat32);
+  EXPECT_EQ(qconv->input(kQResidualScale), nullptr);
+  EXPECT_EQ(qconv->input(kQResidual)->producer()->op_type(), "DequantizeLinear");
+}
+
 }  // namespace
 }  // namespace kiln::testing

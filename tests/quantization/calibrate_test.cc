@@ -47,6 +47,14 @@ class DigitsInt8 : public ::testing::Test {
     return config;
   }
 
+  BuilderConfig fp8_config(const std::string& cache = "") const {
+    BuilderConfig config;
+    config.fp8 = true;
+    config.calibration.data_dir = (dir_ / "data").string();
+    config.calibration.cache_path = cache;
+    return config;
+  }
+
   // Top-1 accuracy on the held-out digits, in percent.
   double heldout_accuracy(const BuilderConfig& config) {
     auto images = read_npy(kDigits + "/heldout_images.npy");
@@ -128,6 +136,43 @@ TEST_F(DigitsInt8, MissingDataIsAnError) {
   auto engine = Builder(config).build(*network_);
   ASSERT_FALSE(engine.ok());
   EXPECT_NE(engine.status().message().find("nothing"), std::string::npos) << engine.status().to_string();
+}
+
+// FP8 (E4M3) on the same calibration: the same two convolutions become FP8 layers (their channel
+// counts, 16 and 32, are multiples of 16). E4M3 keeps 3 mantissa bits at every magnitude
+// (relative rounding error <= 2^-4), where int8 keeps 7 bits at the top of the range only; on
+// this model both lose under 0.3 points of top-1.
+TEST_F(DigitsInt8, Fp8AccuracyWithinPointThreeOfFp32) {
+  const double fp32 = heldout_accuracy(BuilderConfig{});
+  const double fp8 = heldout_accuracy(fp8_config());
+  EXPECT_GE(fp32, 98.0);
+  EXPECT_GE(fp8, fp32 - 0.3) << "FP32 " << fp32 << "%, FP8 " << fp8 << "%";
+  Builder builder(fp8_config());
+  ASSERT_TRUE(builder.build(*network_).ok());
+  EXPECT_NE(builder.report().find("fp8: 2 quantized layers"), std::string::npos) << builder.report();
+}
+
+// The cache says which type its scales are for: an FP8 build refuses an INT8 cache and the other
+// way round, naming both headers.
+TEST_F(DigitsInt8, Fp8AndInt8RefuseEachOthersCache) {
+  const std::string int8_cache = (dir_ / "int8.calib").string(), fp8_cache = (dir_ / "fp8.calib").string();
+  ASSERT_TRUE(Builder(int8_config(int8_cache)).build(*network_).ok());
+  ASSERT_TRUE(Builder(fp8_config(fp8_cache)).build(*network_).ok());
+  std::ifstream in(fp8_cache);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("kiln-fp8-calibration method=mse", 0), 0u) << header;
+  for (const auto& [config, other] : {std::pair{fp8_config(int8_cache), "kiln-int8"}, {int8_config(fp8_cache), "kiln-fp8"}}) {
+    auto engine = Builder(config).build(*network_);
+    ASSERT_FALSE(engine.ok());
+    EXPECT_NE(engine.status().message().find(other), std::string::npos) << engine.status().to_string();
+  }
+}
+
+TEST_F(DigitsInt8, Int8AndFp8TogetherAreRefused) {
+  BuilderConfig config = int8_config();
+  config.fp8 = true;
+  EXPECT_FALSE(Builder(config).build(*network_).ok());
 }
 
 }  // namespace

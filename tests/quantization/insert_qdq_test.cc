@@ -119,5 +119,37 @@ TEST(InsertQdq, RefusesTensorsNotQuantized) {
   EXPECT_FALSE(insert_qdq(g, {{g.inputs()[0], 0.f}}).ok());
 }
 
+// FP8: sizes must be multiples of 16 (the FP8 tensor-core kernels'), the residual stays float
+// (FP8 layers have float outputs), and the pairs are float8e4m3 with a float8e4m3 zero.
+TEST(InsertQdq, Fp8PairsTakeMultipleOfSixteenLayersAndNoResidual) {
+  GraphBuilder b;
+  Value* x = b.input("x", {1, 16, 6, 6});
+  Value* c1 = b.node("Conv", "conv1", {x, b.weights("w1", {16, 16, 3, 3})}, {{"pads", ints({1, 1, 1, 1})}});
+  Value* r1 = b.node("Relu", "relu1", {c1});
+  Value* c2 = b.node("Conv", "conv2", {r1, b.weights("w2", {16, 16, 3, 3})}, {{"pads", ints({1, 1, 1, 1})}});
+  Value* r2 = b.node("Relu", "relu2", {b.node("Add", "add", {c2, r1})});
+  Value* narrow = b.node("Conv", "narrow", {r2, b.weights("w3", {8, 16, 1, 1})});  // 8 outputs: stays float
+  b.output(narrow);
+  std::unique_ptr<Graph> g = b.graph().clone();
+  ASSERT_TRUE(optimize_graph(*g, PassOptions{}).ok());
+  const DataType fp8 = DataType::kFloat8E4M3;
+  EXPECT_EQ(names(quantized_activations(*g, fp8)), (std::set<std::string>{"x", "relu1.out"}));
+  EXPECT_EQ(names(quantized_activations(*g)), (std::set<std::string>{"x", "relu1.out", "relu2.out"}));
+  std::vector<std::pair<const Value*, float>> scales;
+  for (const Value* v : quantized_activations(*g, fp8)) scales.emplace_back(v, 0.01f);
+  auto pairs = insert_qdq(*g, scales, fp8);
+  ASSERT_TRUE(pairs.ok()) << pairs.status().to_string();
+  EXPECT_EQ(*pairs, 2);
+  for (const auto& n : g->nodes()) {
+    if (n->op_type() == "QuantizeLinear") {
+      EXPECT_EQ(n->output(0)->dtype(), fp8);
+      EXPECT_EQ(n->input(2)->constant().dtype(), fp8);
+    }
+    if (n->op_type() == "FusedConv" && n->input(3) != nullptr) {
+      EXPECT_EQ(n->input(3)->name(), "relu1.out") << "the residual stays float";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln

@@ -63,5 +63,12 @@ TEST(CliInt8, CalibrationFlagsNeedInt8) {
   EXPECT_NE(r.output.find("--calib and --calib-cache need --int8"), std::string::npos) << r.output;
 }
 
+TEST(CliInt8, Int8AndFp8ExcludeEachOther) {
+  testing::CliResult r = testing::run_cli("build " + std::string(KILN_SOURCE_DIR) +
+                                          "/models/digits/digits_cnn.onnx --no-save --int8 --fp8 --calib /tmp");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--int8 and --fp8 exclude each other"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace kiln

@@ -81,6 +81,7 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   add_plugin_flag(cmd, f.plugins);
   CalibrationConfig& calib = f.config.calibration;
   cmd->add_flag("--int8", f.config.int8, "INT8: calibrate activations and quantize convolutions and matrix products");
+  cmd->add_flag("--fp8", f.config.fp8, "FP8 (E4M3): as --int8, on FP8 tensor cores (the --calib flags apply)");
   cmd->add_option("--calib", calib.data_dir, "INT8: calibration data folder (images, .npy or .pb; a subfolder per input)");
   cmd->add_option("--calib-cache", calib.cache_path, "INT8: calibration cache, used when it exists, else written");
   cmd->add_option("--calib-method", f.calib_method, "INT8: mse (default), entropy, minmax or percentile")
@@ -107,12 +108,13 @@ Expected<BuilderConfig> BuildFlags::resolve() const {
   c.allow_host_fallback = !no_host_fallback;
   if (workspace_mib < 0) return invalid_argument("--workspace must be at least 0 MiB");
   c.workspace_limit = static_cast<size_t>(workspace_mib * 1024 * 1024);
-  if (!c.int8 && (!c.calibration.data_dir.empty() || !c.calibration.cache_path.empty()))
-    return invalid_argument("--calib and --calib-cache need --int8");
+  if (c.int8 && c.fp8) return invalid_argument("--int8 and --fp8 exclude each other");
+  if (!c.int8 && !c.fp8 && (!c.calibration.data_dir.empty() || !c.calibration.cache_path.empty()))
+    return invalid_argument("--calib and --calib-cache need --int8 or --fp8");
   KILN_ASSIGN_OR_RETURN(c.calibration.method, parse_calibration_method(calib_method));
   c.calibration.channel_order = calib_channel_order == "bgr" ? ChannelOrder::kBGR : ChannelOrder::kRGB;
   c.calibration.layout = calib_layout == "nhwc" ? ImageLayout::kNHWC : ImageLayout::kNCHW;
-  if (c.device == DeviceKind::kCuda || c.int8) {
+  if (c.device == DeviceKind::kCuda || c.int8 || c.fp8) {
     // Tuning tables go to stdout; the progress line rewrites itself on a terminal.
     const bool tty = isatty(fileno(stderr)) != 0;
     c.log = [tty](const std::string& line) {

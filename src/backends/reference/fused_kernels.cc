@@ -3,7 +3,8 @@
 // of the ops the layer replaced (Conv or MatMul, Add for bias and residual, the activation,
 // Mul for the gate, Split for sibling outputs, the body's ops for Pointwise), in the original
 // order, so a fused graph computes what the unfused one did. The quantized layers likewise run
-// ConvInteger/MatMulInteger, DequantizeLinear, Add, the activation and QuantizeLinear.
+// ConvInteger/MatMulInteger, DequantizeLinear, Add, the activation and QuantizeLinear (FP8 ones:
+// DequantizeLinear, Cast and Conv/MatMul in double; see fp8_accumulators).
 #include <algorithm>
 #include <vector>
 
@@ -135,36 +136,82 @@ Status store_output(KernelContext& ctx, Tensor& v) {
   return run_kernel(cast, {&v}, {&y});
 }
 
-// kiln.QConv and kiln.QMatMul: the exact int32 product by the integer op's kernel (ConvInteger,
-// MatMulInteger, which read the attributes they share with the layer), dequantized per output
-// channel along `channel_axis` by DequantizeLinear, then bias, residual and activation as in the
-// float fused layers, then the output's quantization.
-Status run_quantized(KernelContext& ctx, std::string_view integer_op, int channel_axis) {
-  const Node& node = ctx.node();
-  const Tensor& x = ctx.input(kQInput);
-  const Tensor& w = ctx.input(kQWeights);
-  if (x.dtype() != DataType::kInt8 || w.dtype() != DataType::kInt8)
-    return unsupported("X and W must be int8, got {} and {}", data_type_name(x.dtype()), data_type_name(w.dtype()));
+// [K] values broadcast along the channel axis `axis` of a rank-`rank` tensor: [K, 1, ...] for NCHW.
+Tensor along_channels(const Tensor& per_channel, size_t rank, int axis) {
+  std::vector<int64_t> dims{per_channel.numel()};
+  dims.resize(rank - static_cast<size_t>(axis), 1);
+  return per_channel.reshaped(dims);
+}
+
+// The int8 layers' accumulators, dequantized: the exact int32 product by the integer op's kernel
+// (ConvInteger, MatMulInteger, which read the attributes they share with the layer), times the
+// channel scales by DequantizeLinear along `axis`.
+Expected<Tensor> int8_accumulators(const KernelContext& ctx, std::string_view integer_op,
+                                   const std::vector<int64_t>& dims, int axis, const Tensor& scales) {
   const KernelFn* integer = KernelRegistry::global().find(integer_op, "");
   if (integer == nullptr) return internal_error("no reference kernel for {}", integer_op);
-  std::vector<int64_t> dims = ctx.output(0).dims();
-  KernelContext integer_ctx(node, {&x, &w}, {Tensor(DataType::kInt32, dims)});
+  KernelContext integer_ctx(ctx.node(), {&ctx.input(kQInput), &ctx.input(kQWeights)}, {Tensor(DataType::kInt32, dims)});
   KILN_RETURN_IF_ERROR(with_context((*integer)(integer_ctx), integer_op));
-  const Tensor& acc = integer_ctx.output(0);
+  Tensor v(DataType::kFloat32, dims);
+  const Node dequantize = standalone_node("DequantizeLinear", 13, {{"axis", Attribute::of_int(axis)}});
+  KILN_RETURN_IF_ERROR(run_kernel(dequantize, {&integer_ctx.output(0), &scales}, {&v}));
+  return v;
+}
+
+// The FP8 layers' accumulators, scaled: X and W decoded (DequantizeLinear with scale 1, exact)
+// and widened to double (Cast), the float op's kernel (Conv, MatMul) in double, the sums rounded
+// once to float32 (Cast), then times the channel scales (Mul). Every product of two E4M3 values is
+// a multiple of 2^-18 below 2^18, so each partial sum is exact in double while the reduction has
+// fewer than 2^17 terms: the accumulators are the exact sums rounded once, in any order, which is
+// what a GPU's float accumulation is compared against.
+Expected<Tensor> fp8_accumulators(const KernelContext& ctx, std::string_view float_op, const std::vector<int64_t>& dims,
+                                  int axis, const Tensor& scales) {
+  static const Node decode = standalone_node("DequantizeLinear", 13);
+  static const Node widen = standalone_node("Cast", 13, {{"to", Attribute::of_int(11)}});
+  static const Node narrow = standalone_node("Cast", 13, {{"to", Attribute::of_int(1)}});
+  static const Node mul = standalone_node("Mul", 14);
+  Tensor one(DataType::kFloat32, {});
+  *one.data<float>() = 1.f;
+  std::vector<Tensor> operands;
+  for (int slot : {kQInput, kQWeights}) {
+    const Tensor& q = ctx.input(slot);
+    Tensor decoded(DataType::kFloat32, q.dims()), wide(DataType::kFloat64, q.dims());
+    KILN_RETURN_IF_ERROR(run_kernel(decode, {&q, &one}, {&decoded}));
+    KILN_RETURN_IF_ERROR(run_kernel(widen, {&decoded}, {&wide}));
+    operands.push_back(std::move(wide));
+  }
+  const KernelFn* base = KernelRegistry::global().find(float_op, "");
+  if (base == nullptr) return internal_error("no reference kernel for {}", float_op);
+  KernelContext base_ctx(ctx.node(), {&operands[0], &operands[1]}, {Tensor(DataType::kFloat64, dims)});
+  KILN_RETURN_IF_ERROR(with_context((*base)(base_ctx), float_op));
+  Tensor v(DataType::kFloat32, dims);
+  KILN_RETURN_IF_ERROR(run_kernel(narrow, {&base_ctx.output(0)}, {&v}));
+  const Tensor channel_scales = along_channels(scales, dims.size(), axis);
+  KILN_RETURN_IF_ERROR(run_kernel(mul, {&v, &channel_scales}, {&v}));
+  return v;
+}
+
+// kiln.QConv and kiln.QMatMul: the scaled accumulators (int8 or FP8 above), with the output
+// channel along `channel_axis`, then bias, residual and activation as in the float fused
+// layers, then the output's quantization.
+Status run_quantized(KernelContext& ctx, std::string_view integer_op, std::string_view float_op, int channel_axis) {
+  const Node& node = ctx.node();
+  const DataType x = ctx.input(kQInput).dtype(), w = ctx.input(kQWeights).dtype();
+  const bool fp8 = x == DataType::kFloat8E4M3 && w == DataType::kFloat8E4M3;
+  if (!fp8 && (x != DataType::kInt8 || w != DataType::kInt8))
+    return unsupported("X and W must be both int8 or both float8e4m3, got {} and {}", data_type_name(x),
+                       data_type_name(w));
+  std::vector<int64_t> dims = ctx.output(0).dims();
   const int axis = channel_axis < 0 ? static_cast<int>(dims.size()) + channel_axis : channel_axis;
   const int64_t channels = dims[static_cast<size_t>(axis)];
   KILN_ASSIGN_OR_RETURN(Tensor scales, accumulator_scales(ctx, channels));
-  Tensor v(DataType::kFloat32, dims);
-  const Node dequantize = standalone_node("DequantizeLinear", 13, {{"axis", Attribute::of_int(axis)}});
-  KILN_RETURN_IF_ERROR(run_kernel(dequantize, {&acc, &scales}, {&v}));
+  KILN_ASSIGN_OR_RETURN(Tensor v, fp8 ? fp8_accumulators(ctx, float_op, dims, axis, scales)
+                                      : int8_accumulators(ctx, integer_op, dims, axis, scales));
   if (const Tensor* bias = optional_input(ctx, kQBias)) {
     if (bias->dtype() != DataType::kFloat32 || bias->numel() != channels)
       return invalid_argument("the bias must be float32 with {} values, got {} {}", channels,
                               data_type_name(bias->dtype()), dims_to_string(bias->dims()));
-    // [K] broadcast along the channel axis: [K, 1, ...] for NCHW.
-    std::vector<int64_t> bias_dims{channels};
-    bias_dims.resize(dims.size() - static_cast<size_t>(axis), 1);
-    KILN_RETURN_IF_ERROR(add_in_place(v, bias->reshaped(bias_dims)));
+    KILN_RETURN_IF_ERROR(add_in_place(v, along_channels(*bias, dims.size(), axis)));
   }
   if (ctx.has_input(kQResidual)) {
     KILN_ASSIGN_OR_RETURN(Tensor z, float_residual(ctx));
@@ -174,9 +221,9 @@ Status run_quantized(KernelContext& ctx, std::string_view integer_op, int channe
   return store_output(ctx, v);
 }
 
-Status qconv(KernelContext& ctx) { return run_quantized(ctx, "ConvInteger", 1); }
+Status qconv(KernelContext& ctx) { return run_quantized(ctx, "ConvInteger", "Conv", 1); }
 
-Status qmatmul(KernelContext& ctx) { return run_quantized(ctx, "MatMulInteger", -1); }
+Status qmatmul(KernelContext& ctx) { return run_quantized(ctx, "MatMulInteger", "MatMul", -1); }
 
 Status pointwise(KernelContext& ctx) {
   const Attribute* body = ctx.node().attr("body");

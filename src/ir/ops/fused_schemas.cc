@@ -117,12 +117,17 @@ Status check_scalar(InferContext& ctx, int i, const char* what) {
 
 // kiln.QConv / kiln.QMatMul: the integer op's shapes (`base_op`: ConvInteger or MatMulInteger,
 // which read only X, W and the attributes they share), the output type from y_scale or
-// `output_dtype`, and the pairing rules of the optional inputs.
+// `output_dtype`, and the pairing rules of the optional inputs. X and W are both int8 or both
+// float8e4m3 (FP8 layers have a float output).
 Status infer_quantized(InferContext& ctx, std::string_view base_op, int weight_channel_axis) {
   const DataType x = ctx.input_type(kQInput), w = ctx.input_type(kQWeights);
+  const bool known = x != DataType::kUndefined && w != DataType::kUndefined;
   for (DataType t : {x, w})
-    if (t != DataType::kInt8 && t != DataType::kUndefined)
-      return invalid_argument("X and W must be int8, got {} and {}", data_type_name(x), data_type_name(w));
+    if ((t != DataType::kInt8 && t != DataType::kFloat8E4M3 && t != DataType::kUndefined) || (known && x != w))
+      return invalid_argument("X and W must be both int8 or both float8e4m3, got {} and {}", data_type_name(x),
+                              data_type_name(w));
+  if ((x == DataType::kFloat8E4M3 || w == DataType::kFloat8E4M3) && ctx.has_input(kQOutputScale))
+    return invalid_argument("a float8e4m3 layer has a float output: no output scale");
   KILN_RETURN_IF_ERROR(check_scalar(ctx, kQInputScale, "input scale"));
   if (ctx.input_type(kQWeightScale) != DataType::kFloat32)
     return invalid_argument("the weight scales must be float32, got {}", data_type_name(ctx.input_type(kQWeightScale)));

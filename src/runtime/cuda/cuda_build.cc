@@ -102,6 +102,7 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   info.build.fp16 = config.fp16;
   info.build.bf16 = config.bf16;
   info.build.int8 = config.int8;
+  info.build.fp8 = config.fp8;
   info.build.workspace_limit = config.workspace_limit;
   info.build.aux_streams = config.aux_streams;
   info.build.host_fallback = config.allow_host_fallback;

@@ -1,6 +1,7 @@
 // Kiln's QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear kernels against the reference
 // kernels: per-tensor and per-axis parameters, uint8 and int8, values that saturate and that sit
-// exactly halfway between two integers (round half to even), 16-bit inputs.
+// exactly halfway between two integers (round half to even), 16-bit inputs; float8e4m3 (FP8)
+// with values halfway between two E4M3 values, subnormal and saturating.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "backends/cuda/kernels/quantize/quantize_provider.h"
 #include "gpu_layer_runner.h"
 #include "ir/op_schema.h"
+#include "quantized_layer_testing.h"
 #include "testing/node_runner.h"
 
 namespace kiln {
@@ -252,6 +254,55 @@ TEST(QuantizeGpuTest, UnsupportedCases) {
   // a 2-D scale
   refused(op_spec("QuantizeLinear"), {Tensor(DataType::kFloat32, kShape), Tensor(DataType::kFloat32, {3, 1})},
           {Tensor(DataType::kUInt8, kShape)});
+}
+
+// FP8: byte-exact against the reference (round to nearest even, saturation to +-448), with ties
+// between E4M3 neighbours, subnormals, out-of-range values and 16-bit inputs; the zero point is a
+// constant float8e4m3 0.
+TEST(QuantizeGpuTest, QuantizeLinearToFloat8E4M3) {
+  KILN_REQUIRE_GPU();
+  const std::vector<float> special = {1.0625f, 1.1875f, -1.3125f, 0.0009765625f, 0.0029296875f, 240.f, 464.f,
+                                      1e6f,    -500.f,  0.f,      -0.f,          0.001f,        3.75f, 100.5f};
+  for (DataType real : {DataType::kFloat32, DataType::kFloat16})
+    for (bool per_axis : {false, true}) {
+      SCOPED_TRACE(std::string(data_type_name(real)) + (per_axis ? " per-axis" : " per-tensor"));
+      const std::vector<float> scales = per_axis ? std::vector<float>{1.f, 0.5f, 2.f} : std::vector<float>{0.25f};
+      Tensor x = testing::random_float(kShape, 31, -600.f, 600.f);
+      const int64_t inner = kShape[2] * kShape[3];
+      for (int64_t i = 0; i < x.numel(); i += 2)
+        x.data<float>()[i] = special[static_cast<size_t>(i / 2) % special.size()] *
+                             scales[per_axis ? static_cast<size_t>((i / inner) % kShape[1]) : 0];
+      x = real == DataType::kFloat32 ? x : testing::convert(x, real);
+      const Tensor x_f32 = testing::convert(x, DataType::kFloat32);
+      const Tensor scale = values(DataType::kFloat32, param_dims(per_axis), scales);
+      const Tensor zero_point(DataType::kFloat8E4M3, param_dims(per_axis));
+      const NodeSpec ns = op_spec("QuantizeLinear", 1, 19);
+      auto expected = testing::run_node(ns, {x_f32, scale, zero_point});
+      ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+      check_against(ns, {x, scale, zero_point}, *expected, {1, 2});
+    }
+}
+
+TEST(QuantizeGpuTest, DequantizeLinearFromFloat8E4M3) {
+  KILN_REQUIRE_GPU();
+  for (bool per_axis : {false, true}) {
+    SCOPED_TRACE(per_axis ? "per-axis" : "per-tensor");
+    const Tensor x = testing::random_e4m3(kShape, 32);
+    const Tensor scale = values(DataType::kFloat32, param_dims(per_axis),
+                                per_axis ? std::vector<float>{0.1f, 0.37f, 1.9f} : std::vector<float>{0.0173f});
+    check(op_spec("DequantizeLinear", 1, 19), {x, scale, Tensor(DataType::kFloat8E4M3, param_dims(per_axis))}, {1, 2});
+  }
+}
+
+// The kernels do not read a float8e4m3 zero point, so one that is not a constant is refused.
+TEST(QuantizeGpuTest, Float8ZeroPointMustBeAConstant) {
+  const std::vector<Tensor> inputs = {testing::random_float(kShape, 33), values(DataType::kFloat32, {}, {0.5f}),
+                                      Tensor(DataType::kFloat8E4M3, {})};
+  auto layer = make_layer(op_spec("QuantizeLinear", 1, 19), inputs);
+  const Status s = cuda::quantize::quantize_provider().supports(
+      spec_for(*layer, inputs, {Tensor(DataType::kFloat8E4M3, kShape)}, {1}));
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  EXPECT_NE(s.message().find("constant"), std::string::npos) << s.to_string();
 }
 
 }  // namespace

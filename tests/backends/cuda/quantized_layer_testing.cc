@@ -150,4 +150,33 @@ void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const st
   }
 }
 
+void expect_every_fp8_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
+                                     const Tensor& expected, std::string_view library) {
+  ASSERT_TRUE(expected.defined());
+  const Status lib = provider_named(library).supports(spec);
+  ASSERT_TRUE(lib.ok()) << lib.to_string();
+  const Status direct = provider_named("kiln_direct_quantized").supports(spec);
+  EXPECT_FALSE(direct.ok()) << "the int8 kernel must not take an FP8 layer";
+
+  KILN_REQUIRE_GPU();
+  auto runs = run_all_tactics(spec, inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  int library_runs = 0;
+  for (const TacticRun& run : *runs) {
+    expect_quantized_match(run.outputs[0], expected, run.provider + " tactic " + run.tactic);
+    library_runs += run.provider == library;
+  }
+  EXPECT_GT(library_runs, 0) << "no " << library << " tactic ran";
+}
+
+Tensor random_e4m3(std::vector<int64_t> dims, unsigned seed) {
+  const Tensor codes = random_tensor(DataType::kUInt8, std::move(dims), 0.f, 255.f, seed);
+  Tensor out(DataType::kFloat8E4M3, codes.dims());
+  for (int64_t i = 0; i < codes.numel(); ++i) {
+    const uint8_t c = codes.data<uint8_t>()[i];
+    out.data<uint8_t>()[i] = (c & 0x7F) == 0x7F ? c ^ 0x01 : c;  // NaN -> +-448
+  }
+  return out;
+}
+
 }  // namespace kiln::testing

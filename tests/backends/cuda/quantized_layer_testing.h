@@ -51,6 +51,19 @@ const cuda::TacticProvider& provider_named(std::string_view name);
 void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
                                            const Tensor& expected, std::string_view library, bool library_refuses);
 
+// FP8 layers (float8e4m3 X and W, float output): `library` (cublaslt_fp8_matmul) supports the
+// layer, Kiln's direct int8 kernel refuses it, and every tactic of every supporting provider
+// matches `expected` (the reference kernel's output: exact sums rounded once) within
+// expect_quantized_match's float bound. The E4M3 products are exact on both sides, so only the
+// GPU's accumulation differs: FP32 sums (cuBLASLt promotes the tensor cores' partial sums without
+// "fast accumulation") are within about 2^-14 of the exact ones relative to the largest partial
+// sum, far under 1e-3; a float16 output adds its own rounding (2^-11 relative).
+void expect_every_fp8_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
+                                     const Tensor& expected, std::string_view library);
+
+// Random E4M3 codes over the whole finite range (NaN's two codes excluded).
+Tensor random_e4m3(std::vector<int64_t> dims, unsigned seed);
+
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);
 

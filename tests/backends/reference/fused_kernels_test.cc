@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/float8.h"
 #include "core/half.h"
 #include "ir/ops/fused_ops.h"
 #include "testing/node_runner.h"
@@ -21,6 +22,19 @@ Tensor random_int8(std::vector<int64_t> dims, uint32_t seed, int lo = -128, int 
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> u(lo, hi);
   for (int64_t i = 0; i < t.numel(); ++i) t.data<int8_t>()[i] = static_cast<int8_t>(u(rng));
+  return t;
+}
+
+// Random E4M3 codes over the whole finite range (NaN's two codes excluded).
+Tensor random_e4m3(std::vector<int64_t> dims, uint32_t seed) {
+  Tensor t(DataType::kFloat8E4M3, std::move(dims));
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> u(0, 255);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    int code = u(rng);
+    while ((code & 0x7F) == 0x7F) code = u(rng);
+    t.data<uint8_t>()[i] = static_cast<uint8_t>(code);
+  }
   return t;
 }
 
@@ -202,6 +216,62 @@ TEST(QConvSchema, RefusesPerTensorWeightScaleOfWrongLength) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().to_string().find("one value per output channel"), std::string::npos)
       << out.status().to_string();
+}
+
+// FP8 layers: X and W float8e4m3, float output. Against the float reference (DequantizeLinear of
+// the E4M3 operands, float Conv), which sums the same products in float.
+TEST(QConvKernel, Fp8GroupedStridedPaddedWithFloatResidual) {
+  Case c = grouped_conv(100);
+  c.x = random_e4m3({2, 6, 9, 8}, 101);
+  c.w = random_e4m3({4, 3, 3, 2}, 102);
+  c.residual = random_float({2, 4, 4, 9}, 103);
+  c.quantized_output = false;
+  expect_layer_matches(c);
+}
+
+// The FP8 accumulators are the exact sums rounded once to float: computed here with a plain loop
+// in double (exact for these sizes), then the kernel's float operations in its order, the result
+// agrees to the bit.
+TEST(QMatMulKernel, Fp8SumsAreExactThenRoundedOnce) {
+  const int64_t m = 7, k = 48, n = 5;
+  const Tensor a = random_e4m3({m, k}, 110), b = random_e4m3({k, n}, 111);
+  const Tensor w_scale = random_float({n}, 112, 0.001f, 0.01f), bias = random_float({n}, 113);
+  const float x_scale = 0.03f;
+  auto got = run_node(spec(std::string(kQMatMulOp), {{"activation", Attribute::of_string("Relu")}}, "kiln"),
+                      {a, b, scalar(x_scale), w_scale, bias});
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  const Tensor& y = (*got)[0];
+  ASSERT_EQ(y.dtype(), DataType::kFloat32);
+  int64_t positive = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += double{e4m3_to_float(a.data<uint8_t>()[i * k + p])} * double{e4m3_to_float(b.data<uint8_t>()[p * n + j])};
+      const float scale = x_scale * w_scale.data<float>()[j];
+      const float want = std::max(static_cast<float>(sum) * scale + bias.data<float>()[j], 0.f);
+      ASSERT_EQ(y.data<float>()[i * n + j], want) << "element " << i << ", " << j;
+      positive += want > 0.f;
+    }
+  EXPECT_GT(positive, m * n / 4);  // the comparison is not of zeros
+}
+
+TEST(QConvSchema, RefusesInt8XWithFp8Weights) {
+  Case c = grouped_conv(120);
+  auto out = run_node(spec(std::string(kQConvOp), c.attrs, "kiln"),
+                      {c.x, random_e4m3({4, 3, 3, 2}, 121), scalar(0.1f), c.w_scale});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().to_string().find("both int8 or both float8e4m3"), std::string::npos)
+      << out.status().to_string();
+}
+
+TEST(QConvSchema, RefusesAnFp8LayerWithAnOutputScale) {
+  Case c = grouped_conv(130);
+  auto out = run_node(spec(std::string(kQConvOp), c.attrs, "kiln"),
+                      {random_e4m3({2, 6, 9, 8}, 131), random_e4m3({4, 3, 3, 2}, 132), scalar(0.1f), c.w_scale,
+                       Tensor(), Tensor(), Tensor(), scalar(0.5f)});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().to_string().find("float output"), std::string::npos) << out.status().to_string();
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/cuda/cublaslt/cublaslt_gemm_kernel.h"
+#include "backends/cuda/cublaslt/fp8_matmul_provider.h"
 #include "backends/cuda/cublaslt/quantized_matmul_provider.h"
 
 namespace kiln::cuda {
@@ -72,7 +73,7 @@ class CublasLtGemmProvider final : public TacticProvider {
 
 std::vector<const TacticProvider*> cublaslt_providers() {
   static const CublasLtGemmProvider gemm;
-  return {&gemm, &cublaslt_quantized_matmul_provider()};
+  return {&gemm, &cublaslt_quantized_matmul_provider(), &cublaslt_fp8_matmul_provider()};
 }
 
 }  // namespace kiln::cuda

@@ -118,6 +118,22 @@ Expected<LtMatmulPlan> LtMatmulPlan::create_int8(const Int8GemmConfig& g) {
   return plan;
 }
 
+Expected<LtMatmulPlan> LtMatmulPlan::create_fp8(int64_t m, int64_t n, int64_t k) {
+  LtMatmulPlan plan;
+  cublasLtMatmulDesc_t desc = nullptr;
+  KILN_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  plan.desc_.reset(desc);
+  KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSA, CUBLAS_OP_T));
+  KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N));
+  KILN_RETURN_IF_ERROR(set_desc(desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, int8_t{0}));
+  // B^T stored [N, K] is column-major K x N (ld K), transposed by the op; A [M, K] is K x M (ld K).
+  KILN_ASSIGN_OR_RETURN(plan.lt_a_, make_layout(CUDA_R_8F_E4M3, k, n, k, 1, 0));
+  KILN_ASSIGN_OR_RETURN(plan.lt_b_, make_layout(CUDA_R_8F_E4M3, k, m, k, 1, 0));
+  KILN_ASSIGN_OR_RETURN(plan.y_, make_layout(CUDA_R_32F, n, m, n, 1, 0));
+  plan.align_lt_a_ = plan.align_lt_b_ = plan.align_y_ = kAssumedBufferAlignment;
+  return plan;
+}
+
 Expected<std::vector<cublasLtMatmulHeuristicResult_t>> LtMatmulPlan::algorithms(cublasLtHandle_t handle,
                                                                                size_t workspace_limit) const {
   cublasLtMatmulPreference_t raw = nullptr;

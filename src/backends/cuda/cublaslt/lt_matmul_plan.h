@@ -52,6 +52,10 @@ class LtMatmulPlan {
   // FP32 data computes in TF32 only when allow_tf32; 16-bit data computes in FP32.
   static Expected<LtMatmulPlan> create(const GemmLayer& layer, bool allow_tf32);
   static Expected<LtMatmulPlan> create_int8(const Int8GemmConfig& config);
+  // An E4M3 product Y [M, N] = A [M, K] B [K, N] with float32 results (alpha 1, beta 0), in the
+  // "TN" form cuBLASLt's FP8 kernels require (as create_int8's), computing in FP32 without
+  // "fast accumulation" (partial sums are promoted to FP32 as the kernels go).
+  static Expected<LtMatmulPlan> create_fp8(int64_t m, int64_t n, int64_t k);
 
   // The heuristic's algorithms, best first, each needing at most `workspace_limit` bytes.
   Expected<std::vector<cublasLtMatmulHeuristicResult_t>> algorithms(cublasLtHandle_t handle,

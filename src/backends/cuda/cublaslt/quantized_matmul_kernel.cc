@@ -37,7 +37,7 @@ QuantizedMatMulKernel::QuantizedMatMulKernel(QuantizedMatMul layer, bool fused, 
   accumulators_offset_ = lt_workspace_bytes_;
   if (!fused_) {
     accumulators_offset_ = (accumulators_offset_ + kAccumulatorAlignment - 1) / kAccumulatorAlignment * kAccumulatorAlignment;
-    accumulators_bytes_ = static_cast<size_t>(layer_.m * layer_.n) * sizeof(int32_t);
+    accumulators_bytes_ = static_cast<size_t>(layer_.m * layer_.n) * sizeof(int32_t);  // int32 or float32
   }
 }
 
@@ -46,12 +46,16 @@ Expected<std::unique_ptr<LayerKernel>> QuantizedMatMulKernel::create(const Layer
                                                                      LtMatmulPlan plan,
                                                                      const cublasLtMatmulHeuristicResult_t& algorithm) {
   std::unique_ptr<QuantizedMatMulKernel> kernel(new QuantizedMatMulKernel(layer, fused, std::move(plan), algorithm));
+  kernel->operands_ = spec.inputs[kQWeights]->dtype;
+  if (fused && kernel->operands_ != DataType::kInt8)
+    return invalid_argument("only int8 layers run as one cuBLASLt matmul, not {}", data_type_name(kernel->operands_));
   const QuantizedParams& p = layer.params;
-  // B [K, N] transposed to [N, K].
-  const int8_t* b = spec.inputs[kQWeights]->host_constant->data<int8_t>();
-  std::vector<int8_t> b_t(static_cast<size_t>(layer.n * layer.k));
-  for (int64_t kk = 0; kk < layer.k; ++kk)
-    for (int64_t nn = 0; nn < layer.n; ++nn) b_t[static_cast<size_t>(nn * layer.k + kk)] = b[kk * layer.n + nn];
+  // B [K, N] transposed to [N, K] (one-byte elements of either type), unless stored so.
+  const uint8_t* b = static_cast<const uint8_t*>(spec.inputs[kQWeights]->host_constant->raw());
+  std::vector<uint8_t> b_t(b, b + layer.n * layer.k);
+  if (!layer.b_transposed)
+    for (int64_t kk = 0; kk < layer.k; ++kk)
+      for (int64_t nn = 0; nn < layer.n; ++nn) b_t[static_cast<size_t>(nn * layer.k + kk)] = b[kk * layer.n + nn];
   KILN_ASSIGN_OR_RETURN(kernel->weights_t_, upload(b_t.data(), b_t.size()));
   if (fused) {
     // The output scale folded into alpha, beta and the bias.
@@ -98,13 +102,19 @@ Status QuantizedMatMulKernel::enqueue(const LaunchEnv& env, const std::vector<co
     return Status::Ok();
   }
   void* accumulators = static_cast<char*>(env.workspace) + accumulators_offset_;
+  // alpha and beta have the scale type: int32 for the int8 kernels, float32 for the FP8 ones.
   const int32_t one = 1, zero = 0;
-  KILN_CUBLAS_CHECK(cublasLtMatmul(env.cublaslt, plan_.desc(), &one, weights_t_.get(), plan_.lt_a(), a, plan_.lt_b(),
-                                   &zero, accumulators, plan_.y(), accumulators, plan_.y(), &algo_, env.workspace,
+  const float one_f = 1.f, zero_f = 0.f;
+  const bool fp8 = operands_ == DataType::kFloat8E4M3;
+  const void* alpha = fp8 ? static_cast<const void*>(&one_f) : &one;
+  const void* beta = fp8 ? static_cast<const void*>(&zero_f) : &zero;
+  KILN_CUBLAS_CHECK(cublasLtMatmul(env.cublaslt, plan_.desc(), alpha, weights_t_.get(), plan_.lt_a(), a, plan_.lt_b(),
+                                   beta, accumulators, plan_.y(), accumulators, plan_.y(), &algo_, env.workspace,
                                    lt_workspace_bytes_, env.stream));
   // Y [M, N]: the channel is the innermost axis.
-  KILN_CUDA_CHECK(launch_quantized_epilogue(scales_->epilogue(p, inputs), accumulators, DataType::kInt32,
-                                            layer_.m * layer_.n, y, env.stream));
+  KILN_CUDA_CHECK(launch_quantized_epilogue(scales_->epilogue(p, inputs), accumulators,
+                                            fp8 ? DataType::kFloat32 : DataType::kInt32, layer_.m * layer_.n, y,
+                                            env.stream));
   return Status::Ok();
 }
 

@@ -4,6 +4,9 @@
 //    output, int8 or no residual, no activation or Relu, constant bias);
 //  - int32: the exact int32 accumulators into the workspace, then Kiln's quantized epilogue
 //    kernel (any residual, activation and output type).
+// kiln.QMatMul and 1x1 kiln.QConv with float8e4m3 A and B (FP8) run the second form on cuBLASLt's
+// FP8 kernels, with float32 accumulators (LtMatmulPlan::create_fp8): the per-channel weight scales
+// cannot go into cuBLASLt's per-tensor A/B scales, so the epilogue kernel applies them all.
 // Either way the constant B is stored transposed ([N, K]), the "TN" form the kernels require.
 #pragma once
 
@@ -31,13 +34,14 @@ class QuantizedMatMulKernel final : public LayerKernel {
                         const cublasLtMatmulHeuristicResult_t& algorithm);
 
   QuantizedMatMul layer_;
+  DataType operands_ = DataType::kInt8;  // A and B: int8 or float8e4m3
   bool fused_;
   LtMatmulPlan plan_;
   cublasLtMatmulAlgo_t algo_;
   size_t lt_workspace_bytes_;
   size_t accumulators_offset_ = 0;
   size_t accumulators_bytes_ = 0;
-  DeviceBuffer weights_t_;        // B^T [N, K] int8
+  DeviceBuffer weights_t_;        // B^T [N, K], int8 or float8e4m3
   DeviceBuffer fused_vectors_;    // fused: alpha [N], then bias' [N] (float32)
   std::optional<QuantizedScales> scales_;  // int32 form
   float beta_ = 0.f;              // fused: z_scale / y_scale with an int8 residual

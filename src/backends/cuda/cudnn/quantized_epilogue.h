@@ -30,8 +30,8 @@ struct QuantizedEpilogue {
   float output_scale = 1.f;
 };
 
-// y[i] = epilogue(acc[i]) for i < numel; acc is int32 or float32 (an exact image of the int32
-// accumulators: cuDNN's float output of an int8 convolution).
+// y[i] = epilogue(acc[i]) for i < numel; acc is int32 or float32 (an FP8 layer's float sums, or
+// an exact image of int32 accumulators: cuDNN's float output of an int8 convolution).
 cudaError_t launch_quantized_epilogue(const QuantizedEpilogue& epilogue, const void* acc, DataType acc_dtype,
                                       int64_t numel, void* y, cudaStream_t stream);
 

@@ -43,17 +43,20 @@ std::string QuantizedParams::slug() const {
   std::string s;
   if (has_bias) s += "_bias";
   if (has_residual) s += quantized_residual() ? "_add8" : "_add";
-  if (activation.kind != ActivationKind::kNone) s += "_" + activation_slug(activation);
+  if (activation.kind != ActivationKind::kNone) {
+    s += '_';
+    s += activation_slug(activation);
+  }
   s += "_to_";
   s += dtype_slug(output_dtype);
   return s;
 }
 
-Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channels) {
+Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channels, DataType operands) {
   if (spec.op == nullptr || spec.outputs.size() != 1) return unsupported("a quantized layer has one output");
   for (size_t slot : {kQInput, kQWeights})
-    if (!spec.has_input(slot) || spec.inputs[slot]->dtype != DataType::kInt8)
-      return unsupported("input {} must be int8", slot);
+    if (!spec.has_input(slot) || spec.inputs[slot]->dtype != operands)
+      return unsupported("X and W must be {}", data_type_name(operands));
   QuantizedParams p;
   KILN_ASSIGN_OR_RETURN(auto x_scale, constant_floats(spec, kQInputScale, "input scale", 1));
   KILN_ASSIGN_OR_RETURN(auto w_scale, constant_floats(spec, kQWeightScale, "weight scales", channels));
@@ -95,7 +98,7 @@ Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channe
   return p;
 }
 
-Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec) {
+Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec, DataType operands) {
   if (spec.op == nullptr || !is_quantized_matmul(*spec.op)) return unsupported("not a kiln.QMatMul layer");
   if (spec.channels_last) return unsupported("kiln.QMatMul does not run channels-last");
   if (!spec.has_input(kQInput) || !spec.has_input(kQWeights) || spec.outputs.size() != 1)
@@ -117,7 +120,7 @@ Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec) {
     return invalid_argument("kiln.QMatMul of {} by {} cannot give {}", dims_to_string(a), dims_to_string(b),
                             dims_to_string(y));
   if (q.m == 0 || q.n == 0 || q.k == 0) return unsupported("empty tensors are not supported");
-  KILN_ASSIGN_OR_RETURN(q.params, quantized_params(spec, q.n));
+  KILN_ASSIGN_OR_RETURN(q.params, quantized_params(spec, q.n, operands));
   return q;
 }
 

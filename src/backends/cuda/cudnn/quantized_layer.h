@@ -35,16 +35,20 @@ struct QuantizedParams {
 };
 
 // The scales (host constants), optional inputs and output of a QConv/QMatMul layer with
-// `channels` output channels, or unsupported(reason).
-Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channels);
+// `channels` output channels whose X and W are of type `operands` (int8, or float8e4m3 for the
+// FP8 providers), or unsupported(reason).
+Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channels,
+                                           DataType operands = DataType::kInt8);
 
 // A kiln.QMatMul layer: A [..., M, K] (the leading axes folded into M) times the constant [K, N]
-// matrix, Y [..., M, N].
+// matrix, Y [..., M, N]. (A channels-last 1x1 kiln.QConv is one too: X [N*H*W, C] times W^T, its
+// constant W [K, 1, 1, C] being B^T already.)
 struct QuantizedMatMul {
   int64_t m = 0, n = 0, k = 0;
+  bool b_transposed = false;  // the constant is stored [N, K]
   QuantizedParams params;
 };
-Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec);
+Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec, DataType operands = DataType::kInt8);
 
 // The per-channel vectors on the device, each [channels] float32: the accumulator scales, and the
 // residual and output scales repeated (cuDNN's pointwise operands are per-channel tensors).

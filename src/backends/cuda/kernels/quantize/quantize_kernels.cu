@@ -1,9 +1,11 @@
 // The linear (de)quantization kernels. Their arithmetic is the reference kernels' (see
 // src/backends/reference/quantize_util.h): float division and multiplication rounded to nearest
 // (the __f*_rn intrinsics keep nvcc from contracting or approximating them), round half to even,
-// saturation to the quantized type.
+// saturation to the quantized type. float8e4m3 (__nv_fp8_e4m3) has no zero point: its conversion
+// rounds to nearest even and saturates to +-448 (__NV_SATFINITE), as core/float8.h does.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_fp8.h>
 
 #include <type_traits>
 
@@ -34,14 +36,21 @@ __device__ __forceinline__ T from_float(float v) {
   else return v;
 }
 
-// round_half_even(v) + zero_point saturated to Q; NaN gives the zero point.
+template <class Q>
+inline constexpr bool kIsFp8 = std::is_same_v<Q, __nv_fp8_e4m3>;
+
+// round_half_even(v) + zero_point saturated to Q; NaN gives the zero point (E4M3: NaN).
 template <class Q>
 __device__ __forceinline__ Q quantize_value(float v, int32_t zero_point) {
-  constexpr float kLo = std::is_signed_v<Q> ? -128.f : 0.f;
-  constexpr float kHi = std::is_signed_v<Q> ? 127.f : 255.f;
-  const float zp = static_cast<float>(zero_point);
-  const float r = isnan(v) ? zp : __fadd_rn(rintf(v), zp);
-  return static_cast<Q>(fminf(fmaxf(r, kLo), kHi));
+  if constexpr (kIsFp8<Q>) {
+    return Q(v);
+  } else {
+    constexpr float kLo = std::is_signed_v<Q> ? -128.f : 0.f;
+    constexpr float kHi = std::is_signed_v<Q> ? 127.f : 255.f;
+    const float zp = static_cast<float>(zero_point);
+    const float r = isnan(v) ? zp : __fadd_rn(rintf(v), zp);
+    return static_cast<Q>(fminf(fmaxf(r, kLo), kHi));
+  }
 }
 
 __device__ __forceinline__ int64_t param_index(const ParamAxis& axis, int64_t i) {
@@ -50,7 +59,15 @@ __device__ __forceinline__ int64_t param_index(const ParamAxis& axis, int64_t i)
 
 template <class Q>
 __device__ __forceinline__ int32_t zero_point_at(const Q* zero_point, int64_t p) {
-  return zero_point == nullptr ? 0 : static_cast<int32_t>(zero_point[p]);
+  if constexpr (kIsFp8<Q>) return 0;  // the provider checks that it is 0
+  else return zero_point == nullptr ? 0 : static_cast<int32_t>(zero_point[p]);
+}
+
+// x - zero_point as float (exact for both kinds of type).
+template <class Q>
+__device__ __forceinline__ float centered_value(Q x, int32_t zero_point) {
+  if constexpr (kIsFp8<Q>) return static_cast<float>(x);
+  else return static_cast<float>(static_cast<int32_t>(x) - zero_point);
 }
 
 int grid_for(int64_t n) {
@@ -74,8 +91,7 @@ __global__ void dequantize_kernel(ParamAxis axis, int64_t n, const Q* __restrict
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t p = param_index(axis, i);
-    const int32_t centered = static_cast<int32_t>(x[i]) - zero_point_at(zero_point, p);
-    y[i] = from_float<S>(__fmul_rn(static_cast<float>(centered), to_float(scale[p])));
+    y[i] = from_float<S>(__fmul_rn(centered_value(x[i], zero_point_at(zero_point, p)), to_float(scale[p])));
   }
 }
 
@@ -169,12 +185,13 @@ bool with_float_type(DataType t, F&& f) {
   }
 }
 
-// Calls f(Q{}) for uint8 or int8; false for anything else.
+// Calls f(Q{}) for uint8, int8 or float8e4m3; false for anything else.
 template <class F>
 bool with_quantized_type(DataType t, F&& f) {
   switch (t) {
     case DataType::kUInt8: f(uint8_t{}); return true;
     case DataType::kInt8: f(int8_t{}); return true;
+    case DataType::kFloat8E4M3: f(__nv_fp8_e4m3{}); return true;
     default: return false;
   }
 }

@@ -22,12 +22,14 @@ struct ParamAxis {
 };
 
 // y = saturate(round_half_even(x / scale) + zero_point). x and scale: float32, float16 or bfloat16
-// (independently); q (y and the zero point): uint8 or int8. A null zero point means 0.
+// (independently); q (y and the zero point): uint8, int8 or float8e4m3 (whose zero point is not
+// read: it must be 0). A null zero point means 0.
 cudaError_t launch_quantize(DataType x_type, DataType scale_type, DataType q_type, const ParamAxis& axis, int64_t n,
                             const void* x, const void* scale, const void* zero_point, void* y, cudaStream_t stream);
 
 // y = (x - zero_point) * scale, computed in float and stored as the scale's type (float32,
-// float16 or bfloat16). q (x and the zero point): uint8 or int8. A null zero point means 0.
+// float16 or bfloat16). q (x and the zero point): uint8, int8 or float8e4m3 (zero point not read,
+// as above). A null zero point means 0.
 cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n, const void* x,
                               const void* scale, const void* zero_point, void* y, cudaStream_t stream);
 

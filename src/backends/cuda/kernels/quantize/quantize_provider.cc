@@ -33,7 +33,19 @@ bool is_real_type(DataType t) {
   return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
 }
 
-bool is_quantized_type(DataType t) { return t == DataType::kUInt8 || t == DataType::kInt8; }
+bool is_quantized_type(DataType t) {
+  return t == DataType::kUInt8 || t == DataType::kInt8 || t == DataType::kFloat8E4M3;
+}
+
+// The kernels do not read a float8e4m3 zero point: it must be absent or a constant 0.
+Status check_fp8_zero_point(const LayerSpec& spec, DataType quantized) {
+  if (quantized != DataType::kFloat8E4M3 || !spec.has_input(2)) return Status::Ok();
+  const Tensor* zp = spec.inputs[2]->host_constant;
+  if (zp == nullptr) return unsupported("a float8e4m3 zero point must be a constant");
+  for (int64_t i = 0; i < zp->numel(); ++i)
+    if ((zp->data<uint8_t>()[i] & 0x7F) != 0) return invalid_argument("a float8e4m3 zero point must be 0");
+  return Status::Ok();
+}
 
 std::string_view type_tag(DataType t) {
   switch (t) {
@@ -42,6 +54,7 @@ std::string_view type_tag(DataType t) {
     case DataType::kBFloat16: return "bf16";
     case DataType::kUInt8: return "u8";
     case DataType::kInt8: return "i8";
+    case DataType::kFloat8E4M3: return "e4m3";
     default: return "?";
   }
 }
@@ -75,11 +88,13 @@ Expected<QuantizePlan> make_quantize(const LayerSpec& spec) {
   if (!is_real_type(plan.real_type)) return unsupported("QuantizeLinear of {} input", data_type_name(plan.real_type));
   if (!is_real_type(plan.scale_type)) return unsupported("QuantizeLinear with a {} scale", data_type_name(plan.scale_type));
   if (!is_quantized_type(plan.quantized_type))
-    return unsupported("QuantizeLinear to {} (uint8 and int8 are supported)", data_type_name(plan.quantized_type));
+    return unsupported("QuantizeLinear to {} (uint8, int8 and float8e4m3 are supported)",
+                       data_type_name(plan.quantized_type));
   if (spec.has_input(2) && spec.inputs[2]->dtype != plan.quantized_type)
     return invalid_argument("the zero point is {} but the output is {}", data_type_name(spec.inputs[2]->dtype),
                             data_type_name(plan.quantized_type));
   KILN_ASSIGN_OR_RETURN(plan.axis, param_axis(spec));
+  KILN_RETURN_IF_ERROR(check_fp8_zero_point(spec, plan.quantized_type));
   plan.tactic_name = fmt::format("kiln_quantize_linear_{}_{}_{}", type_tag(plan.real_type), type_tag(plan.scale_type),
                                  type_tag(plan.quantized_type));
   return plan;
@@ -91,7 +106,7 @@ Expected<QuantizePlan> make_dequantize(const LayerSpec& spec) {
   plan.quantized_type = spec.inputs[0]->dtype;
   plan.scale_type = spec.inputs[1]->dtype;
   if (!is_quantized_type(plan.quantized_type))
-    return unsupported("DequantizeLinear of {} input (uint8 and int8 are supported)",
+    return unsupported("DequantizeLinear of {} input (uint8, int8 and float8e4m3 are supported)",
                        data_type_name(plan.quantized_type));
   if (!is_real_type(plan.scale_type))
     return unsupported("DequantizeLinear with a {} scale", data_type_name(plan.scale_type));
@@ -102,6 +117,7 @@ Expected<QuantizePlan> make_dequantize(const LayerSpec& spec) {
     return invalid_argument("the zero point is {} but the input is {}", data_type_name(spec.inputs[2]->dtype),
                             data_type_name(plan.quantized_type));
   KILN_ASSIGN_OR_RETURN(plan.axis, param_axis(spec));
+  KILN_RETURN_IF_ERROR(check_fp8_zero_point(spec, plan.quantized_type));
   plan.tactic_name = fmt::format("kiln_dequantize_linear_{}_{}", type_tag(plan.quantized_type),
                                  type_tag(plan.scale_type));
   return plan;
