@@ -141,6 +141,13 @@ std::vector<QConvCase> cases() {
     v.push_back(c);
   }
   {
+    // cuBLASLt's fused int8 form: int8 residual, ReLU and int8 output in one matmul.
+    QConvCase c = make_case("pointwise_1x1_int8_residual_relu_int8", 2, 32, 7, 7, 64, 1, 1);
+    c.q.residual = DataType::kInt8;
+    c.q.activation = act("Relu");
+    v.push_back(c);
+  }
+  {
     QConvCase c = make_case("depthwise_bf16_out", 1, 8, 9, 9, 8, 3, 3);
     c.pad = 1;
     c.group = 8;
@@ -191,6 +198,23 @@ TEST(QConvTest, RefusesWithReasons) {
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("bias"), std::string::npos) << s.to_string();
   }
+}
+
+// cuBLASLt runs a 1x1 stride-1 QConv as a GEMM, and refuses every other convolution by name.
+TEST(QConvTest, CublasLtTakesPointwiseConvolutionsOnly) {
+  const cuda::TacticProvider& cublaslt = testing::provider_named("cublaslt_qmatmul");
+  QConvLayer pointwise = make_layer(make_case("pointwise", 1, 16, 6, 6, 8, 1, 1));
+  EXPECT_TRUE(cublaslt.supports(pointwise.spec).ok()) << cublaslt.supports(pointwise.spec).to_string();
+  QConvCase strided_case = make_case("strided", 1, 16, 6, 6, 8, 1, 1);
+  strided_case.stride = 2;
+  QConvLayer strided = make_layer(strided_case);
+  const Status s = cublaslt.supports(strided.spec);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  EXPECT_NE(s.message().find("stride 1"), std::string::npos) << s.to_string();
+  QConvLayer spatial = make_layer(make_case("spatial", 1, 16, 6, 6, 8, 3, 3));
+  const Status t = cublaslt.supports(spatial.spec);
+  EXPECT_EQ(t.code(), StatusCode::kUnsupported) << t.to_string();
+  EXPECT_NE(t.message().find("1x1"), std::string::npos) << t.to_string();
 }
 
 TEST(QConvTest, CapturesIntoCudaGraph) {

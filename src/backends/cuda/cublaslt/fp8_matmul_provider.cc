@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "backends/cuda/cublaslt/quantized_matmul_kernel.h"
-#include "ir/ops/conv_geometry.h"
 
 namespace kiln::cuda {
 
@@ -15,39 +14,9 @@ namespace {
 constexpr int64_t kFp8DimensionMultiple = 16;
 constexpr DataType kFp8 = DataType::kFloat8E4M3;
 
-// A channels-last 1x1 QConv with stride 1 and no padding: Y [N*H*W, K] = X [N*H*W, C] W^T, with
-// the physical W [K, 1, 1, C] being B^T already.
-Expected<QuantizedMatMul> pointwise_qconv(const LayerSpec& spec) {
-  if (!spec.channels_last) return unsupported("cuBLASLt runs channels-last kiln.QConv only");
-  if (!spec.has_input(kQInput) || !spec.has_input(kQWeights) || spec.outputs.size() != 1)
-    return invalid_argument("kiln.QConv needs X, W and one output");
-  const std::vector<int64_t>& x = spec.inputs[kQInput]->dims;
-  const std::vector<int64_t>& w = spec.inputs[kQWeights]->dims;
-  if (x.size() != 4 || w.size() != 4) return unsupported("cuBLASLt runs 2-D convolutions only");
-  if (w[1] != 1 || w[2] != 1 || spec.op->attr_int("group", 1) != 1 || w[3] != x[3])
-    return unsupported("cuBLASLt runs ungrouped 1x1 convolutions, not W {} over X {} with group {}",
-                       dims_to_string(w), dims_to_string(x), spec.op->attr_int("group", 1));
-  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(*spec.op, {x[1], x[2]}, {1, 1}, false));
-  for (size_t i = 0; i < 2; ++i)
-    if (g.strides[i] != 1 || g.pads_begin[i] != 0 || g.pads_end[i] != 0)
-      return unsupported("cuBLASLt runs 1x1 convolutions with stride 1 and no padding");
-  if (spec.inputs[kQWeights]->host_constant == nullptr) return unsupported("W must be a constant");
-  QuantizedMatMul q;
-  q.m = x[0] * x[1] * x[2];
-  q.k = x[3];
-  q.n = w[0];
-  q.b_transposed = true;
-  if (spec.outputs[0].dims != std::vector<int64_t>{x[0], x[1], x[2], q.n})
-    return invalid_argument("a 1x1 convolution of X {} by W {} cannot give {}", dims_to_string(x), dims_to_string(w),
-                            dims_to_string(spec.outputs[0].dims));
-  if (q.m == 0 || q.n == 0 || q.k == 0) return unsupported("empty tensors are not supported");
-  KILN_ASSIGN_OR_RETURN(q.params, quantized_params(spec, q.n, kFp8));
-  return q;
-}
-
 Expected<QuantizedMatMul> fp8_layer(const LayerSpec& spec) {
   if (spec.op == nullptr) return invalid_argument("the layer has no op");
-  Expected<QuantizedMatMul> q = is_quantized_conv(*spec.op) ? pointwise_qconv(spec) : quantized_matmul(spec, kFp8);
+  Expected<QuantizedMatMul> q = quantized_matmul(spec, kFp8);
   if (!q.ok()) return q.status();
   if (q->n % kFp8DimensionMultiple != 0 || q->k % kFp8DimensionMultiple != 0)
     return unsupported("cuBLASLt's FP8 kernels need K and N that are multiples of {}, got K {} and N {}",

@@ -1,4 +1,4 @@
-// The cuBLASLt provider of kiln.QMatMul: one tactic per algorithm the heuristic offers for each
+// The cuBLASLt provider of kiln.QMatMul and of channels-last 1x1 kiln.QConv: one tactic per algorithm the heuristic offers for each
 // form (quantized_matmul_kernel.h) the layer allows.
 #include <fmt/format.h>
 
@@ -31,10 +31,11 @@ Int8GemmConfig config(const QuantizedMatMul& q, bool fused) {
   return c;
 }
 
-// "cublaslt_qmatmul_int8_bias_relu_to_int8#a21_t18_s20_h0", "..._kepilogue#..." for the int32 form.
-std::string tactic_name(const QuantizedMatMul& q, bool fused, const LtAlgorithmKey& key) {
-  return fmt::format("cublaslt_qmatmul_int8{}{}#a{}_t{}_s{}_h{}", q.params.slug(), fused ? "" : "_kepilogue",
-                     key.algo_id, key.tile_id, key.stages_id, key.rank);
+// "cublaslt_qmatmul_int8_bias_relu_to_int8#a21_t18_s20_h0", "..._kepilogue#..." for the int32 form
+// ("cublaslt_qconv1x1_int8..." for a 1x1 QConv).
+std::string tactic_name(const LayerSpec& spec, const QuantizedMatMul& q, bool fused, const LtAlgorithmKey& key) {
+  return fmt::format("cublaslt_{}_int8{}{}#a{}_t{}_s{}_h{}", is_quantized_conv(*spec.op) ? "qconv1x1" : "qmatmul",
+                     q.params.slug(), fused ? "" : "_kepilogue", key.algo_id, key.tile_id, key.stages_id, key.rank);
 }
 
 class CublasLtQuantizedMatMulProvider final : public TacticProvider {
@@ -59,7 +60,7 @@ class CublasLtQuantizedMatMulProvider final : public TacticProvider {
       }
       for (size_t i = 0; i < algorithms->size(); ++i) {
         KILN_ASSIGN_OR_RETURN(LtAlgorithmKey key, LtAlgorithmKey::of((*algorithms)[i].algo, static_cast<int>(i)));
-        tactics.push_back({tactic_name(q, fused, key), key.encode() | (int64_t{fused} << kFusedShift)});
+        tactics.push_back({tactic_name(spec, q, fused, key), key.encode() | (int64_t{fused} << kFusedShift)});
       }
     }
     if (tactics.empty())

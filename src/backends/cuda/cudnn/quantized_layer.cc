@@ -4,6 +4,7 @@
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cudnn/conv_problem.h"
+#include "ir/ops/conv_geometry.h"
 #include "ir/ops/fused_ops.h"
 
 namespace kiln::cuda {
@@ -98,8 +99,43 @@ Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channe
   return p;
 }
 
+namespace {
+
+// A channels-last 1x1 QConv with stride 1 and no padding: Y [N*H*W, K] = X [N*H*W, C] W^T, with
+// the physical W [K, 1, 1, C] being B^T already.
+Expected<QuantizedMatMul> pointwise_quantized_conv(const LayerSpec& spec, DataType operands) {
+  if (!spec.channels_last) return unsupported("a GEMM runs channels-last kiln.QConv only");
+  if (!spec.has_input(kQInput) || !spec.has_input(kQWeights) || spec.outputs.size() != 1)
+    return invalid_argument("kiln.QConv needs X, W and one output");
+  const std::vector<int64_t>& x = spec.inputs[kQInput]->dims;
+  const std::vector<int64_t>& w = spec.inputs[kQWeights]->dims;
+  if (x.size() != 4 || w.size() != 4) return unsupported("a GEMM runs 2-D convolutions only");
+  if (w[1] != 1 || w[2] != 1 || spec.op->attr_int("group", 1) != 1 || w[3] != x[3])
+    return unsupported("a GEMM runs ungrouped 1x1 convolutions, not W {} over X {} with group {}",
+                       dims_to_string(w), dims_to_string(x), spec.op->attr_int("group", 1));
+  KILN_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(*spec.op, {x[1], x[2]}, {1, 1}, false));
+  for (size_t i = 0; i < 2; ++i)
+    if (g.strides[i] != 1 || g.pads_begin[i] != 0 || g.pads_end[i] != 0)
+      return unsupported("a GEMM runs 1x1 convolutions with stride 1 and no padding");
+  if (spec.inputs[kQWeights]->host_constant == nullptr) return unsupported("W must be a constant");
+  QuantizedMatMul q;
+  q.m = x[0] * x[1] * x[2];
+  q.k = x[3];
+  q.n = w[0];
+  q.b_transposed = true;
+  if (spec.outputs[0].dims != std::vector<int64_t>{x[0], x[1], x[2], q.n})
+    return invalid_argument("a 1x1 convolution of X {} by W {} cannot give {}", dims_to_string(x), dims_to_string(w),
+                            dims_to_string(spec.outputs[0].dims));
+  if (q.m == 0 || q.n == 0 || q.k == 0) return unsupported("empty tensors are not supported");
+  KILN_ASSIGN_OR_RETURN(q.params, quantized_params(spec, q.n, operands));
+  return q;
+}
+
+}  // namespace
+
 Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec, DataType operands) {
-  if (spec.op == nullptr || !is_quantized_matmul(*spec.op)) return unsupported("not a kiln.QMatMul layer");
+  if (spec.op != nullptr && is_quantized_conv(*spec.op)) return pointwise_quantized_conv(spec, operands);
+  if (spec.op == nullptr || !is_quantized_matmul(*spec.op)) return unsupported("not a kiln.QMatMul or kiln.QConv layer");
   if (spec.channels_last) return unsupported("kiln.QMatMul does not run channels-last");
   if (!spec.has_input(kQInput) || !spec.has_input(kQWeights) || spec.outputs.size() != 1)
     return invalid_argument("kiln.QMatMul needs A, B and one output");

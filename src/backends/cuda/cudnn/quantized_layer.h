@@ -41,8 +41,9 @@ Expected<QuantizedParams> quantized_params(const LayerSpec& spec, int64_t channe
                                            DataType operands = DataType::kInt8);
 
 // A kiln.QMatMul layer: A [..., M, K] (the leading axes folded into M) times the constant [K, N]
-// matrix, Y [..., M, N]. (A channels-last 1x1 kiln.QConv is one too: X [N*H*W, C] times W^T, its
-// constant W [K, 1, 1, C] being B^T already.)
+// matrix, Y [..., M, N]. A channels-last 1x1 kiln.QConv with stride 1 and no padding is one too:
+// X [N*H*W, C] times W^T, its constant W [K, 1, 1, C] being B^T already (b_transposed); any other
+// QConv is unsupported.
 struct QuantizedMatMul {
   int64_t m = 0, n = 0, k = 0;
   bool b_transposed = false;  // the constant is stored [N, K]
