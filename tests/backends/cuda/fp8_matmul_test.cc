@@ -19,24 +19,9 @@ using testing::QuantizedCase;
 
 constexpr std::string_view kProvider = "cublaslt_fp8_matmul";
 
-QuantizedCase fp8_case(int64_t channels, DataType output) {
-  QuantizedCase q;
-  for (int64_t i = 0; i < channels; ++i) q.w_scale.push_back(0.0005f + 0.0001f * static_cast<float>(i % 7));
-  q.output = output;
-  return q;
-}
-
-// The layer's node, inputs, spec and the reference kernel's output.
-struct Fp8Layer {
-  std::unique_ptr<testing::OwnedNode> node;
-  std::vector<Tensor> inputs;
-  cuda::LayerSpec spec;
-  Tensor expected;
-};
-
 // A QMatMul of random E4M3 A [a_dims] by B [K, n].
-Fp8Layer qmatmul(const std::vector<int64_t>& a_dims, int64_t n, const QuantizedCase& q) {
-  Fp8Layer layer;
+testing::QuantizedLayer qmatmul(const std::vector<int64_t>& a_dims, int64_t n, const QuantizedCase& q) {
+  testing::QuantizedLayer layer;
   std::vector<int64_t> y_dims(a_dims.begin(), a_dims.end() - 1);
   y_dims.push_back(n);
   const std::vector<Tensor> tail = testing::quantized_layer_inputs(q, y_dims, 3);
@@ -53,78 +38,50 @@ Fp8Layer qmatmul(const std::vector<int64_t>& a_dims, int64_t n, const QuantizedC
   return layer;
 }
 
-// A channels-last QConv over X [n, h, w, c] (NHWC) with W [k, r, r, c] (stride 1, pad (r-1)/2).
-// The reference kernel runs the NCHW form; for r = 1 W's bytes are the same in both layouts.
-Fp8Layer qconv(int64_t n, int64_t h, int64_t w, int64_t c, int64_t k, int64_t r, const QuantizedCase& q) {
-  Fp8Layer layer;
-  const Tensor x_nhwc = testing::random_e4m3({n, h, w, c}, 4);
-  Tensor x_nchw(DataType::kFloat8E4M3, {n, c, h, w});
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t xx = 0; xx < w; ++xx)
-        for (int64_t ch = 0; ch < c; ++ch)
-          x_nchw.data<uint8_t>()[((b * c + ch) * h + y) * w + xx] = x_nhwc.data<uint8_t>()[((b * h + y) * w + xx) * c + ch];
-  const Tensor weights = testing::random_e4m3({k, r, r, c}, 5);
-  std::map<std::string, Attribute> attrs = {{"pads", Attribute::of_ints({(r - 1) / 2, (r - 1) / 2, (r - 1) / 2, (r - 1) / 2})}};
-  testing::add_epilogue_attrs(q, attrs);
-  const std::vector<Tensor> tail = testing::quantized_layer_inputs(q, {n, k, h, w}, 6);
-  if (r == 1) {
-    std::vector<Tensor> reference_inputs = {x_nchw, weights.reshaped({k, c, 1, 1})};
-    reference_inputs.insert(reference_inputs.end(), tail.begin(), tail.end());
-    testing::NodeSpec ns{"QConv", attrs, 1, 1, std::string(kKilnDomain)};
-    auto expected = testing::run_node(ns, reference_inputs);
-    EXPECT_TRUE(expected.ok()) << expected.status().to_string();
-    if (expected.ok()) layer.expected = testing::to_channels_last((*expected)[0]);
-  }
-  layer.inputs = {x_nhwc, weights};
-  for (size_t i = 0; i < tail.size(); ++i)
-    layer.inputs.push_back(i == 3 && tail[i].defined() ? testing::to_channels_last(tail[i]) : tail[i]);
-  layer.node = testing::node_in_graph("QConv", std::string(kKilnDomain), 1, attrs, layer.inputs);
-  layer.spec = testing::make_spec(*layer.node->node, layer.inputs, {{n, h, w, k}}, {q.output}, {1, 2, 3, 4, 6, 7});
-  layer.spec.channels_last = true;
-  layer.spec.input_nhwc = {true, true, false, false, false, true, false, false};
-  return layer;
+// A channels-last QConv over X [n, h, w, c] with W [k, r, r, c] (stride 1, pad (r-1)/2).
+testing::QuantizedLayer qconv(int64_t n, int64_t h, int64_t w, int64_t c, int64_t k, int64_t r, const QuantizedCase& q) {
+  return testing::fp8_qconv({n, h, w, c, k, r, 1, (r - 1) / 2}, q);
 }
 
 TEST(Fp8MatMulGpuTest, BatchedBiasReluFloat32Output) {
-  QuantizedCase q = fp8_case(48, DataType::kFloat32);
+  QuantizedCase q = testing::fp8_case(48, DataType::kFloat32);
   q.activation = Activation{"Relu", 0.f, 0.f, false};
-  const Fp8Layer layer = qmatmul({2, 5, 32}, 48, q);
+  const testing::QuantizedLayer layer = qmatmul({2, 5, 32}, 48, q);
   testing::expect_every_fp8_tactic_matches(layer.spec, layer.inputs, layer.expected, kProvider);
 }
 
 TEST(Fp8MatMulGpuTest, Float16ResidualAndOutputWithoutBias) {
-  QuantizedCase q = fp8_case(16, DataType::kFloat16);
+  QuantizedCase q = testing::fp8_case(16, DataType::kFloat16);
   q.bias = false;
   q.residual = DataType::kFloat16;
-  const Fp8Layer layer = qmatmul({37, 272}, 16, q);
+  const testing::QuantizedLayer layer = qmatmul({37, 272}, 16, q);
   testing::expect_every_fp8_tactic_matches(layer.spec, layer.inputs, layer.expected, kProvider);
 }
 
 TEST(Fp8MatMulGpuTest, PointwiseConvWithFloatResidualAndRelu) {
-  QuantizedCase q = fp8_case(32, DataType::kFloat32);
+  QuantizedCase q = testing::fp8_case(32, DataType::kFloat32);
   q.residual = DataType::kFloat32;
   q.activation = Activation{"Relu", 0.f, 0.f, false};
-  const Fp8Layer layer = qconv(2, 5, 3, 64, 32, 1, q);
+  const testing::QuantizedLayer layer = qconv(2, 5, 3, 64, 32, 1, q);
   testing::expect_every_fp8_tactic_matches(layer.spec, layer.inputs, layer.expected, kProvider);
 }
 
 TEST(Fp8MatMulGpuTest, RefusesSizesNotMultiplesOfSixteen) {
-  const Fp8Layer layer = qmatmul({4, 24}, 16, fp8_case(16, DataType::kFloat32));
+  const testing::QuantizedLayer layer = qmatmul({4, 24}, 16, testing::fp8_case(16, DataType::kFloat32));
   const Status s = testing::provider_named(kProvider).supports(layer.spec);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
   EXPECT_NE(s.message().find("multiples of 16"), std::string::npos) << s.to_string();
 }
 
 TEST(Fp8MatMulGpuTest, RefusesAThreeByThreeConvolution) {
-  const Fp8Layer layer = qconv(1, 6, 6, 16, 16, 3, fp8_case(16, DataType::kFloat32));
+  const testing::QuantizedLayer layer = qconv(1, 6, 6, 16, 16, 3, testing::fp8_case(16, DataType::kFloat32));
   const Status s = testing::provider_named(kProvider).supports(layer.spec);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
   EXPECT_NE(s.message().find("1x1"), std::string::npos) << s.to_string();
 }
 
 TEST(Fp8MatMulGpuTest, Int8ProvidersRefuseFp8Layers) {
-  const Fp8Layer layer = qmatmul({4, 32}, 16, fp8_case(16, DataType::kFloat32));
+  const testing::QuantizedLayer layer = qmatmul({4, 32}, 16, testing::fp8_case(16, DataType::kFloat32));
   for (std::string_view name : {"cublaslt_qmatmul", "kiln_direct_quantized"}) {
     const Status s = testing::provider_named(name).supports(layer.spec);
     EXPECT_FALSE(s.ok()) << name;

@@ -179,4 +179,38 @@ Tensor random_e4m3(std::vector<int64_t> dims, unsigned seed) {
   return out;
 }
 
+QuantizedCase fp8_case(int64_t channels, DataType output) {
+  QuantizedCase q;
+  for (int64_t i = 0; i < channels; ++i) q.w_scale.push_back(0.0005f + 0.0001f * static_cast<float>(i % 7));
+  q.output = output;
+  return q;
+}
+
+QuantizedLayer fp8_qconv(const Fp8ConvShape& s, const QuantizedCase& q) {
+  QuantizedLayer layer;
+  const Tensor x = random_e4m3({s.n, s.h, s.w, s.c}, 4);
+  const Tensor w = random_e4m3({s.k, s.r, s.r, s.c}, 5);
+  std::map<std::string, Attribute> attrs = {{"strides", Attribute::of_ints({s.stride, s.stride})},
+                                            {"pads", Attribute::of_ints({s.pad, s.pad, s.pad, s.pad})}};
+  add_epilogue_attrs(q, attrs);
+  const int64_t out_h = (s.h + 2 * s.pad - s.r) / s.stride + 1, out_w = (s.w + 2 * s.pad - s.r) / s.stride + 1;
+  const std::vector<Tensor> tail = quantized_layer_inputs(q, {s.n, s.k, out_h, out_w}, 6);
+  // The reference kernel runs the NCHW form: X [n, c, h, w], W [k, c, r, r], Z [n, k, out_h, out_w].
+  std::vector<Tensor> reference_inputs = {from_channels_last(x), from_channels_last(w)};
+  reference_inputs.insert(reference_inputs.end(), tail.begin(), tail.end());
+  const NodeSpec reference{"QConv", attrs, 1, 1, std::string(kKilnDomain)};
+  auto expected = run_node(reference, reference_inputs);
+  EXPECT_TRUE(expected.ok()) << expected.status().to_string();
+  if (expected.ok()) layer.expected = to_channels_last((*expected)[0]);
+
+  layer.inputs = {x, w};
+  for (size_t i = 0; i < tail.size(); ++i)
+    layer.inputs.push_back(i == 3 && tail[i].defined() ? to_channels_last(tail[i]) : tail[i]);
+  layer.node = node_in_graph("QConv", std::string(kKilnDomain), 1, attrs, layer.inputs);
+  layer.spec = make_spec(*layer.node->node, layer.inputs, {{s.n, out_h, out_w, s.k}}, {q.output}, {1, 2, 3, 4, 6, 7});
+  layer.spec.channels_last = true;
+  layer.spec.input_nhwc = {true, true, false, false, false, true, false, false};
+  return layer;
+}
+
 }  // namespace kiln::testing

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "backends/cuda/layer_kernel.h"
 #include "core/tensor.h"
+#include "gpu_layer_runner.h"
 #include "ir/graph.h"
 #include "ir/ops/fused_ops.h"
 
@@ -63,6 +65,25 @@ void expect_every_fp8_tactic_matches(const cuda::LayerSpec& spec, const std::vec
 
 // Random E4M3 codes over the whole finite range (NaN's two codes excluded).
 Tensor random_e4m3(std::vector<int64_t> dims, unsigned seed);
+
+// A quantized layer ready to run: its node, inputs (physical dims), spec and expected output.
+struct QuantizedLayer {
+  std::unique_ptr<OwnedNode> node;
+  std::vector<Tensor> inputs;
+  cuda::LayerSpec spec;
+  Tensor expected;
+};
+
+// An FP8 layer's case: per-channel weight scales of the size calibration gives (max|w|/448) and
+// a float output.
+QuantizedCase fp8_case(int64_t channels, DataType output);
+
+// A channels-last E4M3 kiln.QConv: random X [n, h, w, c] (NHWC), W [k, r, r, c], square stride
+// and symmetric pads; expected is the reference kernel's output on the NCHW forms, made NHWC.
+struct Fp8ConvShape {
+  int64_t n = 1, h = 1, w = 1, c = 16, k = 16, r = 1, stride = 1, pad = 0;
+};
+QuantizedLayer fp8_qconv(const Fp8ConvShape& shape, const QuantizedCase& q);
 
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);

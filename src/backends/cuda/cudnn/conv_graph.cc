@@ -19,12 +19,14 @@ cudnnDataType_t cudnn_data_type(DataType t) {
     case DataType::kBFloat16: return CUDNN_DATA_BFLOAT16;
     case DataType::kInt8: return CUDNN_DATA_INT8;
     case DataType::kInt32: return CUDNN_DATA_INT32;
+    case DataType::kFloat8E4M3: return CUDNN_DATA_FP8_E4M3;
     default: return CUDNN_DATA_FLOAT;
   }
 }
 
-// The types of the layer's real tensors: all the layer's dtype, except QConv's (int8 X and W,
-// float32 bias and scales, residual and output of their own types).
+// The types of the layer's real tensors: all the layer's dtype, except QConv's (int8 or E4M3 X and
+// W, float32 bias and scales, residual and output of their own types). An int8 convolution
+// computes in INT32, an E4M3 one in FP32 (the only compute type of cuDNN's FP8 convolutions).
 struct TensorTypes {
   cudnnDataType_t x, y, bias, residual, compute;
 };
@@ -33,7 +35,7 @@ TensorTypes tensor_types(const ConvProblem& p) {
   const cudnnDataType_t io = cudnn_data_type(p.dtype);
   if (!p.quant) return {io, io, io, io, CUDNN_DATA_FLOAT};
   return {io, cudnn_data_type(p.quant->output_dtype), CUDNN_DATA_FLOAT, cudnn_data_type(p.quant->residual_dtype),
-          CUDNN_DATA_INT32};
+          p.dtype == DataType::kFloat8E4M3 ? CUDNN_DATA_FLOAT : CUDNN_DATA_INT32};
 }
 
 // An activation as one cuDNN pointwise op: its mode and the scalar attributes it takes (cuDNN
@@ -167,6 +169,8 @@ Expected<ConvGraph> build_conv_graph(cudnnHandle_t handle, const ConvProblem& p,
   const bool quantized = p.quant.has_value();
   if (kind == ConvGraphKind::kConvOnlyFloatAccumulators && !quantized)
     return invalid_argument("float accumulators are for quantized convolutions");
+  if (kind == ConvGraphKind::kConvOnly && quantized && p.dtype == DataType::kFloat8E4M3)
+    return invalid_argument("an FP8 convolution's accumulators are FP32, not INT32");
   ConvGraph g;
   g.reads_bias = fused && p.has_bias;
   g.reads_residual = fused && p.has_residual;

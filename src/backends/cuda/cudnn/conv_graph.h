@@ -1,7 +1,8 @@
 // The cuDNN operation graph of a convolution layer:
 //   conv_fprop(X, W) -> [+ B] -> [+ Z] -> [activation] -> Y
 // (ConvTranspose: conv_bwd_data(dy = X, W) -> [+ B] -> Y) with every intermediate a virtual FP32
-// tensor and the convolution computing in FP32. kiln.QConv's int8 convolution computes in INT32:
+// tensor and the convolution computing in FP32. kiln.QConv's convolution computes in INT32 (int8
+// X and W) or FP32 (E4M3 X and W):
 //   conv_fprop(X, W) * channel_scale -> [+ B] -> [+ Z (int8 Z: Z * residual_scale)] -> [act]
 //   -> [/ output_scale] -> Y
 // cuDNN tensors are described in NCHW dimension order with the strides of the layer's layout.
@@ -32,7 +33,8 @@ enum ConvTensorUid : int64_t {
 
 // What the cuDNN graph covers: the whole layer, or only the convolution (Kiln's epilogue kernel,
 // conv_epilogue.h, then adds bias and residual and activates; quantized_epilogue.h for QConv,
-// whose accumulators cuDNN writes as INT32, or as FP32 with kConvOnlyFloatAccumulators).
+// whose accumulators cuDNN writes as INT32, or as FP32 with kConvOnlyFloatAccumulators, the only
+// convolution-only form of an FP8 QConv).
 enum class ConvGraphKind : int64_t { kFused = 0, kConvOnly = 1, kConvOnlyFloatAccumulators = 2 };
 
 struct ConvGraph {

@@ -112,7 +112,7 @@ Status check_transposed_geometry(const ConvGeometry& g, DataType dtype) {
 
 }  // namespace
 
-Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
+Expected<ConvProblem> conv_problem(const LayerSpec& spec, DataType quantized_operands) {
   if (spec.op == nullptr) return invalid_argument("the layer has no op");
   const Node& op = *spec.op;
   const bool fused = op.domain() == kKilnDomain && op.op_type() == kFusedConvOp;
@@ -140,9 +140,11 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
   p.dtype = x.dtype;
   p.channels_last = spec.channels_last;
   p.transposed = transposed;
-  if (quantized ? p.dtype != DataType::kInt8 : !is_conv_dtype(p.dtype))
-    return unsupported("data type {} is not supported ({})", data_type_name(p.dtype),
-                       quantized ? "kiln.QConv takes int8" : "float32, float16 and bfloat16 are");
+  if (quantized && p.dtype != quantized_operands)
+    return unsupported("data type {} is not supported (this kiln.QConv tactic takes {})", data_type_name(p.dtype),
+                       data_type_name(quantized_operands));
+  if (!quantized && !is_conv_dtype(p.dtype))
+    return unsupported("data type {} is not supported (float32, float16 and bfloat16 are)", data_type_name(p.dtype));
   if (quantized) {
     p.bias_input = kQBias;
     p.residual_input = kQResidual;
@@ -199,7 +201,7 @@ Expected<ConvProblem> conv_problem(const LayerSpec& spec) {
     return invalid_argument("the residual is {}, expected {}", dims_to_string(z_dims), dims_to_string(y.dims));
   if (x.numel() == 0 || w.numel() == 0 || y.numel() == 0) return unsupported("empty tensors are not supported");
   if (quantized) {
-    KILN_ASSIGN_OR_RETURN(p.quant, quantized_params(spec, p.out_channels));
+    KILN_ASSIGN_OR_RETURN(p.quant, quantized_params(spec, p.out_channels, quantized_operands));
     p.activation = p.quant->activation;
   } else if (fused) {
     KILN_ASSIGN_OR_RETURN(p.activation, activation_spec(activation_of_fused(op)));

@@ -1,7 +1,8 @@
 // A 2-D convolution layer as the cuDNN tactics see it: Conv or kiln.FusedConv, channels-last
 // (inside kiln.ChannelsLast) or NCHW (left so by the lowering when the weights are not constant),
-// an NCHW ConvTranspose, or a channels-last kiln.QConv (int8 X and W); its sizes, resolved pads and the epilogue. Reading it from a
-// LayerSpec is the provider's supports(): anything it cannot describe is refused with the reason.
+// an NCHW ConvTranspose, or a channels-last kiln.QConv (int8 X and W, or float8e4m3 for the FP8
+// provider); its sizes, resolved pads and the epilogue. Reading it from a LayerSpec is the
+// provider's supports(): anything it cannot describe is refused with the reason.
 #pragma once
 
 #include <array>
@@ -17,7 +18,7 @@
 namespace kiln::cuda {
 
 struct ConvProblem {
-  DataType dtype = DataType::kUndefined;  // of every tensor of the layer (QConv: of X and W, int8)
+  DataType dtype = DataType::kUndefined;  // of every tensor of the layer (QConv: of X and W, int8 or E4M3)
   // X, W, Y and Z are [N,H,W,C] / [K,R,S,C/g] when channels-last, else [N,C,H,W] / [K,C/g,R,S].
   bool channels_last = true;
   // ConvTranspose: X [N,C,H,W] is cuDNN's dy, W [C,M/g,R,S] its filter, Y [N,M,OH,OW] its dx.
@@ -42,8 +43,9 @@ struct ConvProblem {
   }
 };
 
-// The problem the layer poses, or unsupported(reason).
-Expected<ConvProblem> conv_problem(const LayerSpec& spec);
+// The problem the layer poses, or unsupported(reason). A kiln.QConv's X and W must be of type
+// `quantized_operands` (int8, or float8e4m3 for the FP8 provider).
+Expected<ConvProblem> conv_problem(const LayerSpec& spec, DataType quantized_operands = DataType::kInt8);
 
 // A fused layer's activation in the epilogue's terms, or unsupported(reason).
 Expected<ActivationSpec> activation_spec(const Activation& act);

@@ -28,6 +28,7 @@ std::string_view dtype_slug(DataType t) {
     case DataType::kFloat16: return "fp16";
     case DataType::kBFloat16: return "bf16";
     case DataType::kInt8: return "int8";
+    case DataType::kFloat8E4M3: return "fp8";
     default: return "fp32";
   }
 }
@@ -68,9 +69,13 @@ class TacticSearch {
           continue;
         }
         // Several configs of one engine differ only in knobs; the first is the heuristic's pick.
-        if (seen_engines.count(info->global_index) != 0 || !numerics_allowed(*info, problem_.dtype, allow_tf32_) ||
-            (info->runtime_compiled && !allow_runtime_compiled_))
+        if (seen_engines.count(info->global_index) != 0 || (info->runtime_compiled && !allow_runtime_compiled_))
           continue;
+        if (!numerics_allowed(*info, problem_.dtype, allow_tf32_)) {
+          last_refusal_ = unsupported("engine {} computes with less precision than the layer allows ({})",
+                                      info->global_index, numerical_notes_string(*info));
+          continue;
+        }
         ++tried;
         auto plan = make_execution_plan(handle_, (*configs)[i]);
         if (!plan.ok()) {
@@ -159,7 +164,8 @@ Expected<std::vector<Tactic>> conv_tactics(cudnnHandle_t handle, const ConvProbl
   // (every element off, both engines offered), so int8 layers use the FP32-accumulator form.
   if (problem.has_epilogue() && !problem.quant && search.count() < kFewTactics)
     search.collect(ConvGraphKind::kConvOnly);
-  // An int8 convolution's engines may write FP32 rather than INT32 (an exact image of the sums).
+  // An int8 convolution's engines may write FP32 rather than INT32 (an exact image of the sums);
+  // FP32 is an FP8 convolution's only accumulator type.
   if (problem.quant && search.count() < kFewTactics) search.collect(ConvGraphKind::kConvOnlyFloatAccumulators);
   return std::move(search).result();
 }

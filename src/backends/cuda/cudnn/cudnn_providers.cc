@@ -1,6 +1,7 @@
 // The cuDNN family: 2-D convolutions (Conv, kiln.FusedConv, kiln.QConv; channels-last or NCHW) and
 // NCHW ConvTranspose (as a backward-data convolution) through cuDNN 9's graph API, the epilogue
-// fused into cuDNN's engines where they can run it; and Kiln's direct quantized convolution, which
+// fused into cuDNN's engines where they can run it; E4M3 kiln.QConv the same way on cuDNN's FP8
+// convolutions (a provider of its own); and Kiln's direct quantized convolution, which
 // runs any kiln.QConv or kiln.QMatMul that the library tactics refuse; and Kiln's depthwise
 // convolution, timed against cuDNN's tactics for the layers it takes.
 #include "backends/cuda/cudnn/conv_kernel.h"
@@ -16,34 +17,59 @@ namespace {
 // cuDNN's int8 convolutions read channels-last data in 4-channel (32-bit) vectors: each group's
 // input and output channel counts must be multiples of 4 (the lowering may pad them).
 constexpr int64_t kInt8ChannelMultiple = 4;
+// Its FP8 convolutions (Hopper's FP8 tensor cores) read channels in 16-byte units; the FP8
+// calibration quantizes only layers whose channel counts are such multiples.
+constexpr int64_t kFp8ChannelMultiple = 16;
 
+Status check_channel_multiple(const ConvProblem& p, int64_t multiple, std::string_view operands) {
+  const int64_t in = p.in_channels / p.group, out = p.out_channels / p.group;
+  if (in % multiple != 0 || out % multiple != 0)
+    return unsupported("cuDNN's {} convolutions need multiples of {} input and output channels per group, got {} and {}",
+                       operands, multiple, in, out);
+  return Status::Ok();
+}
+
+// Float layers and int8 kiln.QConv.
 Expected<ConvProblem> cudnn_conv_problem(const LayerSpec& spec) {
   KILN_ASSIGN_OR_RETURN(ConvProblem p, conv_problem(spec));
-  if (p.quant) {
-    const int64_t in = p.in_channels / p.group, out = p.out_channels / p.group;
-    if (in % kInt8ChannelMultiple != 0 || out % kInt8ChannelMultiple != 0)
-      return unsupported("cuDNN's int8 convolutions need multiples of {} input and output channels per group, got {} "
-                         "and {}",
-                         kInt8ChannelMultiple, in, out);
-  }
+  if (p.quant) KILN_RETURN_IF_ERROR(check_channel_multiple(p, kInt8ChannelMultiple, "int8"));
   return p;
 }
 
+// E4M3 kiln.QConv (float output): conv_fprop in FP32 over E4M3 X and W, then the quantized
+// epilogue, as for int8 (conv_graph.h).
+Expected<ConvProblem> cudnn_fp8_conv_problem(const LayerSpec& spec) {
+  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
+    return unsupported("the cuDNN FP8 convolution runs kiln.QConv with float8e4m3 X and W only");
+  KILN_ASSIGN_OR_RETURN(ConvProblem p, conv_problem(spec, DataType::kFloat8E4M3));
+  if (p.group != 1) return unsupported("grouped FP8 convolutions (group {}) are not run on cuDNN", p.group);
+  KILN_RETURN_IF_ERROR(check_channel_multiple(p, kFp8ChannelMultiple, "FP8"));
+  return p;
+}
+
+// One cuDNN convolution provider per kind of layer it reads (`problem_of`); the graphs, tactics
+// and kernels are the same.
 class CudnnConvProvider final : public TacticProvider {
  public:
-  std::string_view name() const override { return "cudnn_conv"; }
+  using ProblemReader = Expected<ConvProblem> (*)(const LayerSpec&);
+  CudnnConvProvider(std::string_view name, ProblemReader problem_of) : name_(name), problem_of_(problem_of) {}
 
-  Status supports(const LayerSpec& spec) const override { return cudnn_conv_problem(spec).status(); }
+  std::string_view name() const override { return name_; }
+
+  Status supports(const LayerSpec& spec) const override { return problem_of_(spec).status(); }
 
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& dev) const override {
-    KILN_ASSIGN_OR_RETURN(ConvProblem problem, cudnn_conv_problem(spec));
+    KILN_ASSIGN_OR_RETURN(ConvProblem problem, problem_of_(spec));
     if (dev.cudnn == nullptr) return invalid_argument("the device context has no cuDNN handle");
-    return conv_tactics(dev.cudnn, problem, spec.allow_tf32, spec.workspace_limit);
+    // Engines that compile their kernel at plan time stay in (the space-to-depth provider leaves
+    // them out): cuDNN serves FP8 convolutions, and many fused epilogues, with its runtime-fusion
+    // engines, which may be the only ones it offers.
+    return conv_tactics(dev.cudnn, problem, spec.allow_tf32, spec.workspace_limit, /*allow_runtime_compiled=*/true);
   }
 
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext& dev) const override {
-    KILN_ASSIGN_OR_RETURN(ConvProblem problem, cudnn_conv_problem(spec));
+    KILN_ASSIGN_OR_RETURN(ConvProblem problem, problem_of_(spec));
     if (dev.cudnn == nullptr) return invalid_argument("the device context has no cuDNN handle");
     KILN_ASSIGN_OR_RETURN(ConvTacticKey key, decode_conv_tactic(tactic.id));
     KILN_ASSIGN_OR_RETURN(PlannedConv planned, plan_conv_tactic(dev.cudnn, problem, key, spec.allow_tf32));
@@ -53,6 +79,10 @@ class CudnnConvProvider final : public TacticProvider {
     }
     return std::unique_ptr<LayerKernel>(std::make_unique<CudnnConvKernel>(problem, std::move(planned), std::move(scales)));
   }
+
+ private:
+  std::string_view name_;
+  ProblemReader problem_of_;
 };
 
 // Few-channel stride-2 convolutions (image stems) as stride-1 convolutions over 2x2 blocks
@@ -98,9 +128,11 @@ class SpaceToDepthConvProvider final : public TacticProvider {
 }  // namespace
 
 std::vector<const TacticProvider*> cudnn_providers() {
-  static const CudnnConvProvider conv;
+  static const CudnnConvProvider conv("cudnn_conv", cudnn_conv_problem);
+  static const CudnnConvProvider fp8_conv("cudnn_fp8_conv", cudnn_fp8_conv_problem);
   static const SpaceToDepthConvProvider space_to_depth_conv;
-  return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider()};
+  // cudnn_conv_test.cc finds the first four by position.
+  return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider(), &fp8_conv};
 }
 
 }  // namespace kiln::cuda

@@ -53,6 +53,26 @@ bool numerics_allowed(const EngineInfo& engine, DataType dtype, bool allow_tf32)
   return true;
 }
 
+std::string numerical_notes_string(const EngineInfo& engine) {
+  std::string s;
+  for (cudnnBackendNumericalNote_t note : engine.notes) {
+    if (!s.empty()) s += ", ";
+    switch (note) {
+      case CUDNN_NUMERICAL_NOTE_TENSOR_CORE: s += "tensor_core"; break;
+      case CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS: s += "down_convert_inputs"; break;
+      case CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION: s += "reduced_precision_reduction"; break;
+      case CUDNN_NUMERICAL_NOTE_FFT: s += "fft"; break;
+      case CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC: s += "nondeterministic"; break;
+      case CUDNN_NUMERICAL_NOTE_WINOGRAD:
+      case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4:
+      case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6:
+      case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13: s += "winograd"; break;
+      default: s += "note " + std::to_string(static_cast<int>(note)); break;
+    }
+  }
+  return s.empty() ? "no numerical notes" : s;
+}
+
 Expected<ExecutionPlan> make_execution_plan(cudnnHandle_t handle, const BackendDescriptor& config) {
   ExecutionPlan p;
   KILN_ASSIGN_OR_RETURN(p.plan, BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR));

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "backends/cuda/cudnn/backend_descriptor.h"
@@ -29,6 +30,9 @@ Expected<EngineInfo> engine_info(const BackendDescriptor& config);
 // round the inputs to TF32) and no transform-domain algorithms (FFT, Winograd), whose error is
 // far above FP32 rounding.
 bool numerics_allowed(const EngineInfo& engine, DataType dtype, bool allow_tf32);
+
+// "tensor_core, reduced_precision_reduction": the engine's numerical notes, for refusal messages.
+std::string numerical_notes_string(const EngineInfo& engine);
 
 struct ExecutionPlan {
   BackendDescriptor plan;
