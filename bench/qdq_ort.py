@@ -56,7 +56,8 @@ def kiln_logits(kiln, path, images_npy, device, work, n):
     out_dir = plan + ".out"
     build = [kiln, "build", path, "-o", plan, "--device", device]
     if device == "cuda":
-        build += ["--opt-shapes", f"image={n}x1x20x20", "--max-shapes", f"image={n}x1x20x20"]
+        build += ["--min-shapes", "image=1x1x20x20", "--opt-shapes", f"image={n}x1x20x20",
+                  "--max-shapes", f"image={n}x1x20x20"]
     for cmd in (build, [kiln, "run", plan, "--input", f"image={images_npy}", "--output-dir", out_dir]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
