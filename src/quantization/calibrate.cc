@@ -13,8 +13,6 @@
 
 namespace kiln {
 
-namespace {
-
 std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
   std::vector<CalibrationInput> inputs;
   for (const Value* v : graph.inputs()) {
@@ -24,6 +22,8 @@ std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
   }
   return inputs;
 }
+
+namespace {
 
 // Scales read from the cache, for exactly the tensors the graph quantizes.
 Expected<std::vector<std::pair<const Value*, float>>> scales_from_cache(const std::vector<const Value*>& tensors,
@@ -71,7 +71,8 @@ Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const st
   return histograms;
 }
 
-Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log) {
+Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log,
+                                    const ScaleSelection& select) {
   if (config.method == CalibrationMethod::kPercentile && !(config.percentile > 0 && config.percentile <= 100))
     return invalid_argument("the calibration percentile must be in (0, 100], got {}", config.percentile);
   const std::vector<const Value*> tensors = quantized_activations(graph);
@@ -90,10 +91,15 @@ Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& confi
       KILN_RETURN_IF_ERROR(write_calibration_cache(config.cache_path, calibration_cache_header(config), named));
     }
   }
+  std::string selection_report;
+  if (select) {
+    KILN_ASSIGN_OR_RETURN(scales, select(scales, selection_report));
+  }
   KILN_ASSIGN_OR_RETURN(int pairs, insert_qdq(graph, scales));
   return fmt::format("int8: {} activation tensor(s) quantized, scales {} ({})\n", pairs,
                      cached ? "from the cache " + config.cache_path : std::string("calibrated"),
-                     calibration_method_name(config.method));
+                     calibration_method_name(config.method)) +
+         selection_report;
 }
 
 }  // namespace kiln

@@ -11,18 +11,30 @@
 
 #include "ir/graph.h"
 #include "kiln/kiln.h"
+#include "quantization/calibration_data.h"
 #include "quantization/histogram.h"
 
 namespace kiln {
 
 using BuildLog = std::function<void(const std::string& line)>;
 
+// The graph's inputs as calibration (and evaluation) data must fill them.
+std::vector<CalibrationInput> calibration_inputs(const Graph& graph);
+
+// A per-tensor scale for each tensor to quantize (values of the graph being quantized).
+using ActivationScales = std::vector<std::pair<const Value*, float>>;
+// Picks which of the calibrated scales are applied (an accuracy budget keeps some tensors float),
+// adding lines to `report`.
+using ScaleSelection = std::function<Expected<ActivationScales>(const ActivationScales& calibrated, std::string& report)>;
+
 // Runs `graph` on every calibration batch and histograms each of `tensors` (in that order).
 // Progress goes to `log` (may be empty) as "\r"-lines.
 Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const std::vector<const Value*>& tensors,
                                                     const CalibrationConfig& config, const BuildLog& log);
 
-// Quantizes `graph` in place. Returns a line for the build report.
-Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log);
+// Quantizes `graph` in place: the scales `select` picks (all of them when it is empty). Returns
+// lines for the build report.
+Expected<std::string> quantize_int8(Graph& graph, const CalibrationConfig& config, const BuildLog& log,
+                                    const ScaleSelection& select = {});
 
 }  // namespace kiln
