@@ -16,6 +16,11 @@ namespace kiln {
 
 namespace {
 
+// A "\r" progress line, padded: a shorter line must cover the longer one before it on a terminal.
+void progress(const BuildLog& log, const std::string& line) {
+  if (log) log(fmt::format("\r{:<60}", "accuracy budget: " + line));
+}
+
 // The evaluation batches and the float graph's output 0 on each: what every measurement compares
 // against. Held in memory (cap it with AccuracyBudgetConfig::max_batches): each is run many times.
 struct EvaluationSet {
@@ -38,9 +43,8 @@ Expected<EvaluationSet> read_evaluation_set(const Graph& graph, const AccuracyBu
     auto batch = files.next();
     if (!batch.ok()) return with_context(batch.status(), "evaluation data");
     if (batch->empty()) break;
-    if (log)
-      log(fmt::format("\raccuracy budget: float outputs, batch {}{}", set.batches.size() + 1,
-                      files.known_batches() > 0 ? fmt::format("/{}", files.known_batches()) : ""));
+    progress(log, fmt::format("float outputs, batch {}{}", set.batches.size() + 1,
+                              files.known_batches() > 0 ? fmt::format("/{}", files.known_batches()) : ""));
     auto outputs = run_reference(graph, *batch);
     if (!outputs.ok()) return with_context(outputs.status(), fmt::format("evaluation batch {}", set.batches.size() + 1));
     set.samples += (*batch)[0].dim(0);
@@ -113,12 +117,9 @@ Expected<ActivationScales> fit_accuracy_budget(const Graph& graph, const Activat
   KILN_RETURN_IF_ERROR(check_budget_config(graph, budget));
   KILN_ASSIGN_OR_RETURN(EvaluationSet set, read_evaluation_set(graph, budget, data, log));
   const DropMeter meter(graph, set, quantize, budget);
-  auto progress = [&](const std::string& line) {
-    if (log) log("\raccuracy budget: " + line);
-  };
   std::string lines = fmt::format("accuracy budget: {} drop <= {:.4g} on {} evaluation sample(s)\n",
                                   accuracy_metric_name(budget), budget.budget, set.samples);
-  progress(fmt::format("measuring with all {} activation(s) quantized", calibrated.size()));
+  progress(log, fmt::format("measuring with all {} activation(s) quantized", calibrated.size()));
   KILN_ASSIGN_OR_RETURN(double drop, meter.measure(calibrated));
   lines += fmt::format("  drop {:.4g} with all {} activation(s) quantized\n", drop, calibrated.size());
 
@@ -126,7 +127,7 @@ Expected<ActivationScales> fit_accuracy_budget(const Graph& graph, const Activat
   if (drop > budget.budget) {
     std::vector<double> sensitivity(calibrated.size());
     for (size_t i = 0; i < calibrated.size(); ++i) {
-      progress(fmt::format("sensitivity of activation {}/{}", i + 1, calibrated.size()));
+      progress(log, fmt::format("sensitivity of activation {}/{}", i + 1, calibrated.size()));
       KILN_ASSIGN_OR_RETURN(sensitivity[i], meter.measure({calibrated[i]}));
     }
     std::vector<size_t> order(calibrated.size());
@@ -138,7 +139,7 @@ Expected<ActivationScales> fit_accuracy_budget(const Graph& graph, const Activat
       quantized.clear();
       for (size_t i = 0; i < calibrated.size(); ++i)
         if (!kept_float[i]) quantized.push_back(calibrated[i]);
-      progress(fmt::format("{} activation(s) float, measuring", k + 1));
+      progress(log, fmt::format("{} activation(s) float, measuring", k + 1));
       KILN_ASSIGN_OR_RETURN(drop, meter.measure(quantized));
       lines += fmt::format("  float: {}: sensitivity {:.4g}; drop then {:.4g}\n",
                            describe_activation(graph, calibrated[order[k]].first), sensitivity[order[k]], drop);
@@ -150,7 +151,7 @@ Expected<ActivationScales> fit_accuracy_budget(const Graph& graph, const Activat
     lines += fmt::format("accuracy budget: {} of {} activation(s) kept float; measured drop {:.4g} <= {:.4g}\n",
                          calibrated.size() - quantized.size(), calibrated.size(), drop, budget.budget);
   if (log) {
-    log("\raccuracy budget: done\n");
+    log(fmt::format("\r{:<60}\n", "accuracy budget: done"));
     log(lines);
   }
   report += lines;
