@@ -9,6 +9,9 @@ image path is exercised; never the held-out set).
   /usr/bin/python3 bench/accuracy.py --kiln build/tools/kiln/kiln                   # CPU: fp32, int8, fp8
   /usr/bin/python3 bench/accuracy.py --device cuda --precisions fp32,fp16,bf16,int8,fp8 --json
 
+With --accuracy-budget B the INT8 and FP8 rows keep their most sensitive layers float until the
+top-1 disagreement with FP32 on the calibration digits (--eval on the same folder) is within B.
+
 Precisions whose flags the kiln binary does not take report the build error in their row instead
 of stopping the run.
 """
@@ -45,11 +48,13 @@ def calibration_flags(work, method):
     return ["--calib", folder, "--calib-method", method]
 
 
-def top1(kiln, work, device, precision, method, images):
+def top1(kiln, work, device, precision, method, budget, images):
     """Builds, runs and scores one row; returns (accuracy in percent or None, error text)."""
     flags = list(PRECISION_FLAGS[precision])
     if precision in ("int8", "fp8"):
         flags += calibration_flags(work, method)
+        if budget:
+            flags += ["--accuracy-budget", budget, "--eval", flags[flags.index("--calib") + 1]]
     if device == "cuda":  # CUDA engines are tuned for known shapes: the held-out set is one batch
         n = len(np.load(images))
         flags += ["--min-shapes", "image=1x1x20x20", "--opt-shapes", f"image={n}x1x20x20",
@@ -76,6 +81,7 @@ def main():
     ap.add_argument("--precisions", default="fp32,int8,fp8",
                     help="comma-separated: " + ", ".join(PRECISION_FLAGS))
     ap.add_argument("--calib-method", default="mse", choices=["entropy", "minmax", "percentile", "mse"])
+    ap.add_argument("--accuracy-budget", help="INT8: accuracy budget (e.g. 0.5%%), top-1 on the calibration digits")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
     precisions = args.precisions.split(",")
@@ -89,18 +95,20 @@ def main():
         pixels = np.load(os.path.join(DIGITS, "heldout_images.npy"))
         np.save(images, (pixels.astype(np.float32) / 255.0)[:, None, :, :])
         for p in precisions:
-            acc, error = top1(args.kiln, work, args.device, p, args.calib_method, images)
+            acc, error = top1(args.kiln, work, args.device, p, args.calib_method, args.accuracy_budget, images)
             rows.append({"model": "digits_cnn", "device": args.device, "precision": p,
                          "calibration": args.calib_method if p in ("int8", "fp8") else None,
+                         "accuracy_budget": args.accuracy_budget if p in ("int8", "fp8") else None,
                          "top1": acc, "images": int(len(pixels)), "error": error or None})
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"{'device':<7}{'precision':<18}{'top-1':>8}")
+        print(f"{'device':<7}{'precision':<30}{'top-1':>8}")
         for r in rows:
             label = r["precision"] + (f" ({r['calibration']})" if r["calibration"] else "")
+            label += f" budget {r['accuracy_budget']}" if r["accuracy_budget"] else ""
             value = f"{r['top1']:.2f}%" if r["top1"] is not None else "error: " + r["error"]
-            print(f"{r['device']:<7}{label:<18}{value:>8}")
+            print(f"{r['device']:<7}{label:<30}{value:>8}")
     return 0 if all(r["top1"] is not None for r in rows) else 1
 
 

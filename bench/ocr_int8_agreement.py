@@ -20,7 +20,12 @@ written as PNGs, so Kiln's image calibration path applies the same normalization
 Needs, beyond `make test`'s packages (left out of scripts/setup.sh to keep CI small):
   apt-get install opencv-doc python3-pil npm      # npm: any npm will do
 
+With --accuracy-budget B the INT8 build keeps its most sensitive layers float until the mask
+F-score drop (metric mask:0.3) on the calibration images is within B (docs/architecture.md,
+"Accuracy budget"); the evaluation images stay held out. The layers kept float are printed.
+
   /usr/bin/python3 bench/ocr_int8_agreement.py                       # CPU reference backend
+  /usr/bin/python3 bench/ocr_int8_agreement.py --accuracy-budget 1%
   /usr/bin/python3 bench/ocr_int8_agreement.py --device cuda --kiln PKG/bin/kiln
 """
 import argparse
@@ -93,6 +98,7 @@ def run(cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{(r.stderr or r.stdout).strip()}")
+    return r.stdout
 
 
 def counts(fp32_mask, int8_mask):
@@ -127,6 +133,9 @@ def main():
                     help="model download, plans, images and outputs (outside the repository)")
     ap.add_argument("--size", type=int, default=640, help="square input side, a multiple of 32")
     ap.add_argument("--calib-method", default="mse", choices=["entropy", "minmax", "percentile", "mse"])
+    ap.add_argument("--accuracy-budget", help="INT8 accuracy budget, e.g. 1%% (evaluated on the calibration images)")
+    ap.add_argument("--eval-batches", type=int, default=0,
+                    help="with --accuracy-budget: evaluate on this many calibration images (default: all)")
     args = ap.parse_args()
     missing = missing_requirements(args.work)
     if missing:
@@ -153,20 +162,29 @@ def main():
                   "--calib-batch-size", "1",
                   # The input's H and W are dynamic; the PNGs already are this size.
                   "--calib-resize", f"{args.size},{args.size}"]
+    int8_label = "int8"
+    if args.accuracy_budget:
+        int8_flags += ["--accuracy-budget", args.accuracy_budget, "--eval", calib_dir,
+                       "--eval-metric", f"mask:{THRESHOLD}", "--eval-batches", str(args.eval_batches)]
+        int8_label = "int8_budget" + args.accuracy_budget.replace("%", "pct")
     probs = {}
-    for precision, flags in (("fp32", []), ("int8", int8_flags)):
-        plan = os.path.join(run_dir, f"det_{precision}.plan")
-        run([args.kiln, "build", model, "-o", plan, "--device", args.device] + shapes + flags)
+    for precision, label, flags in (("fp32", "fp32", []), ("int8", int8_label, int8_flags)):
+        plan = os.path.join(run_dir, f"det_{label}.plan")
+        log = run([args.kiln, "build", model, "-o", plan, "--device", args.device] + shapes + flags)
+        for line in log.splitlines():
+            if line.startswith(("accuracy budget", "  float:", "  drop", "built in")):
+                print(line)
         for name, npy in eval_inputs.items():
-            out_dir = os.path.join(run_dir, f"{precision}_{os.path.splitext(name)[0]}")
+            out_dir = os.path.join(run_dir, f"{label}_{os.path.splitext(name)[0]}")
             run([args.kiln, "run", plan, "--device", args.device, "--input", f"x={npy}",
                  "--output-dir", out_dir])
             probs[precision, name] = np.load(os.path.join(out_dir, "sigmoid_0.tmp_0.npy"))
 
     total = np.zeros(3, dtype=np.int64)
     pixels = 0
+    budget = f", accuracy budget {args.accuracy_budget}" if args.accuracy_budget else ""
     print(f"PP-OCRv4 detector, {args.size}x{args.size}, device {args.device}, INT8 calibrated "
-          f"({args.calib_method}) on {len(CALIB_IMAGES)} images disjoint from the "
+          f"({args.calib_method}{budget}) on {len(CALIB_IMAGES)} images disjoint from the "
           f"{len(EVAL_IMAGES)} evaluation images; text = probability > {THRESHOLD}")
     print(f"{'image':<26}{'FP32 text':>10}{'F':>8}{'max |dp|':>10}")
     for name in EVAL_IMAGES:

@@ -127,6 +127,30 @@ struct CalibrationConfig {
   ImageLayout layout = ImageLayout::kNCHW;
 };
 
+// How far a quantized graph's output 0 is from the float graph's, on evaluation data (label-free:
+// the float graph's outputs are the reference).
+enum class AccuracyMetric {
+  kTop1,   // the fraction of rows (argmax over the last axis) whose argmax differs
+  kMask,   // 1 - F-score of the quantized mask (output > mask_threshold) against the float one,
+           // pooled over all elements of all samples; two empty masks agree (0)
+  kRelL2,  // ||y_quantized - y_float|| / ||y_float|| over all samples
+};
+
+// INT8 with an accuracy budget (`kiln build --int8 --accuracy-budget 0.5% --eval DIR`): after
+// calibration the most sensitive quantized activations stay float, one at a time, until the
+// measured drop is within the budget (docs/architecture.md, "Accuracy budget").
+struct AccuracyBudgetConfig {
+  // The largest drop allowed, as a fraction of the metric (0.005 = 0.5%); negative: no budget,
+  // everything calibrated is quantized.
+  double budget = -1;
+  AccuracyMetric metric = AccuracyMetric::kTop1;
+  float mask_threshold = 0.5f;  // kMask
+  // Evaluation samples, read exactly like calibration data (the same files and the preprocessing
+  // settings of CalibrationConfig).
+  std::string data_dir;
+  int max_batches = 0;  // batches to evaluate on (0: all)
+};
+
 struct BuilderConfig {
   DeviceKind device = DeviceKind::kCpu;
   // Shape ranges for dynamic inputs. Empty: any shape is accepted (memory is planned per run).
@@ -168,6 +192,7 @@ struct BuilderConfig {
   // At most one of int8 and fp8.
   bool fp8 = false;
   CalibrationConfig calibration;
+  AccuracyBudgetConfig accuracy_budget;
 };
 
 class ExecutionContext;

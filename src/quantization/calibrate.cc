@@ -14,8 +14,6 @@
 
 namespace kiln {
 
-namespace {
-
 std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
   std::vector<CalibrationInput> inputs;
   for (const Value* v : graph.inputs()) {
@@ -25,6 +23,8 @@ std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
   }
   return inputs;
 }
+
+namespace {
 
 // Scales read from the cache, for exactly the tensors the graph quantizes.
 Expected<std::vector<std::pair<const Value*, float>>> scales_from_cache(const std::vector<const Value*>& tensors,
@@ -73,7 +73,7 @@ Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const st
 }
 
 Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const CalibrationConfig& config,
-                                          const BuildLog& log) {
+                                          const BuildLog& log, const ScaleSelection& select) {
   if (!is_symmetric_quantized_type(type))
     return internal_error("calibration quantizes to int8 or float8e4m3, not {}", data_type_name(type));
   if (config.method == CalibrationMethod::kPercentile && !(config.percentile > 0 && config.percentile <= 100))
@@ -95,10 +95,15 @@ Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const Cal
       KILN_RETURN_IF_ERROR(write_calibration_cache(config.cache_path, calibration_cache_header(config, type), named));
     }
   }
+  std::string selection_report;
+  if (select) {
+    KILN_ASSIGN_OR_RETURN(scales, select(scales, selection_report));
+  }
   KILN_ASSIGN_OR_RETURN(int pairs, insert_qdq(graph, scales, type));
   return fmt::format("{}: {} activation tensor(s) quantized, scales {} ({})\n", quantized_type_tag(type), pairs,
                      cached ? "from the cache " + config.cache_path : std::string("calibrated"),
-                     calibration_method_name(config.method));
+                     calibration_method_name(config.method)) +
+         selection_report;
 }
 
 }  // namespace kiln

@@ -11,11 +11,21 @@
 
 #include "ir/graph.h"
 #include "kiln/kiln.h"
+#include "quantization/calibration_data.h"
 #include "quantization/histogram.h"
 
 namespace kiln {
 
 using BuildLog = std::function<void(const std::string& line)>;
+
+// The graph's inputs as calibration (and evaluation) data must fill them.
+std::vector<CalibrationInput> calibration_inputs(const Graph& graph);
+
+// A per-tensor scale for each tensor to quantize (values of the graph being quantized).
+using ActivationScales = std::vector<std::pair<const Value*, float>>;
+// Picks which of the calibrated scales are applied (an accuracy budget keeps some tensors float),
+// adding lines to `report`.
+using ScaleSelection = std::function<Expected<ActivationScales>(const ActivationScales& calibrated, std::string& report)>;
 
 // Runs `graph` on every calibration batch and histograms each of `tensors` (in that order).
 // Progress goes to `log` (may be empty) as "\r"-lines.
@@ -23,9 +33,10 @@ Expected<std::vector<AbsHistogram>> observe_tensors(const Graph& graph, const st
                                                     const CalibrationConfig& config, const BuildLog& log);
 
 // Quantizes `graph` in place to `type` (int8 or float8e4m3): each activation's scale is the
-// calibrator's threshold / quantized_type_max(type) (127 or 448). The calibrators pick the same
-// threshold either way. Returns a line for the build report.
+// calibrator's threshold / quantized_type_max(type) (127 or 448); the calibrators pick the same
+// threshold either way. Only the scales `select` picks are applied (all of them when it is
+// empty: the accuracy budget's hook). Returns lines for the build report.
 Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const CalibrationConfig& config,
-                                          const BuildLog& log);
+                                          const BuildLog& log, const ScaleSelection& select = {});
 
 }  // namespace kiln

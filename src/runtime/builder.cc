@@ -7,7 +7,9 @@
 #include "ir/ops/fused_ops.h"
 #include "kiln/kiln.h"
 #include "passes/pass_manager.h"
+#include "quantization/accuracy_budget.h"
 #include "quantization/calibrate.h"
+#include "quantization/insert_qdq.h"
 #include "runtime/cpu_engine.h"
 #include "runtime/cuda_backend.h"
 
@@ -43,6 +45,16 @@ MemoryPlan placements_of(const Graph& graph, const ActivationPlan& plan) {
   return out;
 }
 
+// What the INT8/FP8 build does to a graph, for the accuracy budget to measure: Q/DQ pairs of
+// `type`, then the pipeline's Q/DQ fusion (without IR dumps).
+QuantizeStep quantize_for_measuring(PassOptions options, DataType type) {
+  options.dump_ir_dir.clear();
+  return [options, type](Graph& graph, const ActivationScales& scales) -> Status {
+    KILN_RETURN_IF_ERROR(insert_qdq(graph, scales, type).status());
+    return optimize_graph(graph, options).status();
+  };
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
@@ -64,8 +76,17 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   // INT8/FP8 calibrates the optimized FP32 graph (the tensors it observes are the ones the fused
   // layers read) and leaves Q/DQ pairs for lowering.
   std::string int8_report;
+  if (config_.accuracy_budget.budget >= 0 && !quantized)
+    return invalid_argument("an accuracy budget applies to quantized builds (--int8 or --fp8)");
   if (quantized) {
-    KILN_ASSIGN_OR_RETURN(int8_report, quantize_calibrated(*graph, quantized_type, config_.calibration, config_.log));
+    ScaleSelection select;
+    if (config_.accuracy_budget.budget >= 0)
+      select = [&](const ActivationScales& calibrated, std::string& report) {
+        return fit_accuracy_budget(*graph, calibrated, quantize_for_measuring(options, quantized_type),
+                                   config_.accuracy_budget, config_.calibration, config_.log, report);
+      };
+    KILN_ASSIGN_OR_RETURN(int8_report,
+                          quantize_calibrated(*graph, quantized_type, config_.calibration, config_.log, select));
     // The pipeline again: its Q/DQ passes fuse the inserted pairs into kiln.QConv/QMatMul layers
     // (the float passes find nothing new to do).
     KILN_ASSIGN_OR_RETURN(OptimizationReport fused, optimize_graph(*graph, options));

@@ -21,6 +21,7 @@
 #include "kiln/plugin.h"
 #include "onnx/onnx_importer.h"
 #include "plan/plan_header.h"
+#include "quantization/accuracy_metric.h"
 #include "quantization/calibrator.h"
 #include "runtime/optimization_profile.h"
 
@@ -98,6 +99,12 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
       ->check(CLI::IsMember({"rgb", "bgr"}));
   cmd->add_option("--calib-layout", f.calib_layout, "INT8 images: nchw (default) or nhwc")
       ->check(CLI::IsMember({"nchw", "nhwc"}));
+  AccuracyBudgetConfig& budget = f.config.accuracy_budget;
+  cmd->add_option("--accuracy-budget", f.accuracy_budget,
+                  "INT8: keep the most sensitive layers float until the drop on --eval data is at most this (0.5% or 0.005)");
+  cmd->add_option("--eval", budget.data_dir, "INT8 budget: evaluation data folder, read like --calib's");
+  cmd->add_option("--eval-metric", f.eval_metric, "INT8 budget: top1 (default), mask:T (threshold T) or rel-l2, on output 0");
+  cmd->add_option("--eval-batches", budget.max_batches, "INT8 budget: evaluate on at most this many batches (default: all)");
 }
 
 Expected<BuilderConfig> BuildFlags::resolve() const {
@@ -112,6 +119,13 @@ Expected<BuilderConfig> BuildFlags::resolve() const {
   if (!c.int8 && !c.fp8 && (!c.calibration.data_dir.empty() || !c.calibration.cache_path.empty()))
     return invalid_argument("--calib and --calib-cache need --int8 or --fp8");
   KILN_ASSIGN_OR_RETURN(c.calibration.method, parse_calibration_method(calib_method));
+  if (!accuracy_budget.empty()) {
+    if (!c.int8 && !c.fp8) return invalid_argument("--accuracy-budget needs --int8 or --fp8");
+    KILN_ASSIGN_OR_RETURN(c.accuracy_budget.budget, parse_accuracy_budget(accuracy_budget));
+    if (!eval_metric.empty()) KILN_RETURN_IF_ERROR(parse_accuracy_metric(eval_metric, c.accuracy_budget));
+  } else if (!c.accuracy_budget.data_dir.empty() || !eval_metric.empty() || c.accuracy_budget.max_batches != 0) {
+    return invalid_argument("--eval, --eval-metric and --eval-batches need --accuracy-budget");
+  }
   c.calibration.channel_order = calib_channel_order == "bgr" ? ChannelOrder::kBGR : ChannelOrder::kRGB;
   c.calibration.layout = calib_layout == "nhwc" ? ImageLayout::kNHWC : ImageLayout::kNCHW;
   if (c.device == DeviceKind::kCuda || c.int8 || c.fp8) {

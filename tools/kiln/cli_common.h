@@ -41,6 +41,7 @@ struct BuildFlags {
   double workspace_mib = 1024;
   std::vector<std::string> plugins;  // --plugin
   std::string calib_method = "mse", calib_channel_order = "rgb", calib_layout = "nchw";
+  std::string accuracy_budget, eval_metric;  // --accuracy-budget, --eval-metric
   // The config with profiles, precision and logging filled in from the flags.
   Expected<BuilderConfig> resolve() const;
 };
