@@ -16,6 +16,10 @@ namespace {
 
 constexpr int kWarmupRuns = 2;
 constexpr int kTimedRuns = 5;
+// A candidate whose first timed run takes this many times the best median so far cannot win:
+// its one run is its time, and the build skips its other runs (slow engines at large batches
+// otherwise dominate the build).
+constexpr double kHopelessFactor = 3.0;
 
 // Device buffers for the activations a layer reads and writes while it is timed, reused across
 // layers (grown as needed). Filled with small finite values once, so no tactic times NaNs.
@@ -43,9 +47,11 @@ struct Candidate {
   std::string failure;
 };
 
+// The median of kTimedRuns runs after kWarmupRuns, or the first run's time alone when it is over
+// kHopelessFactor times `best_ms` (the best median so far; <= 0: none yet).
 Expected<double> time_kernel(cuda::LayerKernel& kernel, const cuda::DeviceContext& dev, cudaStream_t stream,
                              const std::vector<const void*>& ins, const std::vector<void*>& outs, Scratch& scratch,
-                             size_t workspace_slot) {
+                             size_t workspace_slot, double best_ms) {
   KILN_ASSIGN_OR_RETURN(void* ws, scratch.get(workspace_slot, kernel.workspace_bytes()));
   cuda::LaunchEnv env{stream, dev.cudnn, dev.cublaslt, ws, std::max<size_t>(kernel.workspace_bytes(), 256)};
   for (int i = 0; i < kWarmupRuns; ++i) KILN_RETURN_IF_ERROR(kernel.enqueue(env, ins, outs));
@@ -62,6 +68,7 @@ Expected<double> time_kernel(cuda::LayerKernel& kernel, const cuda::DeviceContex
     float ms = 0;
     if (s.ok()) s = cuda::cuda_status(cudaEventElapsedTime(&ms, begin, end), "cudaEventElapsedTime");
     times.push_back(ms);
+    if (s.ok() && i == 0 && best_ms > 0 && ms > kHopelessFactor * best_ms) break;
   }
   cudaEventDestroy(begin);
   cudaEventDestroy(end);
@@ -182,7 +189,10 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
         c.ms = 0;
         continue;
       }
-      auto ms = time_kernel(**kernel, dev, stream, ins, outs, scratch, workspace_slot);
+      double best_ms = -1;
+      for (const Candidate& other : candidates)
+        if (other.ms > 0 && (best_ms < 0 || other.ms < best_ms)) best_ms = other.ms;
+      auto ms = time_kernel(**kernel, dev, stream, ins, outs, scratch, workspace_slot, best_ms);
       if (!ms.ok()) {
         c.failure = ms.status().message();
         cudaGetLastError();
