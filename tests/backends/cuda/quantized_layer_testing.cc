@@ -123,6 +123,26 @@ const cuda::TacticProvider& provider_named(std::string_view name) {
   return *cuda::all_providers().front();
 }
 
+namespace {
+
+// Runs every tactic of every provider supporting `spec`, expects each output to match `expected`
+// and at least one run; returns how many runs were `library`'s.
+int match_every_tactic(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs, const Tensor& expected,
+                       std::string_view library) {
+  auto runs = run_all_tactics(spec, inputs);
+  EXPECT_TRUE(runs.ok()) << runs.status().to_string();
+  if (!runs.ok()) return 0;
+  int library_runs = 0;
+  for (const TacticRun& run : *runs) {
+    expect_quantized_match(run.outputs[0], expected, run.provider + " tactic " + run.tactic);
+    library_runs += run.provider == library;
+  }
+  EXPECT_GT(runs->size(), 0u);
+  return library_runs;
+}
+
+}  // namespace
+
 void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const std::vector<Tensor>& inputs,
                                            const Tensor& expected, std::string_view library, bool library_refuses) {
   ASSERT_TRUE(expected.defined());
@@ -137,14 +157,7 @@ void expect_every_quantized_tactic_matches(const cuda::LayerSpec& spec, const st
   }
 
   KILN_REQUIRE_GPU();
-  auto runs = run_all_tactics(spec, inputs);
-  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int library_runs = 0;
-  for (const TacticRun& run : *runs) {
-    expect_quantized_match(run.outputs[0], expected, run.provider + " tactic " + run.tactic);
-    library_runs += run.provider == library;
-  }
-  EXPECT_GT(runs->size(), 0u);
+  const int library_runs = match_every_tactic(spec, inputs, expected, library);
   if (!library_refuses) {
     EXPECT_GT(library_runs, 0) << "no " << library << " tactic ran";
   }
@@ -159,14 +172,7 @@ void expect_every_fp8_tactic_matches(const cuda::LayerSpec& spec, const std::vec
   EXPECT_FALSE(direct.ok()) << "the int8 kernel must not take an FP8 layer";
 
   KILN_REQUIRE_GPU();
-  auto runs = run_all_tactics(spec, inputs);
-  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
-  int library_runs = 0;
-  for (const TacticRun& run : *runs) {
-    expect_quantized_match(run.outputs[0], expected, run.provider + " tactic " + run.tactic);
-    library_runs += run.provider == library;
-  }
-  EXPECT_GT(library_runs, 0) << "no " << library << " tactic ran";
+  EXPECT_GT(match_every_tactic(spec, inputs, expected, library), 0) << "no " << library << " tactic ran";
 }
 
 Tensor random_e4m3(std::vector<int64_t> dims, unsigned seed) {

@@ -25,6 +25,31 @@ __device__ __forceinline__ Channels<T, V> load(const T* p) {
   return *reinterpret_cast<const Channels<T, V>*>(p);
 }
 
+// A thread's tile: V channels from c0 of RH output rows from oh0 and P pixels from ow0, image n.
+// Consecutive threads take consecutive channel vectors of the same pixels, so a warp's loads and
+// stores are contiguous.
+struct Tile {
+  int32_t n, oh0, ow0, c0;
+};
+
+// This thread's tile, or false past the last one.
+template <int V, int P, int RH>
+__device__ __forceinline__ bool thread_tile(const DepthwiseConvArgs& a, Tile& tile) {
+  const int32_t vectors = a.channels / V;
+  const int32_t tiles_w = (a.out_w + P - 1) / P;
+  const int32_t tiles_h = (a.out_h + RH - 1) / RH;
+  const uint32_t total = static_cast<uint32_t>(a.batch) * tiles_h * tiles_w * vectors;
+  uint32_t t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= total) return false;
+  tile.c0 = static_cast<int32_t>(t % vectors) * V;
+  t /= vectors;
+  tile.ow0 = static_cast<int32_t>(t % tiles_w) * P;
+  t /= tiles_w;
+  tile.oh0 = static_cast<int32_t>(t % tiles_h) * RH;
+  tile.n = static_cast<int32_t>(t / tiles_h);
+  return true;
+}
+
 // y = act(acc + bias + z) for a thread's RH rows of P pixels, each one vector store; pixels past
 // the output's edge are skipped.
 template <class T, int V, int RH, int P>
@@ -55,23 +80,14 @@ __device__ __forceinline__ void store_outputs(const DepthwiseConvArgs& a, const 
   }
 }
 
-// One thread: V channels of P output pixels along W. Consecutive threads take consecutive channel
-// vectors of the same pixels, so a warp's loads and stores are contiguous.
+// Any window: one thread, V channels of P output pixels along W of one row.
 template <class T, int V, int P>
 __global__ void __launch_bounds__(kThreads)
     depthwise_conv_kernel(DepthwiseConvArgs a, const T* __restrict__ x, const T* __restrict__ w,
                           const T* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y) {
-  const int32_t vectors = a.channels / V;
-  const int32_t tiles_w = (a.out_w + P - 1) / P;
-  const uint32_t total = static_cast<uint32_t>(a.batch) * a.out_h * tiles_w * vectors;
-  uint32_t t = blockIdx.x * blockDim.x + threadIdx.x;
-  if (t >= total) return;
-  const int32_t c0 = static_cast<int32_t>(t % vectors) * V;
-  t /= vectors;
-  const int32_t ow0 = static_cast<int32_t>(t % tiles_w) * P;
-  t /= tiles_w;
-  const int32_t oh = static_cast<int32_t>(t % a.out_h);
-  const int32_t n = static_cast<int32_t>(t / a.out_h);
+  Tile tile;
+  if (!thread_tile<V, P, 1>(a, tile)) return;
+  const int32_t n = tile.n, oh = tile.oh0, ow0 = tile.ow0, c0 = tile.c0;
 
   float acc[1][P][V] = {};
   for (int32_t r = 0; r < a.kernel_h; ++r) {
@@ -103,18 +119,9 @@ __global__ void __launch_bounds__(kThreads)
                              const T* __restrict__ bias, const T* __restrict__ residual, T* __restrict__ y) {
   constexpr int kInW = (P - 1) * S + 3;
   constexpr int kInH = (RH - 1) * S + 3;
-  const int32_t vectors = a.channels / V;
-  const int32_t tiles_w = (a.out_w + P - 1) / P;
-  const int32_t tiles_h = (a.out_h + RH - 1) / RH;
-  const uint32_t total = static_cast<uint32_t>(a.batch) * tiles_h * tiles_w * vectors;
-  uint32_t t = blockIdx.x * blockDim.x + threadIdx.x;
-  if (t >= total) return;
-  const int32_t c0 = static_cast<int32_t>(t % vectors) * V;
-  t /= vectors;
-  const int32_t ow0 = static_cast<int32_t>(t % tiles_w) * P;
-  t /= tiles_w;
-  const int32_t oh0 = static_cast<int32_t>(t % tiles_h) * RH;
-  const int32_t n = static_cast<int32_t>(t / tiles_h);
+  Tile tile;
+  if (!thread_tile<V, P, RH>(a, tile)) return;
+  const int32_t n = tile.n, oh0 = tile.oh0, ow0 = tile.ow0, c0 = tile.c0;
 
   float taps[9][V];
 #pragma unroll
