@@ -117,8 +117,8 @@ struct CalibrationConfig {
   int batch_size = 16;
   // Image preprocessing, per channel c: (pixel * scale - mean[c]) / std[c]. mean and std are given
   // in R, G, B order whatever the channel order; one value serves every channel. Images are
-  // resized (stb_image_resize) to `resize` {H, W}, by default the input's static H and W; a
-  // 1-channel input gets grayscale.
+  // resized (stb_image_resize) to `resize` {H, W}, by default the input's static H and W (a
+  // dynamic H or W: the first optimization profile's opt shape); a 1-channel input gets grayscale.
   std::vector<int64_t> resize;
   std::vector<float> mean{0.f};
   std::vector<float> std{1.f};

@@ -185,7 +185,7 @@ Expected<ImageGeometry> image_geometry(const CalibrationInput& input, const Cali
     g.width = config.resize[1];
   } else {
     if (h < 0 || w < 0)
-      return invalid_argument("input '{}' {} has a dynamic height or width: give the image size (--calib-resize H,W)",
+      return invalid_argument("input '{}' {} has a dynamic height or width: give the image size (--calib-resize H,W, or --opt-shapes)",
                               input.name, dims_to_string(input.dims));
     g.height = h;
     g.width = w;

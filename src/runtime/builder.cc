@@ -9,6 +9,7 @@
 #include "passes/pass_manager.h"
 #include "quantization/accuracy_budget.h"
 #include "quantization/calibrate.h"
+#include "quantization/calibration_image_size.h"
 #include "quantization/insert_qdq.h"
 #include "runtime/cpu_engine.h"
 #include "runtime/cuda_backend.h"
@@ -79,14 +80,15 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   if (config_.accuracy_budget.budget >= 0 && !quantized)
     return invalid_argument("an accuracy budget applies to quantized builds (--int8 or --fp8)");
   if (quantized) {
+    const CalibrationConfig calibration = with_profile_image_size(config_.calibration, *graph, config_.profiles);
     ScaleSelection select;
     if (config_.accuracy_budget.budget >= 0)
       select = [&](const ActivationScales& calibrated, std::string& report) {
         return fit_accuracy_budget(*graph, calibrated, quantize_for_measuring(options, quantized_type),
-                                   config_.accuracy_budget, config_.calibration, config_.log, report);
+                                   config_.accuracy_budget, calibration, config_.log, report);
       };
     KILN_ASSIGN_OR_RETURN(int8_report,
-                          quantize_calibrated(*graph, quantized_type, config_.calibration, config_.log, select));
+                          quantize_calibrated(*graph, quantized_type, calibration, config_.log, select));
     // The pipeline again: its Q/DQ passes fuse the inserted pairs into kiln.QConv/QMatMul layers
     // (the float passes find nothing new to do).
     KILN_ASSIGN_OR_RETURN(OptimizationReport fused, optimize_graph(*graph, options));

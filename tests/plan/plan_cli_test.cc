@@ -97,7 +97,7 @@ TEST_F(PlanCli, InspectJsonDescribesPlans) {
   PlanInfo info;
   info.target = {"cuda", "NVIDIA H100", 9, 0, 12040, 90100};
   info.build.fp16 = true;
-  info.annotations = {{"relu_vec4", "fp16"}};
+  info.annotations = {{"relu_vec4", "fp16", "", 0, 0.f}};
   info.memory_plan = MemoryPlan{256, {{1, 0, 24}}};
   const fs::path plan = dir_ / "annotated.plan";
   ASSERT_TRUE(write_plan(**graph, info, plan.string()).ok());

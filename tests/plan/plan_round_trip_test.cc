@@ -124,7 +124,7 @@ TEST(PlanRoundTrip, InfoIsPreserved) {
   PlanInfo info;
   info.build = {3, true, true, false, true, false, uint64_t{1} << 33};
   info.target = {"cuda", "NVIDIA H100 80GB HBM3", 9, 0, 12040, 90100};
-  info.annotations = {{"gemm_128x128", "fp16"}, {"", "fp32"}};
+  info.annotations = {{"gemm_128x128", "fp16", "", 0, 0.f}, {"", "fp32", "", 0, 0.f}};
   info.memory_plan = MemoryPlan{4096, {{6, 0, 64}, {7, 64, 64}}};
   const std::vector<uint8_t> bytes = serialize(*g, info);
   auto plan = read_plan(bytes.data(), bytes.size(), info.target);

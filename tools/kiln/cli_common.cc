@@ -90,7 +90,7 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   cmd->add_option("--calib-percentile", calib.percentile, "INT8: percentile of |x| for --calib-method percentile (99.99)");
   cmd->add_option("--calib-batches", calib.max_batches, "INT8: calibrate on at most this many batches (default: all)");
   cmd->add_option("--calib-batch-size", calib.batch_size, "INT8: samples per batch when the batch dim is dynamic (16)");
-  cmd->add_option("--calib-resize", calib.resize, "INT8 images: resize to H,W (default: the input's H and W)")
+  cmd->add_option("--calib-resize", calib.resize, "INT8/FP8 images: resize to H,W (default: the input's H and W, dynamic ones from --opt-shapes)")
       ->delimiter(',')->expected(2);
   cmd->add_option("--calib-mean", calib.mean, "INT8 images: mean to subtract, r,g,b or one value (0)")->delimiter(',');
   cmd->add_option("--calib-std", calib.std, "INT8 images: std to divide by, r,g,b or one value (1)")->delimiter(',');

@@ -32,7 +32,10 @@ Expected<std::vector<std::vector<int64_t>>> tuning_dims(const Graph& graph, cons
     }
     // The example keeps the input's static dims and puts 1 for the others, in the flags' syntax.
     std::string example;
-    for (const Dim& d : v->shape().dims()) example += (example.empty() ? "" : "x") + std::to_string(d.is_static() ? d.value : 1);
+    for (const Dim& d : v->shape().dims()) {
+      if (!example.empty()) example += 'x';
+      example += std::to_string(d.is_static() ? d.value : 1);
+    }
     return invalid_argument("input '{}' has shape {}: a CUDA build needs its shapes, e.g. --opt-shapes {}={} "
                             "(with --min-shapes and --max-shapes)",
                             v->name(), v->shape().to_string(), v->name(), example.empty() ? "1" : example);
