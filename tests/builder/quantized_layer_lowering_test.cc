@@ -58,8 +58,11 @@ TEST(QuantizedLayerLowering, Float16KeepsInt8TensorsScalesAndBias) {
   for (const Node* n : {first, second}) {
     EXPECT_EQ(n->input(kQInput)->dtype(), DataType::kInt8);
     EXPECT_EQ(n->input(kQWeights)->dtype(), DataType::kInt8);
-    for (int i : {kQInputScale, kQWeightScale, kQBias, kQOutputScale})
-      if (n->input(i) != nullptr) EXPECT_EQ(n->input(i)->dtype(), DataType::kFloat32) << n->name() << " input " << i;
+    for (int i : {kQInputScale, kQWeightScale, kQBias, kQOutputScale}) {
+      if (n->input(i) != nullptr) {
+        EXPECT_EQ(n->input(i)->dtype(), DataType::kFloat32) << n->name() << " input " << i;
+      }
+    }
   }
   const auto inputs = half_exact_inputs(b);
   auto want = run_reference(*o.graph, inputs);

@@ -37,45 +37,42 @@ inline Value* fake_quant(GraphBuilder& b, const std::string& name, Value* x, flo
   return dequantize(b, name + ".dq", quantize(b, name + ".q", x, scale, type), scale, type);
 }
 
-// Float weights q * 2^-7 whose per-slice maximum along `axis` is exactly 127 * 2^-7.
-inline Tensor exact_weights(std::vector<int64_t> dims, int axis, uint32_t seed) {
+// Float weights `draw(rng) * unit` whose per-slice maximum magnitude along `axis` is exactly
+// `max_value * unit`: each slice's first element is +-max_value (the sign of its draw).
+template <class Draw>
+Tensor slice_max_weights(std::vector<int64_t> dims, int axis, uint32_t seed, float max_value, float unit, Draw draw) {
   Tensor t(DataType::kFloat32, dims);
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> u(-127, 127);
   int64_t inner = 1;
   for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i) inner *= dims[i];
   const int64_t channels = dims[static_cast<size_t>(axis)];
   std::vector<bool> has_max(static_cast<size_t>(channels), false);
   for (int64_t i = 0; i < t.numel(); ++i) {
     const int64_t k = (i / inner) % channels;
-    int q = u(rng);
-    if (!has_max[static_cast<size_t>(k)]) q = (q < 0 ? -127 : 127);  // the slice's first element sets the max
+    float v = draw(rng);
+    if (!has_max[static_cast<size_t>(k)]) v = (v < 0 ? -max_value : max_value);
     has_max[static_cast<size_t>(k)] = true;
-    t.data<float>()[i] = static_cast<float>(q) / 128.f;
+    t.data<float>()[i] = v * unit;
   }
   return t;
+}
+
+// Float weights q * 2^-7 whose per-slice maximum along `axis` is exactly 127 * 2^-7.
+inline Tensor exact_weights(std::vector<int64_t> dims, int axis, uint32_t seed) {
+  std::uniform_int_distribution<int> u(-127, 127);
+  return slice_max_weights(std::move(dims), axis, seed, 127.f, 1.f / 128.f,
+                           [&u](std::mt19937& rng) { return static_cast<float>(u(rng)); });
 }
 
 // The FP8 counterpart: E4M3 values times 2^-9 whose per-slice maximum along `axis` is exactly
 // 448 * 2^-9, so the pass's scale is 2^-9 and its E4M3 weights are these values exactly.
 inline Tensor exact_fp8_weights(std::vector<int64_t> dims, int axis, uint32_t seed) {
-  Tensor t(DataType::kFloat32, dims);
-  std::mt19937 rng(seed);
   std::uniform_int_distribution<int> u(0, 0xFD);  // every finite code but 448 (0x7E) and NaN
-  int64_t inner = 1;
-  for (size_t i = static_cast<size_t>(axis) + 1; i < dims.size(); ++i) inner *= dims[i];
-  const int64_t channels = dims[static_cast<size_t>(axis)];
-  std::vector<bool> has_max(static_cast<size_t>(channels), false);
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    const int64_t k = (i / inner) % channels;
+  return slice_max_weights(std::move(dims), axis, seed, kFloat8E4M3Max, 1.f / 512.f, [&u](std::mt19937& rng) {
     int code = u(rng);
     if ((code & 0x7F) >= 0x7E) code = 0x7D;
-    float v = e4m3_to_float(static_cast<uint8_t>(code));
-    if (!has_max[static_cast<size_t>(k)]) v = (v < 0 ? -kFloat8E4M3Max : kFloat8E4M3Max);
-    has_max[static_cast<size_t>(k)] = true;
-    t.data<float>()[i] = v / 512.f;
-  }
-  return t;
+    return e4m3_to_float(static_cast<uint8_t>(code));
+  });
 }
 
 }  // namespace kiln::testing
