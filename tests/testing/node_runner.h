@@ -14,10 +14,10 @@ namespace kiln::testing {
 
 struct NodeSpec {
   std::string op_type;
-  std::map<std::string, Attribute> attrs;
+  std::map<std::string, Attribute> attrs{};
   int num_outputs = 1;
   int opset = 17;
-  std::string domain;
+  std::string domain{};  // "" is ONNX's default domain
 };
 
 // Inputs may hold undefined Tensors for absent optional inputs.

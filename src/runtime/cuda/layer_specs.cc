@@ -109,7 +109,8 @@ std::string layer_signature(const cuda::LayerSpec& spec) {
     // change its time.
     if (in->host_constant != nullptr && in->host_constant->nbytes() <= 64) {
       const auto* b = static_cast<const uint8_t*>(in->host_constant->raw());
-      s += "=" + fmt::format("{:02x}", fmt::join(b, b + in->host_constant->nbytes(), ""));
+      s += '=';
+      s += fmt::format("{:02x}", fmt::join(b, b + in->host_constant->nbytes(), ""));
     }
   }
   for (const auto& out : spec.outputs) s += fmt::format(" -> {}[{}]", data_type_name(out.dtype), fmt::join(out.dims, ","));
