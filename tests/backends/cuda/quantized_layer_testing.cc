@@ -192,16 +192,20 @@ QuantizedCase fp8_case(int64_t channels, DataType output) {
   return q;
 }
 
-QuantizedLayer fp8_qconv(const Fp8ConvShape& s, const QuantizedCase& q) {
+namespace {
+
+// The layer of `s` over X and W (physical NHWC / [K, R, S, C/g] forms).
+QuantizedLayer qconv_layer(const QConvShape& s, const QuantizedCase& q, const Tensor& x, const Tensor& w) {
   QuantizedLayer layer;
-  const Tensor x = random_e4m3({s.n, s.h, s.w, s.c}, 4);
-  const Tensor w = random_e4m3({s.k, s.r, s.r, s.c}, 5);
   std::map<std::string, Attribute> attrs = {{"strides", Attribute::of_ints({s.stride, s.stride})},
-                                            {"pads", Attribute::of_ints({s.pad, s.pad, s.pad, s.pad})}};
+                                            {"pads", Attribute::of_ints({s.pad, s.pad, s.pad, s.pad})},
+                                            {"dilations", Attribute::of_ints({s.dilation, s.dilation})},
+                                            {"group", Attribute::of_int(s.group)}};
   add_epilogue_attrs(q, attrs);
-  const int64_t out_h = (s.h + 2 * s.pad - s.r) / s.stride + 1, out_w = (s.w + 2 * s.pad - s.r) / s.stride + 1;
+  const int64_t window = s.dilation * (s.r - 1) + 1;
+  const int64_t out_h = (s.h + 2 * s.pad - window) / s.stride + 1, out_w = (s.w + 2 * s.pad - window) / s.stride + 1;
   const std::vector<Tensor> tail = quantized_layer_inputs(q, {s.n, s.k, out_h, out_w}, 6);
-  // The reference kernel runs the NCHW form: X [n, c, h, w], W [k, c, r, r], Z [n, k, out_h, out_w].
+  // The reference kernel runs the NCHW form: X [n, c, h, w], W [k, c/g, r, r], Z [n, k, out_h, out_w].
   std::vector<Tensor> reference_inputs = {from_channels_last(x), from_channels_last(w)};
   reference_inputs.insert(reference_inputs.end(), tail.begin(), tail.end());
   const NodeSpec reference{"QConv", attrs, 1, 1, std::string(kKilnDomain)};
@@ -217,6 +221,16 @@ QuantizedLayer fp8_qconv(const Fp8ConvShape& s, const QuantizedCase& q) {
   layer.spec.channels_last = true;
   layer.spec.input_nhwc = {true, true, false, false, false, true, false, false};
   return layer;
+}
+
+}  // namespace
+
+QuantizedLayer fp8_qconv(const QConvShape& s, const QuantizedCase& q) {
+  return qconv_layer(s, q, random_e4m3({s.n, s.h, s.w, s.c}, 4), random_e4m3({s.k, s.r, s.r, s.c / s.group}, 5));
+}
+
+QuantizedLayer int8_qconv(const QConvShape& s, const QuantizedCase& q) {
+  return qconv_layer(s, q, random_int8({s.n, s.h, s.w, s.c}, 4), random_int8({s.k, s.r, s.r, s.c / s.group}, 5));
 }
 
 }  // namespace kiln::testing

@@ -78,12 +78,15 @@ struct QuantizedLayer {
 // a float output.
 QuantizedCase fp8_case(int64_t channels, DataType output);
 
-// A channels-last E4M3 kiln.QConv: random X [n, h, w, c] (NHWC), W [k, r, r, c], square stride
-// and symmetric pads; expected is the reference kernel's output on the NCHW forms, made NHWC.
-struct Fp8ConvShape {
-  int64_t n = 1, h = 1, w = 1, c = 16, k = 16, r = 1, stride = 1, pad = 0;
+// A channels-last kiln.QConv: random X [n, h, w, c] (NHWC), W [k, r, r, c / group], square
+// stride and dilation, symmetric pads; expected is the reference kernel's output on the NCHW
+// forms, made NHWC. X and W are E4M3 (fp8_qconv) or int8 (int8_qconv).
+struct QConvShape {
+  int64_t n = 1, h = 1, w = 1, c = 16, k = 16, r = 1, stride = 1, pad = 0, dilation = 1, group = 1;
 };
-QuantizedLayer fp8_qconv(const Fp8ConvShape& shape, const QuantizedCase& q);
+using Fp8ConvShape = QConvShape;
+QuantizedLayer fp8_qconv(const QConvShape& shape, const QuantizedCase& q);
+QuantizedLayer int8_qconv(const QConvShape& shape, const QuantizedCase& q);
 
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);

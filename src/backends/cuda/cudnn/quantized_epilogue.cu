@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "backends/cuda/cudnn/activation_math.cuh"
 #include "backends/cuda/cudnn/quantized_epilogue.h"
+#include "backends/cuda/cudnn/quantized_epilogue_element.cuh"
 
 namespace kiln::cuda {
 
@@ -15,45 +15,11 @@ unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>(std::clamp<int64_t>((n + kThreads - 1) / kThreads, 1, kMaxBlocks));
 }
 
-// Element i of a tensor of type t as float: the types the layers' accumulators, residuals hold.
-__device__ float load_float(const void* p, DataType t, int64_t i) {
-  switch (t) {
-    case DataType::kInt8: return static_cast<float>(static_cast<const int8_t*>(p)[i]);
-    case DataType::kInt32: return static_cast<float>(static_cast<const int32_t*>(p)[i]);
-    case DataType::kFloat16: return device::to_float(static_cast<const __half*>(p)[i]);
-    case DataType::kBFloat16: return device::to_float(static_cast<const __nv_bfloat16*>(p)[i]);
-    default: return static_cast<const float*>(p)[i];
-  }
-}
-
-// The epilogue of accumulator `acc` of element i, written to y.
-__device__ void finish(const QuantizedEpilogue& e, float acc, int64_t i, void* y) {
-  const int64_t k = i % e.channels;
-  float v = __fmul_rn(acc, e.channel_scale[k]);
-  if (e.bias != nullptr) v = __fadd_rn(v, e.bias[k]);
-  if (e.residual != nullptr) {
-    const float z = load_float(e.residual, e.residual_dtype, i);
-    v = __fadd_rn(v, e.residual_dtype == DataType::kInt8 ? __fmul_rn(z, e.residual_scale) : z);
-  }
-  v = device::apply_activation(v, e.activation);
-  switch (e.output_dtype) {
-    case DataType::kInt8: {
-      // QuantizeLinear with zero point 0: round half to even, saturate; NaN gives 0.
-      const float q = __fdiv_rn(v, e.output_scale);
-      static_cast<int8_t*>(y)[i] = isnan(q) ? 0 : static_cast<int8_t>(fminf(fmaxf(rintf(q), -128.f), 127.f));
-      break;
-    }
-    case DataType::kFloat16: static_cast<__half*>(y)[i] = device::from_float<__half>(v); break;
-    case DataType::kBFloat16: static_cast<__nv_bfloat16*>(y)[i] = device::from_float<__nv_bfloat16>(v); break;
-    default: static_cast<float*>(y)[i] = v; break;
-  }
-}
-
 __global__ void quantized_epilogue_kernel(QuantizedEpilogue e, const void* acc, DataType acc_dtype, int64_t numel,
                                           void* y) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < numel; i += step)
-    finish(e, load_float(acc, acc_dtype, i), i, y);
+    device::finish_quantized_element(e, device::load_as_float(acc, acc_dtype, i), i, y);
 }
 
 // One thread per output element [n, oh, ow, k]: the exact int32 sum over its window and group.
@@ -84,7 +50,7 @@ __global__ void direct_quantized_conv_kernel(DirectQuantizedConv c, const int8_t
           acc += static_cast<int32_t>(xp[ch]) * static_cast<int32_t>(wp[ch * c.w_in_stride]);
       }
     }
-    finish(e, static_cast<float>(acc), i, y);
+    device::finish_quantized_element(e, static_cast<float>(acc), i, y);
   }
 }
 

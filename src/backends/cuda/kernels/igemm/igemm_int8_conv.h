@@ -1,0 +1,47 @@
+// Kiln's int8 convolution on the tensor cores: an implicit GEMM over channels-last X [N, H, W, C]
+// and W [K, R, S, C] (group 1), Y [N, OH, OW, K] = epilogue(sum over taps and channels of X * W)
+// with GEMM rows M = N*OH*OW (output pixels), columns K, and reduction R*S*C walked tap by tap,
+// each step one tap's 64 contiguous channels (no im2col buffer; out-of-image pixels and channels
+// past C are zero-filled in shared memory). Exact int32 sums, then the quantized epilogue of each
+// element (quantized_epilogue_element.cuh). Kept free of Kiln's heavier headers: nvcc compiles
+// the implementation.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backends/cuda/cudnn/quantized_epilogue.h"
+
+namespace kiln::cuda {
+
+// C and K must be multiples of this: X rows, W rows and the tile steps are 16-byte vectors.
+constexpr int kIgemmChannelMultiple = 16;
+
+struct IgemmInt8Conv {
+  int32_t batch = 0, in_h = 0, in_w = 0, in_channels = 0;
+  int32_t out_h = 0, out_w = 0, out_channels = 0;
+  int32_t kernel_h = 1, kernel_w = 1;
+  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int32_t pad_h = 0, pad_w = 0;  // leading pads: the output size accounts for the trailing ones
+};
+
+// A block's output tile (pixels x channels); the value is the tactic id.
+enum class IgemmTile : int32_t {
+  k128x128 = 0,  // 8 warps, 64x32 each
+  k128x64 = 1,   // 4 warps, 64x32 each
+  k64x64 = 2,    // 4 warps, 32x32 each: small layers get more blocks
+};
+constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64, IgemmTile::k64x64};
+// "128x128x64": the tile and its reduction step, as tactic names show it.
+const char* igemm_tile_name(IgemmTile tile);
+
+// Lets the tile's kernel use the shared memory it needs (over the default 48 KiB for 128x128).
+// Once per process is enough; called from create(), never while capturing.
+cudaError_t prepare_igemm_int8_conv(IgemmTile tile);
+
+// x, w and y must be 16-byte aligned.
+cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
+                                   const QuantizedEpilogue& epilogue, void* y, cudaStream_t stream);
+
+}  // namespace kiln::cuda

@@ -1,0 +1,129 @@
+#include "backends/cuda/kernels/igemm/igemm_int8_conv_provider.h"
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cudnn/conv_problem.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
+
+namespace kiln::cuda {
+
+namespace {
+
+// The layer as an implicit GEMM, with its epilogue's parameters, or unsupported(reason).
+struct IgemmLayer {
+  IgemmInt8Conv conv;
+  QuantizedParams params;
+};
+
+Expected<IgemmLayer> igemm_layer(const LayerSpec& spec) {
+  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
+    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
+  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
+  // analysis of the optional inside.
+  const Expected<ConvProblem> problem = conv_problem(spec);
+  if (!problem.ok()) return problem.status();
+  const ConvProblem& p = *problem;
+  if (p.group != 1) return unsupported("the int8 implicit GEMM runs ungrouped convolutions, not group {}", p.group);
+  if (p.in_channels % kIgemmChannelMultiple != 0 || p.out_channels % kIgemmChannelMultiple != 0)
+    return unsupported("the int8 implicit GEMM needs multiples of {} input and output channels, got {} and {}",
+                       kIgemmChannelMultiple, p.in_channels, p.out_channels);
+  // Pixels, rows and the pixel count index with 32 bits (element offsets with 64).
+  constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
+  if (p.batch * p.in_h > kMaxIndex || p.batch * p.out_h * p.out_w > kMaxIndex)
+    return unsupported("the int8 implicit GEMM counts pixels with 32 bits; X {} or Y {} has too many",
+                       dims_to_string(spec.inputs[kQInput]->dims), dims_to_string(spec.outputs[0].dims));
+  IgemmLayer l;
+  IgemmInt8Conv& c = l.conv;
+  c.batch = static_cast<int32_t>(p.batch);
+  c.in_h = static_cast<int32_t>(p.in_h);
+  c.in_w = static_cast<int32_t>(p.in_w);
+  c.in_channels = static_cast<int32_t>(p.in_channels);
+  c.out_h = static_cast<int32_t>(p.out_h);
+  c.out_w = static_cast<int32_t>(p.out_w);
+  c.out_channels = static_cast<int32_t>(p.out_channels);
+  c.kernel_h = static_cast<int32_t>(p.kernel_h);
+  c.kernel_w = static_cast<int32_t>(p.kernel_w);
+  c.stride_h = static_cast<int32_t>(p.stride[0]);
+  c.stride_w = static_cast<int32_t>(p.stride[1]);
+  c.dilation_h = static_cast<int32_t>(p.dilation[0]);
+  c.dilation_w = static_cast<int32_t>(p.dilation[1]);
+  c.pad_h = static_cast<int32_t>(p.pad_begin[0]);
+  c.pad_w = static_cast<int32_t>(p.pad_begin[1]);
+  l.params = *p.quant;
+  return l;
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+class IgemmInt8ConvKernel final : public LayerKernel {
+ public:
+  IgemmInt8ConvKernel(IgemmLayer layer, IgemmTile tile, QuantizedScales scales)
+      : layer_(std::move(layer)), tile_(tile), scales_(std::move(scales)) {}
+
+  Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
+                 const std::vector<void*>& outputs) override {
+    if (inputs.size() <= kQWeights || inputs[kQInput] == nullptr || inputs[kQWeights] == nullptr ||
+        outputs.empty() || outputs[0] == nullptr)
+      return invalid_argument("the int8 implicit GEMM is missing a tensor's device pointer");
+    // cp.async moves 16-byte vectors; Kiln's arena and weights are 256-byte aligned.
+    if (!aligned16(inputs[kQInput]) || !aligned16(inputs[kQWeights]) || !aligned16(outputs[0]))
+      return invalid_argument("the int8 implicit GEMM needs 16-byte aligned X, W and Y");
+    KILN_CUDA_CHECK(launch_igemm_int8_conv(layer_.conv, tile_, static_cast<const int8_t*>(inputs[kQInput]),
+                                           static_cast<const int8_t*>(inputs[kQWeights]),
+                                           scales_.epilogue(layer_.params, inputs), outputs[0], env.stream));
+    return Status::Ok();
+  }
+
+ private:
+  IgemmLayer layer_;
+  IgemmTile tile_;
+  QuantizedScales scales_;
+};
+
+class IgemmInt8ConvProvider final : public TacticProvider {
+ public:
+  std::string_view name() const override { return "kiln_igemm_int8_conv"; }
+
+  Status supports(const LayerSpec& spec) const override { return igemm_layer(spec).status(); }
+
+  // "kiln_igemm_int8_128x128x64_bias_relu_to_int8": the tile, then the epilogue.
+  Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
+    KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
+    std::vector<Tactic> tactics;
+    for (IgemmTile tile : kIgemmTiles)
+      tactics.push_back({std::string("kiln_igemm_int8_") + igemm_tile_name(tile) + layer.params.slug(),
+                         static_cast<int64_t>(tile)});
+    return tactics;
+  }
+
+  Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
+                                                const DeviceContext&) const override {
+    IgemmTile tile{};
+    bool known = false;
+    for (IgemmTile t : kIgemmTiles)
+      if (static_cast<int64_t>(t) == tactic.id) {
+        tile = t;
+        known = true;
+      }
+    if (!known) return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
+    KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
+    KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
+    KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(layer.params));
+    return std::unique_ptr<LayerKernel>(
+        std::make_unique<IgemmInt8ConvKernel>(std::move(layer), tile, std::move(scales)));
+  }
+};
+
+}  // namespace
+
+const TacticProvider& igemm_int8_conv_provider() {
+  static const IgemmInt8ConvProvider provider;
+  return provider;
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,159 @@
+// Kiln's int8 implicit-GEMM convolution (kiln_igemm_int8_conv): every tile tactic against the
+// reference kernel (exact int32 sums, the same epilogue), directly and replayed from a CUDA
+// graph; then every tactic of every provider taking the layer (cuDNN's int8 graphs, the direct
+// kernel, cuBLASLt for 1x1) against the same values; and the layers it refuses, with reasons.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/cuda/layer_kernel.h"
+#include "gpu_layer_runner.h"
+#include "gtest/gtest.h"
+#include "quantized_layer_testing.h"
+
+namespace kiln {
+namespace {
+
+using testing::QConvShape;
+using testing::QuantizedCase;
+
+constexpr std::string_view kProvider = "kiln_igemm_int8_conv";
+
+struct IgemmCase {
+  std::string name;
+  QConvShape shape;
+  QuantizedCase q;
+};
+
+const Activation kRelu{"Relu", 0.f, 0.f, false};
+const Activation kSilu{"Sigmoid", 0.f, 0.f, true};
+const Activation kLeakyRelu{"LeakyRelu", 0.1f, 0.f, false};
+
+// Per-channel weight scales that differ between channels; a bias, int8 output unless changed.
+IgemmCase make_case(std::string name, QConvShape shape) {
+  IgemmCase c{std::move(name), shape, {}};
+  for (int64_t k = 0; k < shape.k; ++k) c.q.w_scale.push_back(0.004f + 0.0005f * static_cast<float>(k % 7));
+  return c;
+}
+
+// Output pixels (M) of every case are multiples of none of the tiles' 64 and 128 rows, and
+// channel counts leave partial tiles: K of 16 or 48 under the 64 and 128 columns, C of 16 or
+// 80 (a 64-channel reduction step, then a partial one).
+std::vector<IgemmCase> cases() {
+  std::vector<IgemmCase> v;
+  {
+    // Shape fields: n, h, w, c, k, r, stride, pad, dilation.
+    IgemmCase c = make_case("conv3x3_pad1_c64_k64_13x11_bias_relu_int8", {1, 13, 11, 64, 64, 3, 1, 1});
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_s2_batch2_fp32_out", {2, 11, 10, 32, 48, 3, 2, 1});
+    c.q.bias = false;
+    c.q.output = DataType::kFloat32;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_c80_batch3_fp32_residual_fp32_out", {3, 7, 9, 80, 16, 3, 1, 1});
+    c.q.residual = DataType::kFloat32;
+    c.q.output = DataType::kFloat32;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("pointwise1x1_batch2_int8_residual_relu_int8", {2, 9, 7, 64, 32, 1, 1, 0});
+    c.q.residual = DataType::kInt8;
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("pointwise1x1_s2_fp16_residual_silu_fp16_out", {2, 11, 13, 32, 64, 1, 2, 0});
+    c.q.residual = DataType::kFloat16;
+    c.q.activation = kSilu;
+    c.q.output = DataType::kFloat16;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("stem7x7_s2_pad3_c16_bias_relu_bf16_out", {1, 20, 18, 16, 64, 7, 2, 3});
+    c.q.activation = kRelu;
+    c.q.output = DataType::kBFloat16;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_dilation2_pad2_leakyrelu_int8", {2, 12, 13, 16, 32, 3, 1, 2, 2});
+    c.q.activation = kLeakyRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_batch2_int8_residual_int8", {2, 8, 9, 32, 16, 3, 1, 1});
+    c.q.bias = false;
+    c.q.residual = DataType::kInt8;
+    v.push_back(c);
+  }
+  return v;
+}
+
+class IgemmConvTest : public ::testing::TestWithParam<IgemmCase> {};
+
+// The provider's own tactics first, so a failure here is the implicit GEMM's alone.
+TEST_P(IgemmConvTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) {
+  const IgemmCase& c = GetParam();
+  const testing::QuantizedLayer layer = testing::int8_qconv(c.shape, c.q);
+  ASSERT_TRUE(layer.expected.defined());
+  const cuda::TacticProvider& provider = testing::provider_named(kProvider);
+  const Status supported = provider.supports(layer.spec);
+  ASSERT_TRUE(supported.ok()) << supported.to_string();
+
+  KILN_REQUIRE_GPU();
+  auto tactics = provider.tactics(layer.spec, testing::test_device());
+  ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
+  ASSERT_EQ(tactics->size(), 3u);
+  for (const cuda::Tactic& tactic : *tactics) {
+    auto run = testing::run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
+    ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
+    testing::expect_quantized_match(run->direct, layer.expected, tactic.name);
+    ASSERT_EQ(run->replayed.nbytes(), run->direct.nbytes()) << tactic.name;
+    EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
+        << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+  }
+}
+
+TEST_P(IgemmConvTest, EveryProviderTacticMatchesTheReference) {
+  const IgemmCase& c = GetParam();
+  const testing::QuantizedLayer layer = testing::int8_qconv(c.shape, c.q);
+  testing::expect_every_quantized_tactic_matches(layer.spec, layer.inputs, layer.expected, kProvider,
+                                                 /*library_refuses=*/false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, IgemmConvTest, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<IgemmCase>& info) { return info.param.name; });
+
+// The reason `provider` gives for refusing the layer of `shape` (a test failure when it takes it).
+std::string refusal(const QConvShape& shape, bool channels_last = true) {
+  testing::QuantizedLayer layer = testing::int8_qconv(shape, make_case("refused", shape).q);
+  if (!channels_last) {
+    layer.spec.channels_last = false;
+    layer.spec.input_nhwc.clear();
+  }
+  const Status s = testing::provider_named(kProvider).supports(layer.spec);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+  return s.message();
+}
+
+TEST(IgemmConvTest, RefusesWithReasons) {
+  // Shape fields: n, h, w, c, k, r, stride, pad, dilation, group.
+  EXPECT_NE(refusal({1, 6, 6, 8, 16, 3, 1, 1}).find("multiples of 16"), std::string::npos);
+  EXPECT_NE(refusal({1, 6, 6, 16, 24, 3, 1, 1}).find("multiples of 16"), std::string::npos);
+  EXPECT_NE(refusal({1, 6, 6, 32, 32, 3, 1, 1, 1, 2}).find("group 2"), std::string::npos);
+  EXPECT_NE(refusal({1, 6, 6, 16, 16, 3, 1, 1}, /*channels_last=*/false).find("channels-last"), std::string::npos);
+}
+
+// The E4M3 layers are the FP8 providers'.
+TEST(IgemmConvTest, RefusesFp8Layers) {
+  const QConvShape shape{1, 6, 6, 16, 16, 3, 1, 1};
+  const testing::QuantizedLayer layer = testing::fp8_qconv(shape, testing::fp8_case(shape.k, DataType::kFloat32));
+  const Status s = testing::provider_named(kProvider).supports(layer.spec);
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported) << s.to_string();
+}
+
+}  // namespace
+}  // namespace kiln
