@@ -4,6 +4,7 @@
 // with values halfway between two E4M3 values, subnormal and saturating.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -50,11 +51,12 @@ cuda::LayerSpec spec_for(const testing::OwnedNode& layer, const std::vector<Tens
   return testing::make_spec(*layer.node, inputs, dims, types, constant_inputs);
 }
 
-// Integer outputs must match byte for byte; float outputs within `float_tolerance`.
+// Integer outputs must match byte for byte; float outputs within `float_tolerance` (0: byte for
+// byte too).
 void expect_matches(const Tensor& got, const Tensor& want, double float_tolerance, const std::string& what) {
   ASSERT_EQ(got.dtype(), want.dtype()) << what;
   ASSERT_EQ(got.dims(), want.dims()) << what;
-  if (is_floating(want.dtype())) {
+  if (is_floating(want.dtype()) && float_tolerance > 0) {
     EXPECT_LE(testing::relative_error(got, want), float_tolerance) << what;
     return;
   }
@@ -254,6 +256,191 @@ TEST(QuantizeGpuTest, UnsupportedCases) {
   // a 2-D scale
   refused(op_spec("QuantizeLinear"), {Tensor(DataType::kFloat32, kShape), Tensor(DataType::kFloat32, {3, 1})},
           {Tensor(DataType::kUInt8, kShape)});
+}
+
+// --- The vector tactic (16 elements per thread) ----------------------------------------------
+
+// A shape, the quantization axis, whether the parameters are per-axis, and whether the vector
+// tactic takes it (16 | element count and, per axis, 16 | inner size or the innermost axis with
+// 16 | its size) or only the scalar one does.
+struct VectorCase {
+  std::vector<int64_t> dims;
+  int64_t axis;
+  bool per_axis;
+  bool vectorized;
+};
+
+const std::vector<VectorCase> kVectorCases = {
+    {{2, 7, 9, 16}, 1, false, true},   // per-tensor, 2016 elements
+    {{3, 5, 7}, 1, false, false},      // per-tensor, 105 elements
+    {{2, 5, 3, 32}, 3, true, true},    // channels-last per-channel: consecutive parameters
+    {{2, 5, 3, 48}, -1, true, true},   // the same, axis counted from the end
+    {{2, 5, 3, 24}, 3, true, false},   // 24 channels innermost (720 elements, a multiple of 16)
+    {{2, 3, 4, 8}, 1, true, true},     // axis 1, inner 32: one parameter per vector
+    {{2, 3, 5, 5}, 1, true, false},    // axis 1, inner 25
+};
+
+std::string describe(const VectorCase& c) {
+  ::testing::Message m;
+  m << "dims";
+  for (int64_t d : c.dims) m << ' ' << d;
+  if (c.per_axis) m << ", per axis " << c.axis;
+  else m << ", per tensor";
+  return m.GetString();
+}
+
+// Where axis `axis` of `dims` puts its parameters: element i reads (i / inner) % size.
+struct AxisOf {
+  int64_t inner = 1, size = 1;
+};
+AxisOf axis_of(const VectorCase& c) {
+  const int64_t rank = static_cast<int64_t>(c.dims.size());
+  const int64_t axis = c.axis < 0 ? c.axis + rank : c.axis;
+  AxisOf a;
+  if (!c.per_axis) return a;
+  a.size = c.dims[static_cast<size_t>(axis)];
+  for (int64_t d = axis + 1; d < rank; ++d) a.inner *= c.dims[static_cast<size_t>(d)];
+  return a;
+}
+
+// Scales that are powers of two (so ties stay ties) and zero points that differ by channel.
+Params vector_params(DataType q, int64_t count) {
+  Params p;
+  for (int64_t c = 0; c < count; ++c) {
+    p.scales.push_back(std::ldexp(1.f, static_cast<int>(c % 5) - 2));
+    p.zero_points.push_back(static_cast<float>(q == DataType::kInt8 ? c % 11 - 5 : 100 + c % 13));
+  }
+  return p;
+}
+
+// Random values of which every third is an exact tie or out of range, as quantize_input.
+Tensor vector_input(const VectorCase& c, const Params& p, unsigned seed) {
+  Tensor x = testing::random_float(c.dims, seed, -300.f, 300.f);
+  const std::vector<float> special = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 127.5f, -128.5f, 255.5f, 1000.f, -1000.f};
+  const AxisOf a = axis_of(c);
+  for (int64_t i = 0; i < x.numel(); i += 3)
+    x.data<float>()[i] = special[static_cast<size_t>(i / 3) % special.size()] *
+                         p.scales[static_cast<size_t>((i / a.inner) % a.size)];
+  return x;
+}
+
+NodeSpec op_on_axis(std::string op, int64_t axis) {
+  NodeSpec ns = op_spec(std::move(op), 1, 19);
+  ns.attrs.insert_or_assign("axis", Attribute::of_int(axis));
+  return ns;
+}
+
+// Runs every tactic of the layer: each must match `expected` (floats within `float_tolerance`)
+// and kiln_quantize's scalar tactic byte for byte; the vector tactic must be offered exactly when
+// `vectorized`.
+void check_vector_tactic(const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<Tensor>& expected,
+                         bool vectorized, double float_tolerance) {
+  auto layer = make_layer(ns, inputs);
+  const cuda::LayerSpec spec = spec_for(*layer, inputs, expected, {});
+  auto runs = testing::run_all_tactics(spec, inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  const testing::TacticRun* scalar = nullptr;
+  const testing::TacticRun* vector = nullptr;
+  for (const testing::TacticRun& run : *runs) {
+    if (run.provider != kProvider) continue;
+    const bool is_vector = run.tactic.size() > 4 && run.tactic.substr(run.tactic.size() - 4) == "_v16";
+    (is_vector ? vector : scalar) = &run;
+    ASSERT_EQ(run.outputs.size(), expected.size());
+    expect_matches(run.outputs[0], expected[0], float_tolerance, run.tactic);
+  }
+  ASSERT_NE(scalar, nullptr) << kProvider << " did not run its scalar tactic";
+  EXPECT_EQ(vector != nullptr, vectorized) << "the vector tactic " << (vectorized ? "is missing" : "was offered");
+  if (vector != nullptr) expect_matches(vector->outputs[0], scalar->outputs[0], 0.0, vector->tactic + " vs " + scalar->tactic);
+}
+
+TEST(QuantizeGpuTest, QuantizeLinearVectorTactic) {
+  KILN_REQUIRE_GPU();
+  for (const VectorCase& c : kVectorCases)
+    for (DataType real : {DataType::kFloat32, DataType::kFloat16, DataType::kBFloat16})
+      for (DataType q : {DataType::kInt8, DataType::kUInt8}) {
+        SCOPED_TRACE(describe(c) + ", " + std::string(data_type_name(real)) + " to " + std::string(data_type_name(q)));
+        const AxisOf a = axis_of(c);
+        const Params p = vector_params(q, a.size);
+        const std::vector<int64_t> param_dims = c.per_axis ? std::vector<int64_t>{a.size} : std::vector<int64_t>{};
+        const Tensor x32 = vector_input(c, p, 41);
+        const Tensor x = real == DataType::kFloat32 ? x32 : testing::convert(x32, real);
+        const std::vector<Tensor> inputs = {x, values(real, param_dims, p.scales), values(q, param_dims, p.zero_points)};
+        const NodeSpec ns = op_on_axis("QuantizeLinear", c.axis);
+        auto expected = testing::run_node(ns, inputs);
+        ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+        check_vector_tactic(ns, inputs, *expected, c.vectorized, 0.0);
+      }
+}
+
+TEST(QuantizeGpuTest, QuantizeLinearToFloat8E4M3VectorTactic) {
+  KILN_REQUIRE_GPU();
+  for (const VectorCase& c : kVectorCases) {
+    SCOPED_TRACE(describe(c));
+    const AxisOf a = axis_of(c);
+    const Params p = vector_params(DataType::kInt8, a.size);
+    const std::vector<int64_t> param_dims = c.per_axis ? std::vector<int64_t>{a.size} : std::vector<int64_t>{};
+    const std::vector<Tensor> inputs = {testing::convert(vector_input(c, p, 42), DataType::kFloat16),
+                                        values(DataType::kFloat32, param_dims, p.scales)};
+    const NodeSpec ns = op_on_axis("QuantizeLinear", c.axis);
+    auto expected = testing::run_node(ns, {testing::convert(inputs[0], DataType::kFloat32), inputs[1],
+                                           Tensor(DataType::kFloat8E4M3, param_dims)});
+    ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+    check_vector_tactic(op_on_axis("QuantizeLinear", c.axis), inputs, *expected, c.vectorized, 0.0);
+  }
+}
+
+// float32 scales: the reference's float product exactly; float16 scales: that product rounded
+// once (the margin only guards the test; the vector and scalar tactics must still agree exactly).
+TEST(QuantizeGpuTest, DequantizeLinearVectorTactic) {
+  KILN_REQUIRE_GPU();
+  for (const VectorCase& c : kVectorCases)
+    for (DataType scale_type : {DataType::kFloat32, DataType::kFloat16})
+      for (DataType q : {DataType::kInt8, DataType::kUInt8}) {
+        SCOPED_TRACE(describe(c) + ", " + std::string(data_type_name(q)) + " to " + std::string(data_type_name(scale_type)));
+        const AxisOf a = axis_of(c);
+        const Params p = vector_params(q, a.size);
+        const std::vector<int64_t> param_dims = c.per_axis ? std::vector<int64_t>{a.size} : std::vector<int64_t>{};
+        const float lo = q == DataType::kInt8 ? -128.f : 0.f;
+        const Tensor x = testing::random_tensor(q, c.dims, lo, lo + 255.f, 43);
+        Tensor scale = testing::random_float(param_dims, 44, 0.01f, 2.f);
+        if (scale_type != DataType::kFloat32) scale = testing::convert(scale, scale_type);
+        const Tensor zero_point = values(q, param_dims, p.zero_points);
+        const NodeSpec ns = op_on_axis("DequantizeLinear", c.axis);
+        auto expected = testing::run_node(ns, {x, testing::convert(scale, DataType::kFloat32), zero_point});
+        ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+        const bool exact = scale_type == DataType::kFloat32;
+        check_vector_tactic(ns, {x, scale, zero_point}, {exact ? (*expected)[0] : testing::convert((*expected)[0], scale_type)},
+                            c.vectorized, exact ? 0.0 : 1e-3);
+      }
+}
+
+// Which tactics the provider offers (no GPU needed): the vector one only where the shape allows.
+TEST(QuantizeGpuTest, VectorTacticNames) {
+  const cuda::TacticProvider& provider = cuda::quantize::quantize_provider();
+  auto names = [&](const NodeSpec& ns, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) {
+    auto layer = make_layer(ns, inputs);
+    auto tactics = provider.tactics(spec_for(*layer, inputs, outputs, {}), cuda::DeviceContext{});
+    EXPECT_TRUE(tactics.ok()) << tactics.status().to_string();
+    std::vector<std::string> out;
+    if (tactics.ok())
+      for (const cuda::Tactic& t : *tactics) out.push_back(t.name + "#" + std::to_string(t.id));
+    return out;
+  };
+  const Tensor half_scale = values(DataType::kFloat16, {}, {0.5f});
+  const Tensor zero_point = values(DataType::kInt8, {}, {0.f});
+  const Tensor x = testing::convert(testing::random_float({2, 8, 8, 64}, 45), DataType::kFloat16);
+  EXPECT_EQ(names(op_spec("QuantizeLinear", 1, 19), {x, half_scale, zero_point}, {Tensor(DataType::kInt8, x.dims())}),
+            (std::vector<std::string>{"kiln_quantize_linear_fp16_fp16_i8#0", "kiln_quantize_linear_fp16_fp16_i8_v16#1"}));
+  const Tensor odd = testing::convert(testing::random_float({3, 5, 7}, 46), DataType::kFloat16);
+  EXPECT_EQ(names(op_spec("QuantizeLinear", 1, 19), {odd, half_scale, zero_point}, {Tensor(DataType::kInt8, odd.dims())}),
+            (std::vector<std::string>{"kiln_quantize_linear_fp16_fp16_i8#0"}));
+  const Tensor q = testing::random_tensor(DataType::kInt8, {2, 8, 8, 64}, -128.f, 127.f, 47);
+  EXPECT_EQ(names(op_spec("DequantizeLinear", 1, 19), {q, half_scale, zero_point}, {Tensor(DataType::kFloat16, q.dims())}),
+            (std::vector<std::string>{"kiln_dequantize_linear_i8_fp16#0", "kiln_dequantize_linear_i8_fp16_v16#1"}));
+  const Tensor f = testing::random_float({2, 8, 8, 64}, 48);
+  EXPECT_EQ(names(op_spec("DynamicQuantizeLinear", 3, 11), {f},
+                  {Tensor(DataType::kUInt8, f.dims()), Tensor(DataType::kFloat32, {}), Tensor(DataType::kUInt8, {})}),
+            (std::vector<std::string>{"kiln_dynamic_quantize_linear_fp32#0"}));
 }
 
 // FP8: byte-exact against the reference (round to nearest even, saturation to +-448), with ties

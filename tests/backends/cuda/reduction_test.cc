@@ -3,6 +3,7 @@
 // the pools (NCHW and channels-last) and CumSum, in every dtype they claim.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -361,6 +362,80 @@ TEST(ReductionGpuTest, MaxPoolOfBytesBothLayouts) {
       }
 }
 
+// A channels-last MaxPool of `x_dims` (NCHW order) in `dtype` through kiln_pool's tactics: each
+// output must equal the reference's on the same values byte for byte, and the vector tactic
+// (16 bytes of channels per thread: "_v16" for bytes, "_v8" for float16) must be offered exactly
+// when `vectorized`.
+void expect_channels_last_max_pool_exact(const std::map<std::string, Attribute>& attrs, const std::vector<int64_t>& x_dims,
+                                         DataType dtype, bool vectorized, unsigned seed) {
+  SCOPED_TRACE(::testing::Message() << data_type_name(dtype) << " MaxPool of " << x_dims.size() - 2 << "-D, C " << x_dims[1]);
+  const NodeSpec ns = node_spec("MaxPool", attrs, 1, 12);
+  const Tensor values = dtype == DataType::kFloat16 ? testing::convert(uniform(x_dims, -2, 2, seed), dtype)
+                        : dtype == DataType::kInt8  ? testing::convert(integers(x_dims, -128, 127, seed), dtype)
+                                                    : testing::convert(integers(x_dims, 0, 255, seed), dtype);
+  auto expected = testing::run_node(ns, {testing::convert(values, DataType::kFloat32)});
+  ASSERT_TRUE(expected.ok()) << expected.status().to_string();
+  const Tensor want = testing::to_channels_last(testing::convert((*expected)[0], dtype));
+  const Tensor x = testing::to_channels_last(values);
+  BuiltNode built = build_node(ns, {x});
+  cuda::LayerSpec spec = testing::make_spec(*built.node, {x}, {want.dims()}, {dtype});
+  spec.channels_last = true;
+  spec.input_nhwc = {true};
+  auto runs = testing::run_all_tactics(spec, {x});
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  const std::string vector_suffix = dtype == DataType::kFloat16 ? "_v8" : "_v16";
+  int pool_runs = 0;
+  bool vector_ran = false;
+  for (const testing::TacticRun& run : *runs) {
+    if (run.provider != "kiln_pool") continue;
+    ++pool_runs;
+    vector_ran |= run.tactic.size() > vector_suffix.size() &&
+                  run.tactic.compare(run.tactic.size() - vector_suffix.size(), vector_suffix.size(), vector_suffix) == 0;
+    ASSERT_EQ(run.outputs.size(), 1u) << run.tactic;
+    const Tensor& got = run.outputs[0];
+    ASSERT_EQ(got.dtype(), want.dtype()) << run.tactic;
+    ASSERT_EQ(got.dims(), want.dims()) << run.tactic;
+    EXPECT_EQ(std::memcmp(got.raw(), want.raw(), want.nbytes()), 0) << run.tactic << " differs from the reference";
+  }
+  EXPECT_EQ(pool_runs, vectorized ? 2 : 1);
+  EXPECT_EQ(vector_ran, vectorized);
+}
+
+// The vector tactic of channels-last MaxPool (int8, uint8, float16) and the generic kernel it
+// falls back to: channel counts that are multiples of the vector (64, 32; 24 for float16's 8
+// lanes) or not (24 bytes, 5), and windows with pads, strides, dilations, ceil_mode, 1-D and 3-D.
+TEST(ReductionGpuTest, ChannelsLastMaxPoolVectorTactic) {
+  KILN_REQUIRE_GPU();
+  const std::map<std::string, Attribute> resnet = {{"kernel_shape", Attribute::of_ints({3, 3})},
+                                                   {"strides", Attribute::of_ints({2, 2})},
+                                                   {"pads", Attribute::of_ints({1, 1, 1, 1})}};
+  const std::map<std::string, Attribute> dilated = {{"kernel_shape", Attribute::of_ints({3, 2})},
+                                                    {"strides", Attribute::of_ints({1, 2})},
+                                                    {"dilations", Attribute::of_ints({2, 1})},
+                                                    {"pads", Attribute::of_ints({2, 0, 1, 1})}};
+  const std::map<std::string, Attribute> ceil_mode = {{"kernel_shape", Attribute::of_ints({3, 3})},
+                                                 {"strides", Attribute::of_ints({2, 2})},
+                                                 {"ceil_mode", Attribute::of_int(1)}};
+  const std::map<std::string, Attribute> one_d = {{"kernel_shape", Attribute::of_ints({4})},
+                                                  {"strides", Attribute::of_ints({3})},
+                                                  {"pads", Attribute::of_ints({1, 2})}};
+  const std::map<std::string, Attribute> three_d = {{"kernel_shape", Attribute::of_ints({2, 3, 3})},
+                                                    {"strides", Attribute::of_ints({1, 2, 2})},
+                                                    {"pads", Attribute::of_ints({0, 1, 1, 1, 1, 1})}};
+  unsigned seed = 50;
+  for (DataType dtype : {DataType::kInt8, DataType::kUInt8, DataType::kFloat16}) {
+    const bool is_half = dtype == DataType::kFloat16;
+    expect_channels_last_max_pool_exact(resnet, {3, 64, 28, 28}, dtype, true, ++seed);
+    expect_channels_last_max_pool_exact(resnet, {2, 32, 17, 19}, dtype, true, ++seed);
+    expect_channels_last_max_pool_exact(resnet, {2, 24, 17, 19}, dtype, is_half, ++seed);
+    expect_channels_last_max_pool_exact(resnet, {2, 5, 17, 19}, dtype, false, ++seed);
+    expect_channels_last_max_pool_exact(dilated, {2, 48, 13, 11}, dtype, true, ++seed);
+    expect_channels_last_max_pool_exact(ceil_mode, {2, 16, 17, 20}, dtype, true, ++seed);
+    expect_channels_last_max_pool_exact(one_d, {2, 16, 29}, dtype, true, ++seed);
+    expect_channels_last_max_pool_exact(three_d, {1, 32, 5, 9, 7}, dtype, true, ++seed);
+  }
+}
+
 TEST(ReductionGpuTest, AveragePoolPaddingCountAndCeilMode) {
   KILN_REQUIRE_GPU();
   for (int64_t count_pad : {0, 1})
@@ -534,6 +609,22 @@ TEST(ReductionProvidersTest, TacticNamesSayOpLayoutAndType) {
     j.spec.inputs[0]->dims = testing::to_channels_last(h).dims();
     j.spec.outputs[0].dims = {2, 6, 6, 3};
     EXPECT_EQ(name_of("kiln_pool", j.spec), "kiln_maxpool_nhwc_fp16");
+  }
+  {
+    // A channels-last int8 MaxPool with 64 channels: the generic kernel, then the vector one.
+    Judged j = judge(node_spec("MaxPool", {{"kernel_shape", Attribute::of_ints({3, 3})}}, 1, 12), {uniform({2, 64, 8, 8}, -1, 1)});
+    j.spec.channels_last = true;
+    j.spec.input_nhwc = {true};
+    j.spec.inputs[0]->dims = {2, 8, 8, 64};
+    j.spec.inputs[0]->dtype = DataType::kInt8;
+    j.spec.outputs[0].dims = {2, 6, 6, 64};
+    j.spec.outputs[0].dtype = DataType::kInt8;
+    auto tactics = provider_named("kiln_pool").tactics(j.spec, no_device);
+    ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
+    ASSERT_EQ(tactics->size(), 2u);
+    EXPECT_EQ((*tactics)[0].name, "kiln_maxpool_nhwc_int8");
+    EXPECT_EQ((*tactics)[1].name, "kiln_maxpool_nhwc_int8_v16");
+    EXPECT_EQ((*tactics)[1].id, 1);
   }
 }
 

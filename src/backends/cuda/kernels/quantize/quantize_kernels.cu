@@ -7,6 +7,8 @@
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
 
+#include <cstdint>
+#include <initializer_list>
 #include <type_traits>
 
 #include "backends/cuda/kernels/quantize/quantize_kernels.h"
@@ -93,6 +95,68 @@ __global__ void dequantize_kernel(ParamAxis axis, int64_t n, const Q* __restrict
     const int64_t p = param_index(axis, i);
     y[i] = from_float<S>(__fmul_rn(centered_value(x[i], zero_point_at(zero_point, p)), to_float(scale[p])));
   }
+}
+
+// kVectorElements consecutive elements, moved as 16-byte words (one to four of them).
+template <class T>
+struct alignas(16) Pack {
+  T v[kVectorElements];
+};
+static_assert(sizeof(Pack<int8_t>) == 16 && sizeof(Pack<float>) == 64);
+
+// Each thread converts the kVectorElements elements from i = vector * kVectorElements on. Their
+// parameters are all p = param_index(i), or p .. p + kVectorElements - 1 when kAlongVector (the
+// quantization axis is the innermost one).
+template <class X, class S, class Q, bool kAlongVector>
+__global__ void quantize_vector_kernel(ParamAxis axis, int64_t vectors, const X* __restrict__ x,
+                                       const S* __restrict__ scale, const Q* __restrict__ zero_point,
+                                       Q* __restrict__ y) {
+  for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < vectors;
+       v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t i = v * kVectorElements;
+    const int64_t p = param_index(axis, i);
+    const Pack<X> in = *reinterpret_cast<const Pack<X>*>(x + i);
+    Pack<Q> out;
+#pragma unroll
+    for (int j = 0; j < kVectorElements; ++j) {
+      const int64_t pj = kAlongVector ? p + j : p;
+      out.v[j] = quantize_value<Q>(__fdiv_rn(to_float(in.v[j]), to_float(scale[pj])), zero_point_at(zero_point, pj));
+    }
+    *reinterpret_cast<Pack<Q>*>(y + i) = out;
+  }
+}
+
+template <class Q, class S, bool kAlongVector>
+__global__ void dequantize_vector_kernel(ParamAxis axis, int64_t vectors, const Q* __restrict__ x,
+                                         const S* __restrict__ scale, const Q* __restrict__ zero_point,
+                                         S* __restrict__ y) {
+  for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < vectors;
+       v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t i = v * kVectorElements;
+    const int64_t p = param_index(axis, i);
+    const Pack<Q> in = *reinterpret_cast<const Pack<Q>*>(x + i);
+    Pack<S> out;
+#pragma unroll
+    for (int j = 0; j < kVectorElements; ++j) {
+      const int64_t pj = kAlongVector ? p + j : p;
+      out.v[j] = from_float<S>(__fmul_rn(centered_value(in.v[j], zero_point_at(zero_point, pj)), to_float(scale[pj])));
+    }
+    *reinterpret_cast<Pack<S>*>(y + i) = out;
+  }
+}
+
+// Whether the vector kernels can take these pointers (each at a 16-byte boundary; null is).
+bool aligned16(std::initializer_list<const void*> pointers) {
+  for (const void* p : pointers)
+    if (reinterpret_cast<uintptr_t>(p) % 16 != 0) return false;
+  return true;
+}
+
+// Calls f(std::bool_constant<along>) for the vector kernels' parameter indexing of `axis`.
+template <class F>
+void with_param_indexing(const ParamAxis& axis, F&& f) {
+  if (axis.size > 1 && axis.inner == 1) f(std::true_type{});
+  else f(std::false_type{});
 }
 
 struct MinMax {
@@ -228,6 +292,51 @@ cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamA
       dequantize_kernel<Q, S><<<grid_for(n), kBlock, 0, stream>>>(axis, n, static_cast<const Q*>(x),
                                                                   static_cast<const S*>(scale),
                                                                   static_cast<const Q*>(zero_point), static_cast<S*>(y));
+    });
+  });
+  return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t launch_quantize_vectorized(DataType x_type, DataType scale_type, DataType q_type, const ParamAxis& axis,
+                                       int64_t n, const void* x, const void* scale, const void* zero_point, void* y,
+                                       cudaStream_t stream) {
+  if (!aligned16({x, y})) return launch_quantize(x_type, scale_type, q_type, axis, n, x, scale, zero_point, y, stream);
+  const int64_t vectors = n / kVectorElements;
+  if (vectors == 0) return cudaSuccess;
+  bool dispatched = false;
+  with_float_type(x_type, [&](auto x_tag) {
+    with_float_type(scale_type, [&](auto s_tag) {
+      dispatched = with_quantized_type(q_type, [&](auto q_tag) {
+        using X = decltype(x_tag);
+        using S = decltype(s_tag);
+        using Q = decltype(q_tag);
+        with_param_indexing(axis, [&](auto along) {
+          quantize_vector_kernel<X, S, Q, decltype(along)::value><<<grid_for(vectors), kBlock, 0, stream>>>(
+              axis, vectors, static_cast<const X*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
+              static_cast<Q*>(y));
+        });
+      });
+    });
+  });
+  return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t launch_dequantize_vectorized(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n,
+                                         const void* x, const void* scale, const void* zero_point, void* y,
+                                         cudaStream_t stream) {
+  if (!aligned16({x, y})) return launch_dequantize(q_type, scale_type, axis, n, x, scale, zero_point, y, stream);
+  const int64_t vectors = n / kVectorElements;
+  if (vectors == 0) return cudaSuccess;
+  bool dispatched = false;
+  with_quantized_type(q_type, [&](auto q_tag) {
+    dispatched = with_float_type(scale_type, [&](auto s_tag) {
+      using Q = decltype(q_tag);
+      using S = decltype(s_tag);
+      with_param_indexing(axis, [&](auto along) {
+        dequantize_vector_kernel<Q, S, decltype(along)::value><<<grid_for(vectors), kBlock, 0, stream>>>(
+            axis, vectors, static_cast<const Q*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
+            static_cast<S*>(y));
+      });
     });
   });
   return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;

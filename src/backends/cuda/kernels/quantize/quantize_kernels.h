@@ -33,6 +33,20 @@ cudaError_t launch_quantize(DataType x_type, DataType scale_type, DataType q_typ
 cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n, const void* x,
                               const void* scale, const void* zero_point, void* y, cudaStream_t stream);
 
+// The vectorized (de)quantization: each thread converts kVectorElements consecutive elements with
+// 16-byte loads and stores, bit for bit as the kernels above. The caller checks that n is a
+// multiple of kVectorElements and that the parameters are per-tensor, or constant over runs of a
+// multiple of kVectorElements elements (axis.inner), or along the innermost axis (inner 1) with a
+// multiple of kVectorElements values. A pointer that is not 16-byte aligned (a view at an odd
+// offset) gets the scalar kernel instead.
+inline constexpr int64_t kVectorElements = 16;
+cudaError_t launch_quantize_vectorized(DataType x_type, DataType scale_type, DataType q_type, const ParamAxis& axis,
+                                       int64_t n, const void* x, const void* scale, const void* zero_point, void* y,
+                                       cudaStream_t stream);
+cudaError_t launch_dequantize_vectorized(DataType q_type, DataType scale_type, const ParamAxis& axis, int64_t n,
+                                         const void* x, const void* scale, const void* zero_point, void* y,
+                                         cudaStream_t stream);
+
 // Scratch memory launch_dynamic_quantize needs for n elements (per-block minima and maxima).
 size_t dynamic_quantize_workspace_bytes(int64_t n);
 

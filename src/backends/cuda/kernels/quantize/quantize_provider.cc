@@ -27,7 +27,11 @@ struct QuantizePlan {
   ParamAxis axis;
   int64_t n = 0;
   std::string tactic_name;
+  // The vector kernels (tactic 1) instead of the scalar ones (tactic 0); see vectorizable().
+  bool vectorized = false;
 };
+
+enum TacticId : int64_t { kScalarTactic = 0, kVectorTactic = 1 };
 
 bool is_real_type(DataType t) {
   return t == DataType::kFloat32 || t == DataType::kFloat16 || t == DataType::kBFloat16;
@@ -136,6 +140,16 @@ Expected<QuantizePlan> make_dynamic_quantize(const LayerSpec& spec) {
   return plan;
 }
 
+// Whether the vector kernels take the plan: QuantizeLinear or DequantizeLinear over a multiple
+// of kVectorElements elements whose vectors each read one parameter (per-tensor, or an axis with
+// inner size a multiple of the vector) or consecutive ones (the innermost axis, channels-last's
+// per-channel parameters, with a multiple of the vector of them).
+bool vectorizable(const QuantizePlan& plan) {
+  if (plan.op == QuantizeOp::kDynamicQuantize || plan.n % kVectorElements != 0) return false;
+  const ParamAxis& a = plan.axis;
+  return a.size == 1 || a.inner % kVectorElements == 0 || (a.inner == 1 && a.size % kVectorElements == 0);
+}
+
 Expected<QuantizePlan> make_plan(const LayerSpec& spec) {
   const Node& op = *spec.op;
   if (!op.domain().empty()) return unsupported("not an op of this provider: {}.{}", op.domain(), op.op_type());
@@ -164,12 +178,14 @@ class QuantizeKernel final : public LayerKernel {
     const void* zero_point = in.size() > 2 ? in[2] : nullptr;
     switch (plan_.op) {
       case QuantizeOp::kQuantize:
-        KILN_CUDA_CHECK(launch_quantize(plan_.real_type, plan_.scale_type, plan_.quantized_type, plan_.axis, plan_.n,
-                                        in[0], in[1], zero_point, out[0], env.stream));
+        KILN_CUDA_CHECK((plan_.vectorized ? launch_quantize_vectorized : launch_quantize)(
+            plan_.real_type, plan_.scale_type, plan_.quantized_type, plan_.axis, plan_.n, in[0], in[1], zero_point,
+            out[0], env.stream));
         break;
       case QuantizeOp::kDequantize:
-        KILN_CUDA_CHECK(launch_dequantize(plan_.quantized_type, plan_.scale_type, plan_.axis, plan_.n, in[0], in[1],
-                                          zero_point, out[0], env.stream));
+        KILN_CUDA_CHECK((plan_.vectorized ? launch_dequantize_vectorized : launch_dequantize)(
+            plan_.quantized_type, plan_.scale_type, plan_.axis, plan_.n, in[0], in[1], zero_point, out[0],
+            env.stream));
         break;
       case QuantizeOp::kDynamicQuantize:
         KILN_CUDA_CHECK(launch_dynamic_quantize(plan_.real_type, plan_.n, in[0], out[0], static_cast<float*>(out[1]),
@@ -189,12 +205,16 @@ class QuantizeProvider final : public TacticProvider {
   Status supports(const LayerSpec& spec) const override { return make_plan(spec).status(); }
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
     KILN_ASSIGN_OR_RETURN(QuantizePlan plan, make_plan(spec));
-    return std::vector<Tactic>{{plan.tactic_name, 0}};
+    std::vector<Tactic> tactics = {{plan.tactic_name, kScalarTactic}};
+    if (vectorizable(plan)) tactics.push_back({fmt::format("{}_v{}", plan.tactic_name, kVectorElements), kVectorTactic});
+    return tactics;
   }
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext&) const override {
-    if (tactic.id != 0) return invalid_argument("kiln_quantize has no tactic {}", tactic.id);
     KILN_ASSIGN_OR_RETURN(QuantizePlan plan, make_plan(spec));
+    if (tactic.id != kScalarTactic && !(tactic.id == kVectorTactic && vectorizable(plan)))
+      return invalid_argument("kiln_quantize has no tactic {} for this layer", tactic.id);
+    plan.vectorized = tactic.id == kVectorTactic;
     return std::unique_ptr<LayerKernel>(std::make_unique<QuantizeKernel>(std::move(plan)));
   }
 };

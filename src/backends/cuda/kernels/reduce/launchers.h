@@ -98,6 +98,11 @@ struct PoolWindow {
   uint32_t stride[3] = {1, 1, 1}, dilation[3] = {1, 1, 1}, pad_begin[3] = {}, pad_end[3] = {};
 };
 cudaError_t launch_pool(DataType dtype, const PoolWindow& window, const void* x, void* y, cudaStream_t stream);
+// MaxPool in channels-last layout for int8, uint8 and float16 with C a multiple of 16 bytes:
+// launch_pool's results (bit for bit, NaN payloads aside) from 16-byte channel vectors max-ed as 32-bit words of
+// lanes. Pointers that are not 16-byte aligned get launch_pool.
+cudaError_t launch_max_pool_vectorized(DataType dtype, const PoolWindow& window, const void* x, void* y,
+                                       cudaStream_t stream);
 
 // CumSum along the middle axis of [outer, n, inner].
 struct CumSumArgs {

@@ -5,9 +5,13 @@
 // A Plan has: std::string tactic_name() const;
 //             Status enqueue(const LaunchEnv&, const std::vector<const void*>& inputs,
 //                            const std::vector<void*>& outputs) const;
-// and may have size_t workspace_bytes() const when it needs scratch memory.
+// and may have size_t workspace_bytes() const when it needs scratch memory. A plan with more
+// than one kernel for its layer (the builder times them all) also has int64_t tactic_count()
+// const and void select_tactic(int64_t id) for ids 0 .. count - 1; tactic_name() and enqueue()
+// are then the selected kernel's.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -19,6 +23,20 @@
 #include "core/error.h"
 
 namespace kiln::cuda::reduce {
+
+template <class Plan>
+int64_t tactic_count_of(const Plan& plan) {
+  if constexpr (requires { plan.tactic_count(); }) return plan.tactic_count();
+  else return 1;
+}
+
+// The plan with tactic `id` selected; false when it has no such tactic.
+template <class Plan>
+bool select_tactic(Plan& plan, int64_t id) {
+  if (id < 0 || id >= tactic_count_of(plan)) return false;
+  if constexpr (requires { plan.select_tactic(id); }) plan.select_tactic(id);
+  return true;
+}
 
 template <class Plan>
 class PlanKernel final : public LayerKernel {
@@ -47,12 +65,18 @@ class PlanProvider final : public TacticProvider {
   Status supports(const LayerSpec& spec) const override { return make_(spec).status(); }
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
     KILN_ASSIGN_OR_RETURN(Plan plan, make_(spec));
-    return std::vector<Tactic>{{plan.tactic_name(), 0}};
+    std::vector<Tactic> tactics;
+    for (int64_t id = 0; id < tactic_count_of(plan); ++id) {
+      Plan selected = plan;
+      select_tactic(selected, id);
+      tactics.push_back({selected.tactic_name(), id});
+    }
+    return tactics;
   }
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext&) const override {
-    if (tactic.id != 0) return invalid_argument("{} has no tactic {}", name_, tactic.id);
     KILN_ASSIGN_OR_RETURN(Plan plan, make_(spec));
+    if (!select_tactic(plan, tactic.id)) return invalid_argument("{} has no tactic {} for this layer", name_, tactic.id);
     return std::unique_ptr<LayerKernel>(std::make_unique<PlanKernel<Plan>>(std::move(plan)));
   }
 

@@ -20,14 +20,30 @@ struct PoolPlan {
   ReduceKind global_kind = ReduceKind::kMean;
   GroupLayout layout;      // global pools
   std::string name;
+  // Channels per thread of launch_max_pool_vectorized when it takes the layer (tactic 1), else 0.
+  uint32_t vector_lanes = 0;
+  bool vectorized = false;  // tactic 1 selected
 
-  std::string tactic_name() const { return name; }
+  int64_t tactic_count() const { return vector_lanes > 0 ? 2 : 1; }
+  void select_tactic(int64_t id) { vectorized = id == 1; }
+  std::string tactic_name() const { return vectorized ? fmt::format("{}_v{}", name, vector_lanes) : name; }
   Status enqueue(const LaunchEnv& env, const std::vector<const void*>& in, const std::vector<void*>& out) const {
     if (global) KILN_CUDA_CHECK(launch_reduce(global_kind, dtype, layout, in[0], out[0], env.stream));
+    else if (vectorized) KILN_CUDA_CHECK(launch_max_pool_vectorized(dtype, window, in[0], out[0], env.stream));
     else KILN_CUDA_CHECK(launch_pool(dtype, window, in[0], out[0], env.stream));
     return Status::Ok();
   }
 };
+
+// Channels per 16-byte vector when launch_max_pool_vectorized takes the pool (a channels-last
+// MaxPool of int8, uint8 or float16 with C a multiple of them), else 0.
+uint32_t max_pool_vector_lanes(const PoolWindow& w, DataType dtype) {
+  if (w.kind != PoolWindow::Kind::kMax || !w.channels_last) return 0;
+  uint32_t lanes = 0;
+  if (dtype == DataType::kFloat16) lanes = 8;
+  if (dtype == DataType::kInt8 || dtype == DataType::kUInt8) lanes = 16;
+  return lanes > 0 && w.channels % lanes == 0 ? lanes : 0;
+}
 
 Status window_of(const LayerSpec& spec, const std::vector<int64_t>& spatial, PoolWindow& w) {
   const Node& op = *spec.op;
@@ -91,6 +107,7 @@ Expected<PoolPlan> make_pool_plan(const LayerSpec& spec) {
   plan.window.channels_last = nhwc;
   plan.window.batch = static_cast<uint32_t>(x.dims[0]);
   plan.window.channels = static_cast<uint32_t>(channels);
+  plan.vector_lanes = max_pool_vector_lanes(plan.window, x.dtype);
   plan.name = fmt::format("kiln_{}_{}_{}", op.op_type() == "MaxPool" ? "maxpool" : "avgpool", layout_tag, dtype_tag(x.dtype));
   return plan;
 }
