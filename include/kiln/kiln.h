@@ -177,6 +177,9 @@ struct BuilderConfig {
   // Layers no CUDA tactic supports run on the host (copied there and back); false makes them a
   // build error naming the layers.
   bool allow_host_fallback = true;
+  // Tactic providers to rule out ("-cudnn") or back in ("+cudnn_s2d"), by name prefix; the last
+  // matching rule wins (builder/tactic_sources.h).
+  std::vector<std::string> tactic_sources;
   // Measured tactic choices, read before tuning and written after (empty: none).
   std::string timing_cache_path;
   // Build log: progress and, with `verbose`, each layer's table of timed tactics.

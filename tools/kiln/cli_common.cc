@@ -77,6 +77,9 @@ void add_build_flags(CLI::App* cmd, BuildFlags& f) {
   cmd->add_option("--workspace", f.workspace_mib, "CUDA: scratch memory one tactic may use, in MiB (default 1024)");
   cmd->add_option("--aux-streams", f.config.aux_streams, "CUDA: auxiliary streams for independent branches");
   cmd->add_option("--timing-cache", f.config.timing_cache_path, "CUDA: timing cache file, read and updated");
+  cmd->add_option("--tactic-sources", f.config.tactic_sources,
+                  "CUDA: providers to rule out or back in by name prefix, e.g. --tactic-sources=-cudnn,+cudnn_s2d")
+      ->delimiter(',');
   cmd->add_flag("--verbose", f.config.verbose, "CUDA: print every layer's timed tactics");
   cmd->add_flag("--no-host-fallback", f.no_host_fallback, "CUDA: fail when a layer has no CUDA tactic");
   add_plugin_flag(cmd, f.plugins);

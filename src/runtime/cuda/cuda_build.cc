@@ -121,6 +121,7 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   options.workspace_limit = config.workspace_limit;
   options.allow_host_fallback = config.allow_host_fallback;
   options.verbose = config.verbose;
+  KILN_ASSIGN_OR_RETURN(options.sources, TacticSources::parse(config.tactic_sources));
   options.log = config.log;
   if (config.log)
     options.progress = [&](size_t done, size_t total) { config.log(fmt::format("\rtuning layers {}/{}", done, total)); };

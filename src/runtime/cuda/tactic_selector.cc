@@ -123,7 +123,7 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
     const std::string signature = layer_signature(spec);
     NodeAnnotation a;
     a.precision = precision_of(spec);
-    if (auto hit = cache.find(signature); hit && find_provider(hit->provider) != nullptr) {
+    if (auto hit = cache.find(signature); hit && find_provider(hit->provider) != nullptr && options.sources.allows(hit->provider)) {
       a.provider = hit->provider;
       a.tactic = hit->tactic;
       a.tactic_id = hit->id;
@@ -136,6 +136,10 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
     std::vector<Candidate> candidates;
     std::string reasons;
     for (const cuda::TacticProvider* p : cuda::all_providers()) {
+      if (!options.sources.allows(p->name())) {
+        if (options.verbose) reasons += fmt::format("    not {}: ruled out by --tactic-sources\n", p->name());
+        continue;
+      }
       Status s = p->supports(spec);
       if (!s.ok()) {
         if (options.verbose) reasons += fmt::format("    not {}: {}\n", p->name(), s.message());

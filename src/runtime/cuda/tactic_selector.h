@@ -9,6 +9,7 @@
 
 #include "backends/cuda/layer_kernel.h"
 #include "builder/concrete_shapes.h"
+#include "builder/tactic_sources.h"
 #include "builder/timing_cache.h"
 #include "plan/plan.h"
 
@@ -19,6 +20,7 @@ struct TacticSelectionOptions {
   size_t workspace_limit = size_t{1} << 30;
   bool allow_host_fallback = true;
   bool verbose = false;
+  TacticSources sources;  // providers ruled out are neither timed nor taken from the cache
   std::function<void(const std::string&)> log;           // lines
   std::function<void(size_t done, size_t total)> progress;
 };

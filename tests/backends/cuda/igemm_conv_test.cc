@@ -3,9 +3,11 @@
 // graph; then every tactic of every provider taking the layer (cuDNN's int8 graphs, the direct
 // kernel, cuBLASLt for 1x1) against the same values; and the layers it refuses, with reasons.
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "backends/cuda/layer_kernel.h"
 #include "gpu_layer_runner.h"
 #include "gtest/gtest.h"
@@ -89,6 +91,18 @@ std::vector<IgemmCase> cases() {
     c.q.residual = DataType::kInt8;
     v.push_back(c);
   }
+  {
+    // Several 256-pixel tiles and a full 128-channel one, on the switch-free int8 epilogue.
+    IgemmCase c = make_case("conv3x3_batch2_c64_k128_17x19_bias_relu_int8", {2, 17, 19, 64, 128, 3, 1, 1});
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    // Three channel steps per tap, an int8 residual and no activation.
+    IgemmCase c = make_case("pointwise1x1_c192_k64_15x15_int8_residual_int8", {1, 15, 15, 192, 64, 1, 1, 0});
+    c.q.residual = DataType::kInt8;
+    v.push_back(c);
+  }
   return v;
 }
 
@@ -106,7 +120,7 @@ TEST_P(IgemmConvTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) {
   KILN_REQUIRE_GPU();
   auto tactics = provider.tactics(layer.spec, testing::test_device());
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
-  ASSERT_EQ(tactics->size(), 3u);
+  ASSERT_EQ(tactics->size(), std::size(cuda::kIgemmTiles));
   for (const cuda::Tactic& tactic : *tactics) {
     auto run = testing::run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
     ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
@@ -144,6 +158,7 @@ TEST(IgemmConvTest, RefusesWithReasons) {
   EXPECT_NE(refusal({1, 6, 6, 8, 16, 3, 1, 1}).find("multiples of 16"), std::string::npos);
   EXPECT_NE(refusal({1, 6, 6, 16, 24, 3, 1, 1}).find("multiples of 16"), std::string::npos);
   EXPECT_NE(refusal({1, 6, 6, 32, 32, 3, 1, 1, 1, 2}).find("group 2"), std::string::npos);
+  EXPECT_NE(refusal({1, 12, 12, 16, 16, 9, 1, 4}).find("at most 64 filter taps"), std::string::npos);
   EXPECT_NE(refusal({1, 6, 6, 16, 16, 3, 1, 1}, /*channels_last=*/false).find("channels-last"), std::string::npos);
 }
 

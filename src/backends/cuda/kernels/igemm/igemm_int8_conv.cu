@@ -14,18 +14,19 @@ constexpr int kVectorsPerRow = kStepBytes / kVectorBytes;
 // Shared rows padded by 16 bytes: the 8 rows one ldmatrix phase reads (80 bytes apart) then start
 // on banks 0, 20, 8, 28, 16, 4, 24, 12 and their 16-byte pieces never share a bank.
 constexpr int kRowBytes = kStepBytes + 16;
-constexpr int kStages = 3;
 
-// A block tile of BM pixels x BN output channels on WarpsM x WarpsN warps.
-template <int BM, int BN, int WarpsM, int WarpsN>
+// A block tile of BM pixels x BN output channels on WarpsM x WarpsN warps, with Stages reduction
+// steps in flight.
+template <int BM, int BN, int WarpsM, int WarpsN, int Stages>
 struct TileShape {
+  static constexpr int kStages = Stages;
   static constexpr int kThreads = WarpsM * WarpsN * 32;
   static constexpr int kWarpM = BM / WarpsM, kWarpN = BN / WarpsN;
   static constexpr int kMmaM = kWarpM / 16, kMmaN = kWarpN / 8;  // m16n8 MMAs per warp
   static constexpr int kRowsPerPass = kThreads / kVectorsPerRow;  // rows one pass of cp.async covers
   static constexpr int kARows = BM / kRowsPerPass, kBRows = BN / kRowsPerPass;  // per thread
   static constexpr int kStageBytes = (BM + BN) * kRowBytes;
-  static constexpr int kSharedBytes = kStages * kStageBytes;
+  static constexpr int kSharedBytes = Stages * kStageBytes;
   static_assert(kWarpM % 16 == 0 && kWarpN % 16 == 0, "a warp covers whole m16 tiles and pairs of n8 tiles");
   static_assert(BM % kRowsPerPass == 0 && BN % kRowsPerPass == 0, "the loaders cover whole tiles");
 };
@@ -61,19 +62,28 @@ __device__ __forceinline__ void mma_int8(int32_t (&acc)[4], const uint32_t (&a)[
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// Where a thread's A rows (output pixels) read X: the window origin of each, or invalid past M.
+// Where a thread's A rows (output pixels) read X: the element offset of each window's origin
+// (n, ih0, iw0, 0), which may lie in the padding, and a bit per tap that lands inside the image
+// (none for rows past M). Computed once, so a reduction step costs one add and a bit test per row.
 template <int Rows>
 struct PixelRows {
-  int32_t image_row[Rows];  // n * in_h
-  int32_t ih0[Rows], iw0[Rows];
-  bool valid[Rows];
+  int64_t origin[Rows];
+  uint64_t taps_inside[Rows];
 };
 
-template <int BM, int BN, int WarpsM, int WarpsN>
-__global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
+// The epilogue without per-element switches: int8 output, int8 residual or none, ReLU or none.
+__device__ __forceinline__ bool is_plain_int8_epilogue(const QuantizedEpilogue& e) {
+  return e.output_dtype == DataType::kInt8 && (e.residual == nullptr || e.residual_dtype == DataType::kInt8) &&
+         !e.activation.gated &&
+         (e.activation.kind == ActivationKind::kNone || e.activation.kind == ActivationKind::kRelu);
+}
+
+template <int BM, int BN, int WarpsM, int WarpsN, int Stages>
+__global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN, Stages>::kThreads)
     igemm_int8_conv_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
                            QuantizedEpilogue e, void* y) {
-  using Tile = TileShape<BM, BN, WarpsM, WarpsN>;
+  using Tile = TileShape<BM, BN, WarpsM, WarpsN, Stages>;
+  constexpr int kStages = Tile::kStages;
   extern __shared__ __align__(16) int8_t shared[];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
@@ -84,46 +94,65 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
 
   // The loaders: thread tid copies vector tid % 4 of rows tid / 4 + j * kRowsPerPass.
   const int load_vector = tid % kVectorsPerRow, load_row = tid / kVectorsPerRow;
+  const int taps = c.kernel_h * c.kernel_w;  // at most 64 (the provider checks)
   PixelRows<Tile::kARows> pixels;
 #pragma unroll
   for (int j = 0; j < Tile::kARows; ++j) {
     const int m = block_m + load_row + j * Tile::kRowsPerPass;
-    pixels.valid[j] = m < m_total;
     const int n = m / out_pixels, p = m % out_pixels;
-    pixels.image_row[j] = n * c.in_h;
-    pixels.ih0[j] = (p / c.out_w) * c.stride_h - c.pad_h;
-    pixels.iw0[j] = (p % c.out_w) * c.stride_w - c.pad_w;
+    const int ih0 = (p / c.out_w) * c.stride_h - c.pad_h, iw0 = (p % c.out_w) * c.stride_w - c.pad_w;
+    pixels.origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_channels;
+    uint64_t inside = 0;
+    if (m < m_total)
+      for (int t = 0; t < taps; ++t) {
+        const int ih = ih0 + (t / c.kernel_w) * c.dilation_h, iw = iw0 + (t % c.kernel_w) * c.dilation_w;
+        if (ih >= 0 && ih < c.in_h && iw >= 0 && iw < c.in_w) inside |= uint64_t{1} << t;
+      }
+    pixels.taps_inside[j] = inside;
+  }
+  // And the thread's B rows (output channels): weight row offsets, or -1 past K.
+  int64_t filter_row[Tile::kBRows];
+#pragma unroll
+  for (int j = 0; j < Tile::kBRows; ++j) {
+    const int k = block_n + load_row + j * Tile::kRowsPerPass;
+    filter_row[j] = k < c.out_channels ? static_cast<int64_t>(k) * taps * c.in_channels : -1;
   }
 
   const int channel_steps = (c.in_channels + kStepBytes - 1) / kStepBytes;
-  const int taps = c.kernel_h * c.kernel_w;
   const int steps = taps * channel_steps;
   const uint32_t shared_base = shared_address(shared);
 
   // Reduction step `step` (tap step / channel_steps, its channels from 64 * (step % channel_steps))
-  // into stage `stage`.
-  auto load_step = [&](int step, int stage) {
-    const int tap = step / channel_steps;
-    const int channel = (step - tap * channel_steps) * kStepBytes + load_vector * kVectorBytes;
+  // into stage `stage`. Steps are loaded in order, so the tap and its offset in X advance by
+  // counting instead of dividing.
+  int load_tap = 0, load_channel_step = 0, load_r = 0, load_s = 0;
+  auto load_step = [&](int stage) {
+    const int channel = load_channel_step * kStepBytes + load_vector * kVectorBytes;
     const bool channel_valid = channel < c.in_channels;
-    const int dh = (tap / c.kernel_w) * c.dilation_h, dw = (tap % c.kernel_w) * c.dilation_w;
+    const int64_t tap_offset =
+        (static_cast<int64_t>(load_r * c.dilation_h) * c.in_w + load_s * c.dilation_w) * c.in_channels + channel;
+    const int64_t filter_offset = static_cast<int64_t>(load_tap) * c.in_channels + channel;
     const uint32_t a_stage = shared_base + stage * Tile::kStageBytes + load_vector * kVectorBytes;
     const uint32_t b_stage = a_stage + BM * kRowBytes;
 #pragma unroll
     for (int j = 0; j < Tile::kARows; ++j) {
-      const int ih = pixels.ih0[j] + dh, iw = pixels.iw0[j] + dw;
-      const bool valid =
-          pixels.valid[j] && channel_valid && ih >= 0 && ih < c.in_h && iw >= 0 && iw < c.in_w;
-      const int8_t* src =
-          valid ? x + (static_cast<int64_t>(pixels.image_row[j] + ih) * c.in_w + iw) * c.in_channels + channel : x;
-      copy_vector(a_stage + (load_row + j * Tile::kRowsPerPass) * kRowBytes, src, valid);
+      const bool valid = channel_valid && ((pixels.taps_inside[j] >> load_tap) & 1);
+      copy_vector(a_stage + (load_row + j * Tile::kRowsPerPass) * kRowBytes,
+                  valid ? x + pixels.origin[j] + tap_offset : x, valid);
     }
 #pragma unroll
     for (int j = 0; j < Tile::kBRows; ++j) {
-      const int k = block_n + load_row + j * Tile::kRowsPerPass;
-      const bool valid = channel_valid && k < c.out_channels;
-      const int8_t* src = valid ? w + (static_cast<int64_t>(k) * taps + tap) * c.in_channels + channel : w;
-      copy_vector(b_stage + (load_row + j * Tile::kRowsPerPass) * kRowBytes, src, valid);
+      const bool valid = channel_valid && filter_row[j] >= 0;
+      copy_vector(b_stage + (load_row + j * Tile::kRowsPerPass) * kRowBytes,
+                  valid ? w + filter_row[j] + filter_offset : w, valid);
+    }
+    if (++load_channel_step == channel_steps) {
+      load_channel_step = 0;
+      ++load_tap;
+      if (++load_s == c.kernel_w) {
+        load_s = 0;
+        ++load_r;
+      }
     }
   };
 
@@ -146,7 +175,7 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
 
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    if (s < steps) load_step(s, s);
+    if (s < steps) load_step(s);
     commit_copies();
   }
   for (int step = 0; step < steps; ++step) {
@@ -154,7 +183,7 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
     wait_copies<kStages - 2>();
     __syncthreads();
     const int next = step + kStages - 1;
-    if (next < steps) load_step(next, next % kStages);
+    if (next < steps) load_step(next % kStages);
     commit_copies();
 
     const uint32_t stage = shared_base + (step % kStages) * Tile::kStageBytes;
@@ -181,12 +210,50 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
 
   // Accumulator registers 0, 1 hold row lane / 4, channels 2 * (lane % 4) and the next; 2, 3 the
   // same channels of row lane / 4 + 8. Y is [M, K]: the channel pair is one aligned store.
+  if (is_plain_int8_epilogue(e)) {
+    // The common quantized layer, with its channel parameters read once per channel pair; the
+    // same operations, in the same order, as quantized_epilogue_value.
+    const bool relu = e.activation.kind == ActivationKind::kRelu;
+    const char2* residual = static_cast<const char2*>(e.residual);
+#pragma unroll
+    for (int j = 0; j < Tile::kMmaN; ++j) {
+      const int k = block_n + warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2;
+      if (k >= c.out_channels) continue;  // K is even, so k + 1 is in range too
+      const float scale0 = __ldg(e.channel_scale + k), scale1 = __ldg(e.channel_scale + k + 1);
+      const float bias0 = e.bias != nullptr ? __ldg(e.bias + k) : 0.f;
+      const float bias1 = e.bias != nullptr ? __ldg(e.bias + k + 1) : 0.f;
+#pragma unroll
+      for (int i = 0; i < Tile::kMmaM; ++i) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const int m = block_m + warp_m * Tile::kWarpM + i * 16 + lane / 4 + half * 8;
+          if (m >= m_total) continue;
+          const int64_t index = static_cast<int64_t>(m) * c.out_channels + k;
+          // A missing bias adds +0: only the sign of a zero sum can change, and it quantizes to 0.
+          float v0 = __fadd_rn(__fmul_rn(static_cast<float>(acc[i][j][2 * half]), scale0), bias0);
+          float v1 = __fadd_rn(__fmul_rn(static_cast<float>(acc[i][j][2 * half + 1]), scale1), bias1);
+          if (residual != nullptr) {
+            const char2 z = residual[index / 2];
+            v0 = __fadd_rn(v0, __fmul_rn(static_cast<float>(z.x), e.residual_scale));
+            v1 = __fadd_rn(v1, __fmul_rn(static_cast<float>(z.y), e.residual_scale));
+          }
+          if (relu) {
+            v0 = v0 < 0.f ? 0.f : v0;
+            v1 = v1 < 0.f ? 0.f : v1;
+          }
+          static_cast<char2*>(y)[index / 2] =
+              make_char2(device::quantize_int8(v0, e.output_scale), device::quantize_int8(v1, e.output_scale));
+        }
+      }
+    }
+    return;
+  }
 #pragma unroll
   for (int i = 0; i < Tile::kMmaM; ++i) {
 #pragma unroll
     for (int j = 0; j < Tile::kMmaN; ++j) {
       const int k = block_n + warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2;
-      if (k >= c.out_channels) continue;  // K is even, so k + 1 is in range too
+      if (k >= c.out_channels) continue;
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const int m = block_m + warp_m * Tile::kWarpM + i * 16 + lane / 4 + half * 8;
@@ -207,10 +274,10 @@ struct TileKernel {
   int block_m, block_n, threads, shared_bytes;
 };
 
-template <int BM, int BN, int WarpsM, int WarpsN>
+template <int BM, int BN, int WarpsM, int WarpsN, int Stages = 3>
 TileKernel tile_kernel() {
-  using Tile = TileShape<BM, BN, WarpsM, WarpsN>;
-  return {igemm_int8_conv_kernel<BM, BN, WarpsM, WarpsN>, BM, BN, Tile::kThreads, Tile::kSharedBytes};
+  using Tile = TileShape<BM, BN, WarpsM, WarpsN, Stages>;
+  return {igemm_int8_conv_kernel<BM, BN, WarpsM, WarpsN, Stages>, BM, BN, Tile::kThreads, Tile::kSharedBytes};
 }
 
 TileKernel kernel_of(IgemmTile tile) {
@@ -218,6 +285,9 @@ TileKernel kernel_of(IgemmTile tile) {
     case IgemmTile::k128x128: return tile_kernel<128, 128, 2, 4>();
     case IgemmTile::k128x64: return tile_kernel<128, 64, 2, 2>();
     case IgemmTile::k64x64: return tile_kernel<64, 64, 2, 2>();
+    case IgemmTile::k256x128: return tile_kernel<256, 128, 4, 2>();
+    case IgemmTile::k128x128w4: return tile_kernel<128, 128, 2, 2, 4>();
+    case IgemmTile::k128x64w2: return tile_kernel<128, 64, 2, 1, 4>();
   }
   return {};
 }
@@ -229,6 +299,9 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k128x128: return "128x128x64";
     case IgemmTile::k128x64: return "128x64x64";
     case IgemmTile::k64x64: return "64x64x64";
+    case IgemmTile::k256x128: return "256x128x64";
+    case IgemmTile::k128x128w4: return "128x128x64_w4s4";
+    case IgemmTile::k128x64w2: return "128x64x64_w2s4";
   }
   return "unknown";
 }

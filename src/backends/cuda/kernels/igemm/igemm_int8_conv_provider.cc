@@ -32,6 +32,9 @@ Expected<IgemmLayer> igemm_layer(const LayerSpec& spec) {
   if (p.in_channels % kIgemmChannelMultiple != 0 || p.out_channels % kIgemmChannelMultiple != 0)
     return unsupported("the int8 implicit GEMM needs multiples of {} input and output channels, got {} and {}",
                        kIgemmChannelMultiple, p.in_channels, p.out_channels);
+  if (p.kernel_h * p.kernel_w > kIgemmMaxTaps)
+    return unsupported("the int8 implicit GEMM takes at most {} filter taps, not {}x{}", kIgemmMaxTaps, p.kernel_h,
+                       p.kernel_w);
   // Pixels, rows and the pixel count index with 32 bits (element offsets with 64).
   constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
   if (p.batch * p.in_h > kMaxIndex || p.batch * p.out_h * p.out_w > kMaxIndex)
