@@ -15,18 +15,23 @@ constexpr int kVectorsPerRow = kStepBytes / kVectorBytes;
 // on banks 0, 20, 8, 28, 16, 4, 24, 12 and their 16-byte pieces never share a bank.
 constexpr int kRowBytes = kStepBytes + 16;
 
-// A block tile of BM pixels x BN output channels on WarpsM x WarpsN warps, with Stages reduction
-// steps in flight.
-template <int BM, int BN, int WarpsM, int WarpsN, int Stages>
+constexpr int kStages = 3;
+
+// A block tile of BM pixels x BN output channels on WarpsM x WarpsN warps.
+template <int BM, int BN, int WarpsM, int WarpsN>
 struct TileShape {
-  static constexpr int kStages = Stages;
   static constexpr int kThreads = WarpsM * WarpsN * 32;
   static constexpr int kWarpM = BM / WarpsM, kWarpN = BN / WarpsN;
   static constexpr int kMmaM = kWarpM / 16, kMmaN = kWarpN / 8;  // m16n8 MMAs per warp
   static constexpr int kRowsPerPass = kThreads / kVectorsPerRow;  // rows one pass of cp.async covers
   static constexpr int kARows = BM / kRowsPerPass, kBRows = BN / kRowsPerPass;  // per thread
   static constexpr int kStageBytes = (BM + BN) * kRowBytes;
-  static constexpr int kSharedBytes = Stages * kStageBytes;
+  // The epilogue stages the block's int32 sums in the same shared memory, rows padded by 8 words.
+  static constexpr int kSumRowWords = BN + 8;
+  static constexpr int kSumBytes = BM * kSumRowWords * 4;
+  static constexpr int kSharedBytes = kStages * kStageBytes > kSumBytes ? kStages * kStageBytes : kSumBytes;
+  static constexpr int kChunk = 16;  // output channels one thread finishes at a time
+  static_assert(BN % kChunk == 0, "rows split into whole chunks");
   static_assert(kWarpM % 16 == 0 && kWarpN % 16 == 0, "a warp covers whole m16 tiles and pairs of n8 tiles");
   static_assert(BM % kRowsPerPass == 0 && BN % kRowsPerPass == 0, "the loaders cover whole tiles");
 };
@@ -71,19 +76,21 @@ struct PixelRows {
   uint64_t taps_inside[Rows];
 };
 
-// The epilogue without per-element switches: int8 output, int8 residual or none, ReLU or none.
+// The epilogue without per-element switches: int8 output, a 16-byte aligned int8 residual or
+// none, ReLU or none.
 __device__ __forceinline__ bool is_plain_int8_epilogue(const QuantizedEpilogue& e) {
-  return e.output_dtype == DataType::kInt8 && (e.residual == nullptr || e.residual_dtype == DataType::kInt8) &&
+  return e.output_dtype == DataType::kInt8 &&
+         (e.residual == nullptr ||
+          (e.residual_dtype == DataType::kInt8 && reinterpret_cast<uintptr_t>(e.residual) % 16 == 0)) &&
          !e.activation.gated &&
          (e.activation.kind == ActivationKind::kNone || e.activation.kind == ActivationKind::kRelu);
 }
 
-template <int BM, int BN, int WarpsM, int WarpsN, int Stages>
-__global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN, Stages>::kThreads)
+template <int BM, int BN, int WarpsM, int WarpsN>
+__global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
     igemm_int8_conv_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
                            QuantizedEpilogue e, void* y) {
-  using Tile = TileShape<BM, BN, WarpsM, WarpsN, Stages>;
-  constexpr int kStages = Tile::kStages;
+  using Tile = TileShape<BM, BN, WarpsM, WarpsN>;
   extern __shared__ __align__(16) int8_t shared[];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
@@ -104,9 +111,12 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN, Stages>::kTh
     pixels.origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_channels;
     uint64_t inside = 0;
     if (m < m_total)
-      for (int t = 0; t < taps; ++t) {
-        const int ih = ih0 + (t / c.kernel_w) * c.dilation_h, iw = iw0 + (t % c.kernel_w) * c.dilation_w;
-        if (ih >= 0 && ih < c.in_h && iw >= 0 && iw < c.in_w) inside |= uint64_t{1} << t;
+      for (int r = 0, t = 0; r < c.kernel_h; ++r) {
+        const int ih = ih0 + r * c.dilation_h;
+        for (int q = 0; q < c.kernel_w; ++q, ++t) {
+          const int iw = iw0 + q * c.dilation_w;
+          if (ih >= 0 && ih < c.in_h && iw >= 0 && iw < c.in_w) inside |= uint64_t{1} << t;
+        }
       }
     pixels.taps_inside[j] = inside;
   }
@@ -208,62 +218,54 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN, Stages>::kTh
     }
   }
 
-  // Accumulator registers 0, 1 hold row lane / 4, channels 2 * (lane % 4) and the next; 2, 3 the
-  // same channels of row lane / 4 + 8. Y is [M, K]: the channel pair is one aligned store.
-  if (is_plain_int8_epilogue(e)) {
-    // The common quantized layer, with its channel parameters read once per channel pair; the
-    // same operations, in the same order, as quantized_epilogue_value.
-    const bool relu = e.activation.kind == ActivationKind::kRelu;
-    const char2* residual = static_cast<const char2*>(e.residual);
+  // The sums go through shared memory so that each thread then finishes 16 consecutive channels
+  // of one output pixel: 16-byte residual loads and output stores, coalesced across the block,
+  // instead of the MMA fragments' scattered pairs. Accumulator registers 0, 1 hold row lane / 4,
+  // channels 2 * (lane % 4) and the next; 2, 3 the same channels of row lane / 4 + 8.
+  wait_copies<0>();
+  __syncthreads();  // every warp is done with the pipeline's stages
+  int32_t* sums = reinterpret_cast<int32_t*>(shared);
 #pragma unroll
-    for (int j = 0; j < Tile::kMmaN; ++j) {
-      const int k = block_n + warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2;
-      if (k >= c.out_channels) continue;  // K is even, so k + 1 is in range too
-      const float scale0 = __ldg(e.channel_scale + k), scale1 = __ldg(e.channel_scale + k + 1);
-      const float bias0 = e.bias != nullptr ? __ldg(e.bias + k) : 0.f;
-      const float bias1 = e.bias != nullptr ? __ldg(e.bias + k + 1) : 0.f;
+  for (int i = 0; i < Tile::kMmaM; ++i)
 #pragma unroll
-      for (int i = 0; i < Tile::kMmaM; ++i) {
-#pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const int m = block_m + warp_m * Tile::kWarpM + i * 16 + lane / 4 + half * 8;
-          if (m >= m_total) continue;
-          const int64_t index = static_cast<int64_t>(m) * c.out_channels + k;
-          // A missing bias adds +0: only the sign of a zero sum can change, and it quantizes to 0.
-          float v0 = __fadd_rn(__fmul_rn(static_cast<float>(acc[i][j][2 * half]), scale0), bias0);
-          float v1 = __fadd_rn(__fmul_rn(static_cast<float>(acc[i][j][2 * half + 1]), scale1), bias1);
-          if (residual != nullptr) {
-            const char2 z = residual[index / 2];
-            v0 = __fadd_rn(v0, __fmul_rn(static_cast<float>(z.x), e.residual_scale));
-            v1 = __fadd_rn(v1, __fmul_rn(static_cast<float>(z.y), e.residual_scale));
-          }
-          if (relu) {
-            v0 = v0 < 0.f ? 0.f : v0;
-            v1 = v1 < 0.f ? 0.f : v1;
-          }
-          static_cast<char2*>(y)[index / 2] =
-              make_char2(device::quantize_int8(v0, e.output_scale), device::quantize_int8(v1, e.output_scale));
-        }
-      }
-    }
-    return;
-  }
-#pragma unroll
-  for (int i = 0; i < Tile::kMmaM; ++i) {
-#pragma unroll
-    for (int j = 0; j < Tile::kMmaN; ++j) {
-      const int k = block_n + warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2;
-      if (k >= c.out_channels) continue;
+    for (int j = 0; j < Tile::kMmaN; ++j)
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        const int m = block_m + warp_m * Tile::kWarpM + i * 16 + lane / 4 + half * 8;
-        if (m >= m_total) continue;
-        const int64_t index = static_cast<int64_t>(m) * c.out_channels + k;
-        const float v0 = device::quantized_epilogue_value(e, static_cast<float>(acc[i][j][2 * half]), index, k);
-        const float v1 =
-            device::quantized_epilogue_value(e, static_cast<float>(acc[i][j][2 * half + 1]), index + 1, k + 1);
-        device::store_quantized_output_pair(e, v0, v1, index, y);
+        const int row = warp_m * Tile::kWarpM + i * 16 + lane / 4 + half * 8;
+        const int col = warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2;
+        *reinterpret_cast<int2*>(sums + row * Tile::kSumRowWords + col) =
+            make_int2(acc[i][j][2 * half], acc[i][j][2 * half + 1]);
       }
+  __syncthreads();
+
+  constexpr int kChunksPerRow = BN / Tile::kChunk;
+  const bool plain = is_plain_int8_epilogue(e);
+  for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Tile::kThreads) {
+    const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * Tile::kChunk;
+    const int m = block_m + row, k0 = block_n + col;
+    if (m >= m_total || k0 >= c.out_channels) continue;  // K is a multiple of 16: whole chunks
+    const int32_t* sum = sums + row * Tile::kSumRowWords + col;
+    const int64_t index = static_cast<int64_t>(m) * c.out_channels + k0;
+    if (plain) {
+      // The same operations, in the same order, as quantized_epilogue_value; a missing bias adds
+      // +0, which can only change the sign of a zero sum, and that quantizes to 0.
+      alignas(16) int8_t z[Tile::kChunk] = {};
+      if (e.residual != nullptr)
+        *reinterpret_cast<int4*>(z) = *reinterpret_cast<const int4*>(static_cast<const int8_t*>(e.residual) + index);
+      alignas(16) int8_t q[Tile::kChunk];
+#pragma unroll
+      for (int t = 0; t < Tile::kChunk; ++t) {
+        float v = __fmul_rn(static_cast<float>(sum[t]), __ldg(e.channel_scale + k0 + t));
+        v = __fadd_rn(v, e.bias != nullptr ? __ldg(e.bias + k0 + t) : 0.f);
+        if (e.residual != nullptr) v = __fadd_rn(v, __fmul_rn(static_cast<float>(z[t]), e.residual_scale));
+        if (e.activation.kind == ActivationKind::kRelu) v = v < 0.f ? 0.f : v;
+        q[t] = device::quantize_int8(v, e.output_scale);
+      }
+      *reinterpret_cast<int4*>(static_cast<int8_t*>(y) + index) = *reinterpret_cast<const int4*>(q);
+    } else {
+      for (int t = 0; t < Tile::kChunk; ++t)
+        device::store_quantized_output(
+            e, device::quantized_epilogue_value(e, static_cast<float>(sum[t]), index + t, k0 + t), index + t, y);
     }
   }
 }
@@ -274,10 +276,10 @@ struct TileKernel {
   int block_m, block_n, threads, shared_bytes;
 };
 
-template <int BM, int BN, int WarpsM, int WarpsN, int Stages = 3>
+template <int BM, int BN, int WarpsM, int WarpsN>
 TileKernel tile_kernel() {
-  using Tile = TileShape<BM, BN, WarpsM, WarpsN, Stages>;
-  return {igemm_int8_conv_kernel<BM, BN, WarpsM, WarpsN, Stages>, BM, BN, Tile::kThreads, Tile::kSharedBytes};
+  using Tile = TileShape<BM, BN, WarpsM, WarpsN>;
+  return {igemm_int8_conv_kernel<BM, BN, WarpsM, WarpsN>, BM, BN, Tile::kThreads, Tile::kSharedBytes};
 }
 
 TileKernel kernel_of(IgemmTile tile) {
@@ -285,9 +287,6 @@ TileKernel kernel_of(IgemmTile tile) {
     case IgemmTile::k128x128: return tile_kernel<128, 128, 2, 4>();
     case IgemmTile::k128x64: return tile_kernel<128, 64, 2, 2>();
     case IgemmTile::k64x64: return tile_kernel<64, 64, 2, 2>();
-    case IgemmTile::k256x128: return tile_kernel<256, 128, 4, 2>();
-    case IgemmTile::k128x128w4: return tile_kernel<128, 128, 2, 2, 4>();
-    case IgemmTile::k128x64w2: return tile_kernel<128, 64, 2, 1, 4>();
   }
   return {};
 }
@@ -299,9 +298,6 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k128x128: return "128x128x64";
     case IgemmTile::k128x64: return "128x64x64";
     case IgemmTile::k64x64: return "64x64x64";
-    case IgemmTile::k256x128: return "256x128x64";
-    case IgemmTile::k128x128w4: return "128x128x64_w4s4";
-    case IgemmTile::k128x64w2: return "128x64x64_w2s4";
   }
   return "unknown";
 }
