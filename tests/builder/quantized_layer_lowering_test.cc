@@ -64,13 +64,10 @@ TEST(QuantizedLayerLowering, Float16KeepsInt8TensorsScalesAndBias) {
       }
     }
   }
-  const auto inputs = half_exact_inputs(b);
-  auto want = run_reference(*o.graph, inputs);
-  auto got = run_reference(*half, inputs);
-  ASSERT_TRUE(want.ok()) << want.status().to_string();
-  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  const auto difference = output_difference(*half, *o.graph, half_exact_inputs(b));
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
   // Identical int8 activations; the float16 output and residual each round once (2^-11 relative).
-  EXPECT_LE(max_relative_error(*got, *want), 2e-3);
+  EXPECT_LE(*difference, 2e-3);
 }
 
 TEST(QuantizedLayerLowering, ChannelsLastWrapsQConvWithPermutedInt8Weights) {
@@ -97,12 +94,9 @@ TEST(QuantizedLayerLowering, ChannelsLastWrapsQConvWithPermutedInt8Weights) {
       for (int64_t h = 0; h < 3; ++h)
         for (int64_t x = 0; x < 3; ++x)
           ASSERT_EQ(w.data<int8_t>()[((k * 3 + h) * 3 + x) * 4 + c], w1.data<int8_t>()[((k * 4 + c) * 3 + h) * 3 + x]);
-  const auto inputs = b.random_inputs();
-  auto want = run_reference(*o.graph, inputs);
-  auto got = run_reference(*lowered, inputs);
-  ASSERT_TRUE(want.ok()) << want.status().to_string();
-  ASSERT_TRUE(got.ok()) << got.status().to_string();
-  EXPECT_EQ(max_relative_error(*got, *want), 0.0);  // the same kernels on permuted copies
+  const auto difference = output_difference(*lowered, *o.graph, b.random_inputs());
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
 }
 
 // INT8 calibration's graph: conv + relu -> MaxPool -> Q/DQ -> conv. The Q moves before the pool,
@@ -123,11 +117,9 @@ TEST(QuantizedLayerLowering, Int8MaxPoolStaysChannelsLast) {
   EXPECT_EQ(report->channels_last_layers, 3);  // both convolutions and the int8 pool
   EXPECT_EQ(count_ops(*lowered, "MaxPool"), 0);
   EXPECT_EQ(count_ops(*lowered, "Transpose"), 2);  // only into and out of the region
-  const auto inputs = b.random_inputs();
-  auto want = run_reference(*o.graph, inputs);
-  auto got = run_reference(*lowered, inputs);
-  ASSERT_TRUE(want.ok() && got.ok());
-  EXPECT_EQ(max_relative_error(*got, *want), 0.0);
+  const auto difference = output_difference(*lowered, *o.graph, b.random_inputs());
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
 }
 
 // FP8: conv (E4M3 X and W) -> Q -> DQ -> 1x1 conv, both with float outputs. FP16 precision rewrites
@@ -159,12 +151,9 @@ TEST(QuantizedLayerLowering, Fp8LayersTakeFloat16OutputsAndRunChannelsLast) {
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_EQ(report->channels_last_layers, 2);
   EXPECT_EQ(count_ops(*lowered, "QConv"), 0);
-  const auto inputs = b.random_inputs();
-  auto want = run_reference(*o.graph, inputs);
-  auto got = run_reference(*lowered, inputs);
-  ASSERT_TRUE(want.ok()) << want.status().to_string();
-  ASSERT_TRUE(got.ok()) << got.status().to_string();
-  EXPECT_EQ(max_relative_error(*got, *want), 0.0);  // the same kernels on permuted copies
+  const auto difference = output_difference(*lowered, *o.graph, b.random_inputs());
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
 }
 
 }  // namespace

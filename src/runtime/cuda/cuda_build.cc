@@ -129,8 +129,10 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
                         select_tactics(*graph, dims, [&](const Value* v) { return engine->device_constant(v); },
                                        handles->context(), cache, options));
   if (!config.timing_cache_path.empty()) KILN_RETURN_IF_ERROR(cache.save(config.timing_cache_path));
-  report += fmt::format("tactics: {} layers timed ({} candidates), {} from the timing cache, in {:.1f} s\n",
-                        selection.timed_layers, selection.candidates_timed, selection.cached_layers, selection.seconds);
+  report += fmt::format(
+      "tactics: {} layers timed ({} candidates), {} from the timing cache, in {:.1f} s ({:.1f} s creating candidates)\n",
+      selection.timed_layers, selection.candidates_timed, selection.cached_layers, selection.seconds,
+      selection.setup_seconds);
   if (selection.deferred_layers > 0)
     report += fmt::format("{} layer(s) have shapes set by shape-tensor inputs or by the data: their tactics are chosen when "
                           "the engine runs\n",

@@ -44,6 +44,7 @@ struct Candidate {
   const cuda::TacticProvider* provider;
   cuda::Tactic tactic;
   double ms = -1;         // median; < 0: failed
+  double setup_ms = 0;    // wall time of create(): cuDNN plan finalization, runtime compilation
   std::string failure;
 };
 
@@ -150,7 +151,7 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
         reasons += fmt::format("    {}: {}\n", p->name(), tactics.status().message());
         continue;
       }
-      for (const cuda::Tactic& t : *tactics) candidates.push_back({p, t, -1, ""});
+      for (const cuda::Tactic& t : *tactics) candidates.push_back({p, t, -1, 0, ""});
     }
     if (candidates.empty()) {
       if (!options.allow_host_fallback) {
@@ -158,7 +159,7 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
         out.annotations.push_back(a);
         continue;
       }
-      candidates.push_back({&cuda::host_fallback_provider(), {"host_reference", 0}, -1, ""});
+      candidates.push_back({&cuda::host_fallback_provider(), {"host_reference", 0}, -1, 0, ""});
       out.host_layers.push_back(node.name());
     }
     // Inputs and outputs: constants are the engine's copies, activations scratch buffers.
@@ -184,7 +185,10 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
     const size_t workspace_slot = slot;
     // A single candidate needs no timing; it is still run once, so a failing kernel fails here.
     for (Candidate& c : candidates) {
+      const auto creating = std::chrono::steady_clock::now();
       auto kernel = c.provider->create(spec, c.tactic, dev);
+      c.setup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - creating).count();
+      out.setup_seconds += c.setup_ms / 1000;
       if (!kernel.ok()) {
         c.failure = kernel.status().message();
         continue;
@@ -211,7 +215,8 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
     if (options.verbose && options.log) {
       std::string table = fmt::format("layer {}/{} {} [{}] {}\n", n + 1, total, node.name(), node.op_type(), describe_shapes(spec));
       for (const Candidate& c : candidates)
-        table += c.ms >= 0 ? fmt::format("  {} {:<60} {:>10.4f} ms\n", &c == best ? "*" : " ", c.tactic.name, c.ms)
+        table += c.ms >= 0 ? fmt::format("  {} {:<60} {:>10.4f} ms   (setup {:.0f} ms)\n", &c == best ? "*" : " ",
+                                         c.tactic.name, c.ms, c.setup_ms)
                            : fmt::format("    {:<60} failed: {}\n", c.tactic.name, c.failure);
       // Why providers said no matters only when none said yes.
       options.log(table + (candidates.size() == 1 && candidates[0].provider == &cuda::host_fallback_provider() ? reasons : ""));

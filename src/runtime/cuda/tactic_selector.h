@@ -33,6 +33,7 @@ struct TacticSelection {
   int cached_layers = 0;
   int candidates_timed = 0;
   double seconds = 0;
+  double setup_seconds = 0;  // of `seconds`, creating candidates (where slow builds spend it)
 };
 
 // `dims` holds every value's dims (graph inputs included); `constant_ptr` gives a constant's
