@@ -1,6 +1,7 @@
 #include <set>
 
 #include "builder/memory_planner.h"
+#include "builder/tactic_sources.h"
 #include "core/error.h"
 #include "core/quantized_type.h"
 #include "ir/graph.h"
@@ -61,6 +62,8 @@ QuantizeStep quantize_for_measuring(PassOptions options, DataType type) {
 Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
   if (config_.optimization_level < 0 || config_.optimization_level > 3)
     return invalid_argument("optimization level must be 0 to 3, got {}", config_.optimization_level);
+  // Malformed tactic sources are refused for any device, before the (long) build.
+  KILN_RETURN_IF_ERROR(TacticSources::parse(config_.tactic_sources).status());
   // Optimize a copy: the Network stays as imported, and can be built again with other settings.
   std::shared_ptr<Graph> graph = network.graph().clone();
   PassOptions options;

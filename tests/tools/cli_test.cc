@@ -54,6 +54,13 @@ TEST(Cli, MissingModelFails) {
   EXPECT_NE(r.output.find("cannot open '/nonexistent.onnx'"), std::string::npos) << r.output;
 }
 
+// Refused on any device, before building: a rule without its sign would silently rule nothing out.
+TEST(Cli, MalformedTacticSourceFails) {
+  Result r = run_cli("build " + std::string(KILN_SOURCE_DIR) + "/models/digits/digits_cnn.onnx --no-save --tactic-sources=cudnn");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("tactic source 'cudnn' must be +PREFIX or -PREFIX"), std::string::npos) << r.output;
+}
+
 TEST(Cli, GarbageModelFails) {
   const fs::path bad = temp_dir() / "garbage.onnx";
   std::ofstream(bad) << "definitely not a model";
