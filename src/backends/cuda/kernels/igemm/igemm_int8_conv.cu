@@ -132,9 +132,9 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
   const int steps = taps * channel_steps;
   const uint32_t shared_base = shared_address(shared);
 
-  // Reduction step `step` (tap step / channel_steps, its channels from 64 * (step % channel_steps))
-  // into stage `stage`. Steps are loaded in order, so the tap and its offset in X advance by
-  // counting instead of dividing.
+  // The next reduction step (tap load_tap, its channels from 64 * load_channel_step) into stage
+  // `stage`. Steps are loaded in order, so the tap and its offset in X advance by counting
+  // instead of dividing.
   int load_tap = 0, load_channel_step = 0, load_r = 0, load_s = 0;
   auto load_step = [&](int stage) {
     const int channel = load_channel_step * kStepBytes + load_vector * kVectorBytes;
