@@ -1,9 +1,9 @@
-// Kiln's int8 implicit-GEMM convolution (kiln_igemm_int8_conv): every tile tactic against the
-// reference kernel (exact int32 sums, the same epilogue), directly and replayed from a CUDA
-// graph; then every tactic of every provider taking the layer (cuDNN's int8 graphs, the direct
-// kernel, cuBLASLt for 1x1) against the same values; and the layers it refuses, with reasons.
+// Kiln's int8 implicit-GEMM convolution (kiln_igemm_int8_conv): every tile tactic the device
+// runs (the Hopper wgmma tiles too, on an H100 or H200) against the reference kernel (exact int32
+// sums, the same epilogue), directly and replayed from a CUDA graph; then every tactic of every
+// provider taking the layer (cuDNN's int8 graphs, the direct kernel, cuBLASLt for 1x1) against
+// the same values; and the layers it refuses, with reasons.
 #include <cstring>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -103,6 +103,36 @@ std::vector<IgemmCase> cases() {
     c.q.residual = DataType::kInt8;
     v.push_back(c);
   }
+  // The wgmma tiles' target: 128 and 256 channels, 128-byte steps (two, the second partial, at
+  // C = 192), M leaving a partial 128-pixel tile, K a partial 128- or 256-channel one.
+  {
+    IgemmCase c = make_case("conv3x3_pad1_batch2_c128_k128_10x9_bias_relu_int8", {2, 10, 9, 128, 128, 3, 1, 1});
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_pad1_c256_k256_7x9_int8_residual_relu_int8", {1, 7, 9, 256, 256, 3, 1, 1});
+    c.q.residual = DataType::kInt8;
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("pointwise1x1_batch2_c256_k128_9x11_fp32_out", {2, 9, 11, 256, 128, 1, 1, 0});
+    c.q.output = DataType::kFloat32;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("pointwise1x1_s2_c128_k256_13x12_int8_residual_relu_int8", {1, 13, 12, 128, 256, 1, 2, 0});
+    c.q.residual = DataType::kInt8;
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    IgemmCase c = make_case("conv3x3_s2_pad1_batch3_c192_k144_fp32_out", {3, 15, 14, 192, 144, 3, 2, 1});
+    c.q.bias = false;
+    c.q.output = DataType::kFloat32;
+    v.push_back(c);
+  }
   return v;
 }
 
@@ -120,7 +150,11 @@ TEST_P(IgemmConvTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) {
   KILN_REQUIRE_GPU();
   auto tactics = provider.tactics(layer.spec, testing::test_device());
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
-  ASSERT_EQ(tactics->size(), std::size(cuda::kIgemmTiles));
+  // Every tile the device runs: the wgmma tiles too on an H100 or H200.
+  const cudaDeviceProp& props = testing::test_device().props;
+  size_t runnable = 0;
+  for (cuda::IgemmTile tile : cuda::kIgemmTiles) runnable += cuda::igemm_tile_runs_on(tile, props.major, props.minor);
+  ASSERT_EQ(tactics->size(), runnable);
   for (const cuda::Tactic& tactic : *tactics) {
     auto run = testing::run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
     ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
@@ -160,6 +194,29 @@ TEST(IgemmConvTest, RefusesWithReasons) {
   EXPECT_NE(refusal({1, 6, 6, 32, 32, 3, 1, 1, 1, 2}).find("group 2"), std::string::npos);
   EXPECT_NE(refusal({1, 12, 12, 16, 16, 9, 1, 4}).find("at most 64 filter taps"), std::string::npos);
   EXPECT_NE(refusal({1, 6, 6, 16, 16, 3, 1, 1}, /*channels_last=*/false).find("channels-last"), std::string::npos);
+}
+
+// The wgmma tiles are sm_90a code: offered, and created, on compute capability 9.0 only.
+TEST(IgemmConvTest, WgmmaTilesRunOnComputeCapability90Only) {
+  EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x256_wgmma, 9, 0));
+  EXPECT_FALSE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128_wgmma, 8, 9));
+  EXPECT_FALSE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128x64_wgmma, 10, 0));
+  EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128, 8, 0));
+
+  const QConvShape shape{1, 6, 6, 128, 128, 3, 1, 1};
+  const testing::QuantizedLayer layer = testing::int8_qconv(shape, make_case("ampere", shape).q);
+  cuda::DeviceContext ampere;
+  ampere.props.major = 8;
+  ampere.props.minor = 0;
+  const cuda::TacticProvider& provider = testing::provider_named(kProvider);
+  auto tactics = provider.tactics(layer.spec, ampere);
+  ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
+  for (const cuda::Tactic& t : *tactics) EXPECT_EQ(t.name.find("wgmma"), std::string::npos) << t.name;
+  const cuda::Tactic wgmma{"kiln_igemm_int8_128x128x128_wgmma", static_cast<int64_t>(cuda::IgemmTile::k128x128_wgmma)};
+  auto kernel = provider.create(layer.spec, wgmma, ampere);
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(kernel.status().message().find("9.0"), std::string::npos) << kernel.status().to_string();
 }
 
 // The E4M3 layers are the FP8 providers'.

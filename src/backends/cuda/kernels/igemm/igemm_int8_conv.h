@@ -31,10 +31,24 @@ enum class IgemmTile : int32_t {
   k128x128 = 0,  // 8 warps, 64x32 each
   k128x64 = 1,   // 4 warps, 64x32 each
   k64x64 = 2,    // 4 warps, 32x32 each: small layers get more blocks
+  // Hopper's warpgroup MMA (wgmma, sm_90a only): 2 warpgroups, 64 pixels each, 128-byte steps
+  // (two taps' worth of channels on 64-channel layers: the k64 tile steps by 64 there).
+  k128x128_wgmma = 3,
+  k128x256_wgmma = 4,
+  k128x128x64_wgmma = 5,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
-constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64, IgemmTile::k64x64};
+constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,       IgemmTile::k128x64,
+                                     IgemmTile::k64x64,         IgemmTile::k128x128_wgmma,
+                                     IgemmTile::k128x256_wgmma, IgemmTile::k128x128x64_wgmma};
+// Whether a device of compute capability major.minor runs the tile: the wgmma tiles are built for
+// sm_90a, which only 9.0 devices (H100, H200) run.
+constexpr bool igemm_tile_runs_on(IgemmTile tile, int major, int minor) {
+  const bool wgmma = tile == IgemmTile::k128x128_wgmma || tile == IgemmTile::k128x256_wgmma ||
+                     tile == IgemmTile::k128x128x64_wgmma;
+  return !wgmma || (major == 9 && minor == 0);
+}
 // The most filter taps (kernel_h * kernel_w) a layer may have: each output pixel keeps a bit per tap.
 constexpr int kIgemmMaxTaps = 64;
 // "128x128x64": the tile and its reduction step, as tactic names show it.

@@ -95,17 +95,19 @@ class IgemmInt8ConvProvider final : public TacticProvider {
   Status supports(const LayerSpec& spec) const override { return igemm_layer(spec).status(); }
 
   // "kiln_igemm_int8_128x128x64_bias_relu_to_int8": the tile, then the epilogue.
-  Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext&) const override {
+  // The wgmma tiles only where the device runs sm_90a code.
+  Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& device) const override {
     KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
     std::vector<Tactic> tactics;
     for (IgemmTile tile : kIgemmTiles)
-      tactics.push_back({std::string("kiln_igemm_int8_") + igemm_tile_name(tile) + layer.params.slug(),
+      if (igemm_tile_runs_on(tile, device.props.major, device.props.minor))
+        tactics.push_back({std::string("kiln_igemm_int8_") + igemm_tile_name(tile) + layer.params.slug(),
                          static_cast<int64_t>(tile)});
     return tactics;
   }
 
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
-                                                const DeviceContext&) const override {
+                                                const DeviceContext& device) const override {
     IgemmTile tile{};
     bool known = false;
     for (IgemmTile t : kIgemmTiles)
@@ -114,6 +116,9 @@ class IgemmInt8ConvProvider final : public TacticProvider {
         known = true;
       }
     if (!known) return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
+    if (!igemm_tile_runs_on(tile, device.props.major, device.props.minor))
+      return unsupported("{} needs a compute capability 9.0 GPU (sm_90a), not {}.{}", tactic.name, device.props.major,
+                         device.props.minor);
     KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
     KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
     KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(layer.params));

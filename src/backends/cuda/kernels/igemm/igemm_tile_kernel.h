@@ -1,0 +1,17 @@
+// A tile's kernel, its block size and shared memory: what igemm_int8_conv.cu launches, for its own
+// mma.sync tiles and for the wgmma tiles compiled apart for sm_90a (igemm_wgmma_sm90a.cu).
+#pragma once
+
+#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
+
+namespace kiln::cuda::igemm {
+
+struct TileKernel {
+  void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, void*) = nullptr;
+  int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
+};
+
+// The wgmma tile's kernel, or none (kernel null) for another tile.
+TileKernel wgmma_tile_kernel(IgemmTile tile);
+
+}  // namespace kiln::cuda::igemm

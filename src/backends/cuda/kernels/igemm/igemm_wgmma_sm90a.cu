@@ -1,0 +1,221 @@
+// The int8 implicit-GEMM convolution's Hopper tiles: the same addressing (igemm_tile_loader.cuh)
+// and staged epilogue (igemm_staged_epilogue.cuh) as the mma.sync tiles, with the main loop on
+// warpgroup MMAs, wgmma.mma_async m64n128k32 s32.s8.s8, reading both operands from shared memory
+// through matrix descriptors.
+//
+// Why a file of its own: wgmma exists only on the architecture-specific target sm_90a, which no
+// other GPU runs, so CMake builds *_sm90a.cu files apart, for 90a only (src/backends/cuda/
+// CMakeLists.txt), and the provider offers these tiles on compute capability 9.0 devices only
+// (igemm_tile_runs_on). The guard below keeps a compile for any other target an empty kernel.
+//
+// Layout. A block computes 128 pixels x BN output channels on two warpgroups of 128 threads;
+// warpgroup g owns pixels 64g..64g+63 and all BN channels (BN / 128 m64n128 MMAs per k32). Each
+// pipeline stage holds the A tile (128 rows) then the B tile (BN rows), one row per pixel or
+// output channel, StepBytes (128, or 64 for the k64 tile) bytes of one tap's channels a row: both
+// operands K-major, as int8 wgmma requires and as X and W rows already are. Rows are swizzled in
+// the layout the descriptor's swizzle mode names (128-byte swizzle for 128-byte rows, 64-byte for
+// 64-byte rows): 16-byte vector v of row r sits at byte r * StepBytes + 16 * (v ^ ((r * StepBytes
+// / 128) % (StepBytes / 16))), i.e. address bits 4.. XORed with bits 7.., which is what the
+// hardware undoes from the absolute shared address, so every tile starts 1024-byte aligned.
+// Eight rows make one swizzle atom; the descriptor's stride byte offset is the distance between
+// atoms along M or N (8 * StepBytes); its leading byte offset is unused by swizzled K-major
+// layouts (set to 1); the k-th k32 slice starts 32 * k bytes into the tile.
+#include <cstdint>
+
+#include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
+#include "backends/cuda/kernels/igemm/igemm_tile_kernel.h"
+#include "backends/cuda/kernels/igemm/igemm_tile_loader.cuh"
+
+namespace kiln::cuda::igemm {
+
+namespace {
+
+constexpr int kBlockM = 128;
+constexpr int kWarpgroups = 2, kWarpgroupThreads = 128, kWarpgroupM = 64;
+constexpr int kMmaN = 128;  // columns of one wgmma
+constexpr int kAccPerMma = kMmaN / 2;  // int32 sums a thread holds per m64n128 (64 x 128 / 128 threads)
+// Four stages, loads two steps ahead: the stage a step refills was last read two steps earlier,
+// by wgmmas a wait_group 1 has since retired, so one step's MMAs overlap the next one's issue.
+constexpr int kStages = 4;
+constexpr int kSwizzleAlign = 1024;
+
+template <int BN, int StepBytes>
+struct WgmmaTile {
+  static constexpr int kThreads = kWarpgroups * kWarpgroupThreads;
+  static constexpr int kMmas = BN / kMmaN;  // m64n128 MMAs per warpgroup and k32
+  using Loader = TileLoader<kThreads, kBlockM, BN, StepBytes>;
+  static constexpr int kATileBytes = kBlockM * StepBytes, kBTileBytes = BN * StepBytes;
+  static constexpr int kStageBytes = kATileBytes + kBTileBytes;
+  static constexpr int kPipelineBytes = kStages * kStageBytes;
+  static constexpr int kSumBytes = staged_sum_bytes<kBlockM, BN>();
+  // Plus the slack that aligns the dynamic shared memory's start to 1024 bytes.
+  static constexpr int kSharedBytes = (kPipelineBytes > kSumBytes ? kPipelineBytes : kSumBytes) + kSwizzleAlign;
+  // Descriptor swizzle modes: 1 = 128-byte, 2 = 64-byte.
+  static constexpr uint64_t kSwizzleMode = StepBytes == 128 ? 1 : 2;
+  static constexpr int kAtomBytes = 8 * StepBytes;  // eight rows
+  static_assert(StepBytes == 128 || StepBytes == 64, "a step is one 128- or 64-byte swizzle row");
+  static_assert(BN % kMmaN == 0, "whole m64n128 MMAs");
+  static_assert(kStageBytes % kSwizzleAlign == 0 && (kWarpgroupM * StepBytes) % kSwizzleAlign == 0,
+                "stages and each warpgroup's A rows start on swizzle-aligned addresses");
+};
+
+// Byte offset of vector `vector` of row `row` in a swizzled tile of StepBytes-byte rows.
+template <int StepBytes>
+__device__ __forceinline__ uint32_t swizzled(int row, int vector) {
+  const uint32_t linear = row * StepBytes + vector * kVectorBytes;
+  return linear ^ (((linear >> 7) & (StepBytes / kVectorBytes - 1)) << 4);
+}
+
+// The matrix descriptor of a K-major swizzled tile at shared address `address`: start address,
+// leading byte offset, stride byte offset (all in 16-byte units) and swizzle mode.
+template <int BN, int StepBytes>
+__device__ __forceinline__ uint64_t descriptor(uint32_t address) {
+  using Tile = WgmmaTile<BN, StepBytes>;
+  return static_cast<uint64_t>((address & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |
+         (static_cast<uint64_t>(Tile::kAtomBytes >> 4) << 32) | (Tile::kSwizzleMode << 62);
+}
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int Pending>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(Pending) : "memory");
+}
+// Makes this thread's cp.async writes, done, visible to the wgmmas (the async proxy) that read
+// them after the next barrier.
+__device__ __forceinline__ void fence_shared_for_async_proxy() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
+// d += A (64 x 32 bytes, descriptor a) * B (128 x 32 bytes, descriptor b)^T, exact int32 sums.
+// Register i of d holds row 16 * (warp % 4) + lane / 4 + 8 * (i % 4 >= 2), column
+// 8 * (i / 4) + 2 * (lane % 4) + i % 2 of the 64 x 128 product.
+__device__ __forceinline__ void wgmma_m64n128k32(int32_t (&d)[kAccPerMma], uint64_t a, uint64_t b) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 "
+      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, "
+      "%21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, "
+      "%40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, "
+      "%59, %60, %61, %62, %63}, %64, %65, p;\n"
+      "}\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
+        "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]),
+        "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]),
+        "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]),
+        "+r"(d[29]), "+r"(d[30]), "+r"(d[31]), "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]),
+        "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]), "+r"(d[40]), "+r"(d[41]), "+r"(d[42]),
+        "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]), "+r"(d[48]), "+r"(d[49]),
+        "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]), "+r"(d[56]),
+        "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
+      : "l"(a), "l"(b), "r"(1));  // scale-d 1: accumulate onto d
+}
+
+// Keeps the compiler from moving reads of r above the wgmma wait that makes r final.
+__device__ __forceinline__ void pin(int32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
+#endif
+
+template <int BN, int StepBytes>
+__global__ void __launch_bounds__(WgmmaTile<BN, StepBytes>::kThreads, 1)
+    igemm_int8_conv_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
+                                 QuantizedEpilogue e, void* y) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using Tile = WgmmaTile<BN, StepBytes>;
+  extern __shared__ __align__(16) int8_t shared[];
+  // The swizzle is a function of the absolute address: tiles start 1024-byte aligned.
+  const uint32_t raw_base = shared_address(shared);
+  const uint32_t align_pad = (kSwizzleAlign - raw_base % kSwizzleAlign) % kSwizzleAlign;
+  const uint32_t shared_base = raw_base + align_pad;
+
+  const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
+  const int warp_in_group = (tid % kWarpgroupThreads) / 32;
+  const int block_m = blockIdx.x * kBlockM, block_n = blockIdx.y * BN;
+  typename Tile::Loader loader(c, tid, block_m, block_n);
+  const int steps = loader.steps;
+  const auto place = [](int row, int vector) { return swizzled<StepBytes>(row, vector); };
+  auto load_step = [&](int stage) {
+    const uint32_t a_tile = shared_base + stage * Tile::kStageBytes;
+    loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
+  };
+
+  int32_t acc[Tile::kMmas][kAccPerMma];
+#pragma unroll
+  for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+    for (int v = 0; v < kAccPerMma; ++v) acc[i][v] = 0;
+
+  constexpr int kAhead = kStages - 2;  // steps loaded ahead of the one computed
+#pragma unroll
+  for (int s = 0; s < kAhead; ++s) {
+    if (s < steps) load_step(s);
+    commit_copies();
+  }
+  for (int step = 0; step < steps; ++step) {
+    // Step `step`'s copies are done and visible to the async proxy, block-wide; every warpgroup
+    // has retired the wgmmas of step - 2, whose stage is refilled next.
+    wait_copies<kAhead - 1>();
+    fence_shared_for_async_proxy();
+    __syncthreads();
+    const int next = step + kAhead;
+    if (next < steps) load_step(next % kStages);
+    commit_copies();
+
+    const uint32_t a_tile = shared_base + (step % kStages) * Tile::kStageBytes + warpgroup * kWarpgroupM * StepBytes;
+    const uint32_t b_tile = shared_base + (step % kStages) * Tile::kStageBytes + Tile::kATileBytes;
+    wgmma_fence();
+#pragma unroll
+    for (int k32 = 0; k32 < StepBytes / 32; ++k32)
+#pragma unroll
+      for (int i = 0; i < Tile::kMmas; ++i)
+        wgmma_m64n128k32(acc[i], descriptor<BN, StepBytes>(a_tile + k32 * 32),
+                         descriptor<BN, StepBytes>(b_tile + i * kMmaN * StepBytes + k32 * 32));
+    wgmma_commit();
+    wgmma_wait<1>();
+  }
+  wgmma_wait<0>();
+#pragma unroll
+  for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+    for (int v = 0; v < kAccPerMma; ++v) pin(acc[i][v]);
+
+  // Stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment: registers 4j, 4j + 1
+  // hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the next; 4j + 2, 4j + 3
+  // the same channels of row lane / 4 + 8.
+  wait_copies<0>();
+  __syncthreads();  // every warpgroup is done with the pipeline's stages
+  int32_t* sums = reinterpret_cast<int32_t*>(shared + align_pad);
+  const int row0 = warpgroup * kWarpgroupM + warp_in_group * 16 + lane / 4;
+#pragma unroll
+  for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+    for (int j = 0; j < kMmaN / 8; ++j)
+#pragma unroll
+      for (int half = 0; half < 2; ++half)
+        stage_sum_pair<BN>(sums, row0 + half * 8, i * kMmaN + j * 8 + (lane % 4) * 2, acc[i][4 * j + 2 * half],
+                           acc[i][4 * j + 2 * half + 1]);
+  __syncthreads();
+  finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, c, e, block_m, block_n, tid, y);
+#endif
+}
+
+template <int BN, int StepBytes>
+TileKernel tile_kernel() {
+  using Tile = WgmmaTile<BN, StepBytes>;
+  return {igemm_int8_conv_wgmma_kernel<BN, StepBytes>, kBlockM, BN, Tile::kThreads, Tile::kSharedBytes};
+}
+
+}  // namespace
+
+TileKernel wgmma_tile_kernel(IgemmTile tile) {
+  switch (tile) {
+    case IgemmTile::k128x128_wgmma: return tile_kernel<128, 128>();
+    case IgemmTile::k128x256_wgmma: return tile_kernel<256, 128>();
+    case IgemmTile::k128x128x64_wgmma: return tile_kernel<128, 64>();
+    default: return {};
+  }
+}
+
+}  // namespace kiln::cuda::igemm
