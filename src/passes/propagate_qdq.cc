@@ -11,11 +11,14 @@
 //                            are non-decreasing, so quantizing the max is the max of the quantized);
 // which hands the layer before (a quantized conv's float output) a Q to fuse as its int8 output,
 // as INT8 calibration's graphs need (it quantizes the inputs of the next conv, after the pool).
+// Only then: a pool after a layer that stays float (ResNet's FP16 stem conv) keeps its Q after it,
+// as quantizing the pool's input would cost a pass over a tensor four times the output's size.
 // Not propagated (left as fake-quant): Relu, AveragePool, Concat, Resize and other ops whose
 // commuting needs equal scales across inputs or rounding arguments.
 #include <set>
 
 #include "ir/op_schema.h"
+#include "ir/ops/fused_ops.h"
 #include "passes/passes.h"
 #include "passes/qdq_match.h"
 #include "passes/rewrite_util.h"
@@ -107,7 +110,24 @@ class PropagateQdq final : public Pass {
     if (layer->input(0) == nullptr || !is_floating(layer->input(0)->dtype())) return false;
     const auto readers = graph.consumers();
     auto it = readers.find(x);
-    return it != readers.end() && it->second.size() == 1;
+    return it != readers.end() && it->second.size() == 1 && written_by_quantized_layer(layer->input(0));
+  }
+
+  // Whether v comes from a layer fuse_qdq will quantize (a conv or matmul reading a dequantized
+  // tensor, its activation fused already or still to fuse), so that a Q on v becomes its int8
+  // output.
+  static bool written_by_quantized_layer(const Value* v) {
+    static const std::set<std::string> kActivations = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid",
+                                                       "HardSwish", "Tanh"};
+    static const std::set<std::string> kLayers = {"Conv", "Gemm", "MatMul"};
+    static const std::set<std::string> kFusedLayers = {std::string(kFusedConvOp), std::string(kFusedMatMulOp)};
+    const Node* n = v != nullptr ? v->producer() : nullptr;
+    while (n != nullptr && n->domain().empty() && kActivations.count(n->op_type()) != 0)
+      n = n->input(0) != nullptr ? n->input(0)->producer() : nullptr;
+    if (n == nullptr) return false;
+    const bool layer = n->domain().empty() ? kLayers.count(n->op_type()) != 0
+                                           : n->domain() == kKilnDomain && kFusedLayers.count(n->op_type()) != 0;
+    return layer && dequantize_producer(n->input(0)).has_value();
   }
 
   // `layer` -> `q` becomes a copy of q on layer's input -> layer on the quantized tensor, which

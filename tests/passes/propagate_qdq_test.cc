@@ -53,6 +53,31 @@ TEST(PropagateQdq, QuantizeMovesBeforeMaxPoolSoTheConvWritesInt8) {
   EXPECT_NE(o.report.to_string().find("moved QuantizeLinear"), std::string::npos) << o.report.to_string();
 }
 
+// ResNet's stem: the conv reads the float graph input and stays float, so quantizing before the
+// pool would only add a pass over the larger tensor. The pool stays float and its output is
+// quantized.
+TEST(PropagateQdq, QuantizeStaysAfterAPoolWhoseInputStaysFloat) {
+  GraphBuilder b(13);
+  Value* conv = b.node("Conv", "conv", {b.input("x", {1, 3, 8, 8}), b.constant("w", exact_weights({4, 3, 3, 3}, 0, 3))},
+                       {{"pads", ints({1, 1, 1, 1})}});
+  Value* relu = b.node("Relu", "relu", {conv});
+  Value* pooled = b.node("MaxPool", "pool", {relu}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
+  Value* flat = b.node("Flatten", "flatten", {fake_quant(b, "pooled", pooled, kScale)});
+  b.output(b.node("Gemm", "fc", {flat, b.constant("w2", exact_weights({64, 5}, 1, 3)), b.weights("c", {5})}));
+  auto o = optimize_and_compare(b, 2);
+  const Graph& g = *o.graph;
+  EXPECT_EQ(count_ops(g, "QConv"), 0);
+  EXPECT_EQ(count_ops(g, "QMatMul"), 1);
+  const Node* pool = find_op(g, "MaxPool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_TRUE(is_floating(pool->input(0)->dtype()));
+  EXPECT_TRUE(is_floating(pool->output(0)->dtype()));
+  const Node* q = find_op(g, "QuantizeLinear");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->input(0), pool->output(0));
+  EXPECT_EQ(o.report.to_string().find("moved QuantizeLinear"), std::string::npos) << o.report.to_string();
+}
+
 TEST(PropagateQdq, KeepsRequantizationWithADifferentScale) {
   GraphBuilder b(13);
   Value* a = fake_quant(b, "in", b.input("x", {1, 2, 4, 4}), kScale);

@@ -42,6 +42,12 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(size_t bytes) {
   return b;
 }
 
+Expected<DeviceBuffer> DeviceBuffer::upload(const void* data, size_t bytes) {
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer b, allocate(bytes));
+  if (bytes > 0) KILN_CUDA_CHECK(cudaMemcpy(b.get(), data, bytes, cudaMemcpyHostToDevice));
+  return b;
+}
+
 DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
   if (this != &o) {
     if (ptr_ != nullptr) cudaFree(ptr_);

@@ -31,6 +31,8 @@ class DeviceBuffer {
  public:
   DeviceBuffer() = default;
   static Expected<DeviceBuffer> allocate(size_t bytes);
+  // `bytes` of host memory copied (synchronously: at create(), never while capturing) to a new buffer.
+  static Expected<DeviceBuffer> upload(const void* data, size_t bytes);
   DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_) { o.ptr_ = nullptr; o.bytes_ = 0; }
   DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
   ~DeviceBuffer();

@@ -103,8 +103,8 @@ std::vector<IgemmCase> cases() {
     c.q.residual = DataType::kInt8;
     v.push_back(c);
   }
-  // The wgmma tiles' target: 128 and 256 channels, 128-byte steps (two, the second partial, at
-  // C = 192), M leaving a partial 128-pixel tile, K a partial 128- or 256-channel one.
+  // Wider layers, for the wgmma tiles' 128- and 256-channel blocks: M leaving a partial 64- or
+  // 128-pixel tile, K a partial 128- or 256-channel one, C = 192 three reduction steps a tap.
   {
     IgemmCase c = make_case("conv3x3_pad1_batch2_c128_k128_10x9_bias_relu_int8", {2, 10, 9, 128, 128, 3, 1, 1});
     c.q.activation = kRelu;
@@ -112,6 +112,13 @@ std::vector<IgemmCase> cases() {
   }
   {
     IgemmCase c = make_case("conv3x3_pad1_c256_k256_7x9_int8_residual_relu_int8", {1, 7, 9, 256, 256, 3, 1, 1});
+    c.q.residual = DataType::kInt8;
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
+    // ResNet's bottleneck expansion: 64 channels to 256, one reduction step, folded epilogue.
+    IgemmCase c = make_case("pointwise1x1_batch2_c64_k256_15x13_int8_residual_relu_int8", {2, 15, 13, 64, 256, 1, 1, 0});
     c.q.residual = DataType::kInt8;
     c.q.activation = kRelu;
     v.push_back(c);
@@ -198,8 +205,8 @@ TEST(IgemmConvTest, RefusesWithReasons) {
 
 // The wgmma tiles are sm_90a code: offered, and created, on compute capability 9.0 only.
 TEST(IgemmConvTest, WgmmaTilesRunOnComputeCapability90Only) {
-  EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x256_wgmma, 9, 0));
-  EXPECT_FALSE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128_wgmma, 8, 9));
+  EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k64x256x64_wgmma, 9, 0));
+  EXPECT_FALSE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k64x64x64_wgmma, 8, 9));
   EXPECT_FALSE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128x64_wgmma, 10, 0));
   EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k128x128, 8, 0));
 
@@ -212,7 +219,7 @@ TEST(IgemmConvTest, WgmmaTilesRunOnComputeCapability90Only) {
   auto tactics = provider.tactics(layer.spec, ampere);
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
   for (const cuda::Tactic& t : *tactics) EXPECT_EQ(t.name.find("wgmma"), std::string::npos) << t.name;
-  const cuda::Tactic wgmma{"kiln_igemm_int8_128x128x128_wgmma", static_cast<int64_t>(cuda::IgemmTile::k128x128_wgmma)};
+  const cuda::Tactic wgmma{"kiln_igemm_int8_64x128x64_wgmma", static_cast<int64_t>(cuda::IgemmTile::k64x128x64_wgmma)};
   auto kernel = provider.create(layer.spec, wgmma, ampere);
   ASSERT_FALSE(kernel.ok());
   EXPECT_EQ(kernel.status().code(), StatusCode::kUnsupported);

@@ -12,20 +12,7 @@ namespace {
 // Where the accumulators start in the workspace: past cuBLASLt's part, at a tensor alignment.
 constexpr size_t kAccumulatorAlignment = 256;
 
-Expected<DeviceBuffer> upload(const void* host, size_t bytes) {
-  KILN_ASSIGN_OR_RETURN(DeviceBuffer buffer, DeviceBuffer::allocate(bytes));
-  KILN_CUDA_CHECK(cudaMemcpy(buffer.get(), host, bytes, cudaMemcpyHostToDevice));
-  return buffer;
-}
-
 }  // namespace
-
-bool fusable_in_cublaslt(const LayerSpec& spec, const QuantizedParams& p) {
-  const bool activation_fits =
-      p.activation.kind == ActivationKind::kNone || (p.activation.kind == ActivationKind::kRelu && !p.activation.gated);
-  const bool bias_constant = !p.has_bias || spec.inputs[kQBias]->host_constant != nullptr;
-  return p.quantized_output() && (!p.has_residual || p.quantized_residual()) && activation_fits && bias_constant;
-}
 
 QuantizedMatMulKernel::QuantizedMatMulKernel(QuantizedMatMul layer, bool fused, LtMatmulPlan plan,
                                              const cublasLtMatmulHeuristicResult_t& algorithm)
@@ -56,17 +43,13 @@ Expected<std::unique_ptr<LayerKernel>> QuantizedMatMulKernel::create(const Layer
   if (!layer.b_transposed)
     for (int64_t kk = 0; kk < layer.k; ++kk)
       for (int64_t nn = 0; nn < layer.n; ++nn) b_t[static_cast<size_t>(nn * layer.k + kk)] = b[kk * layer.n + nn];
-  KILN_ASSIGN_OR_RETURN(kernel->weights_t_, upload(b_t.data(), b_t.size()));
+  KILN_ASSIGN_OR_RETURN(kernel->weights_t_, DeviceBuffer::upload(b_t.data(), b_t.size()));
   if (fused) {
     // The output scale folded into alpha, beta and the bias.
-    std::vector<float> vectors(static_cast<size_t>(2 * layer.n), 0.f);
-    const float* bias = p.has_bias ? spec.inputs[kQBias]->host_constant->data<float>() : nullptr;
-    for (size_t nn = 0; nn < static_cast<size_t>(layer.n); ++nn) {
-      vectors[nn] = p.channel_scale[nn] / p.output_scale;
-      if (bias != nullptr) vectors[static_cast<size_t>(layer.n) + nn] = bias[nn] / p.output_scale;
-    }
-    KILN_ASSIGN_OR_RETURN(kernel->fused_vectors_, upload(vectors.data(), vectors.size() * sizeof(float)));
-    if (p.quantized_residual()) kernel->beta_ = p.residual_scale / p.output_scale;
+    KILN_ASSIGN_OR_RETURN(FoldedEpilogue folded, folded_epilogue(spec, p));
+    KILN_ASSIGN_OR_RETURN(kernel->fused_vectors_,
+                          DeviceBuffer::upload(folded.scale_shift.data(), folded.scale_shift.size() * sizeof(float)));
+    kernel->beta_ = folded.residual_ratio;
   } else {
     KILN_ASSIGN_OR_RETURN(kernel->scales_, QuantizedScales::upload(p));
   }

@@ -1,7 +1,6 @@
 // kiln.QMatMul on cuBLASLt's int8 tensor-core (IMMA) kernels, in one of two forms:
-//  - fused: one matmul writes int8 Y = relu?(alpha[n] * acc + beta * Z + bias'[n]) with
-//    alpha = x_scale * w_scale / y_scale, beta = z_scale / y_scale and bias' = B / y_scale (int8
-//    output, int8 or no residual, no activation or Relu, constant bias);
+//  - fused: one matmul writes int8 Y = relu?(alpha[n] * acc + beta * Z + bias'[n]), the layer's
+//    FoldedEpilogue (quantized_layer.h) as alpha, bias' and beta, where folds_per_channel holds;
 //  - int32: the exact int32 accumulators into the workspace, then Kiln's quantized epilogue
 //    kernel (any residual, activation and output type).
 // kiln.QMatMul and 1x1 kiln.QConv with float8e4m3 A and B (FP8) run the second form on cuBLASLt's
@@ -14,9 +13,6 @@
 #include "backends/cuda/cudnn/quantized_layer.h"
 
 namespace kiln::cuda {
-
-// Whether one matmul can run the whole layer (the fused form above).
-bool fusable_in_cublaslt(const LayerSpec& spec, const QuantizedParams& params);
 
 class QuantizedMatMulKernel final : public LayerKernel {
  public:

@@ -50,7 +50,7 @@ class CublasLtQuantizedMatMulProvider final : public TacticProvider {
     std::vector<Tactic> tactics;
     Status last_refusal = Status::Ok();
     for (bool fused : {true, false}) {
-      if (fused && !fusable_in_cublaslt(spec, q.params)) continue;
+      if (fused && !folds_per_channel(spec, q.params)) continue;
       auto plan = LtMatmulPlan::create_int8(config(q, fused));
       auto algorithms = plan.ok() ? plan->algorithms(dev.cublaslt, spec.workspace_limit)
                                   : Expected<std::vector<cublasLtMatmulHeuristicResult_t>>(plan.status());
@@ -74,7 +74,7 @@ class CublasLtQuantizedMatMulProvider final : public TacticProvider {
     if (dev.cublaslt == nullptr) return internal_error("no cuBLASLt handle");
     KILN_ASSIGN_OR_RETURN(QuantizedMatMul q, cublaslt_layer(spec));
     const bool fused = ((tactic.id >> kFusedShift) & 1) != 0;
-    if (fused && !fusable_in_cublaslt(spec, q.params))
+    if (fused && !folds_per_channel(spec, q.params))
       return invalid_argument("tactic {} runs the whole layer in cuBLASLt, which this layer does not allow", tactic.name);
     KILN_ASSIGN_OR_RETURN(LtMatmulPlan plan, LtMatmulPlan::create_int8(config(q, fused)));
     KILN_ASSIGN_OR_RETURN(auto algorithms, plan.algorithms(dev.cublaslt, spec.workspace_limit));

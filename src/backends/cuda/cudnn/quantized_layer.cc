@@ -160,6 +160,29 @@ Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec, DataType opera
   return q;
 }
 
+bool folds_per_channel(const LayerSpec& spec, const QuantizedParams& p) {
+  const bool activation_fits =
+      p.activation.kind == ActivationKind::kNone || (p.activation.kind == ActivationKind::kRelu && !p.activation.gated);
+  const bool bias_constant = !p.has_bias || spec.inputs[kQBias]->host_constant != nullptr;
+  return p.quantized_output() && (!p.has_residual || p.quantized_residual()) && activation_fits && bias_constant;
+}
+
+Expected<FoldedEpilogue> folded_epilogue(const LayerSpec& spec, const QuantizedParams& p) {
+  if (!folds_per_channel(spec, p))
+    return invalid_argument("the layer's epilogue does not fold into per-channel scales ({})", p.slug());
+  const size_t channels = p.channel_scale.size();
+  FoldedEpilogue f;
+  f.scale_shift.assign(2 * channels, 0.f);
+  const float* bias = p.has_bias ? spec.inputs[kQBias]->host_constant->data<float>() : nullptr;
+  for (size_t k = 0; k < channels; ++k) {
+    f.scale_shift[k] = p.channel_scale[k] / p.output_scale;
+    if (bias != nullptr) f.scale_shift[channels + k] = bias[k] / p.output_scale;
+  }
+  if (p.quantized_residual()) f.residual_ratio = p.residual_scale / p.output_scale;
+  f.relu = p.activation.kind == ActivationKind::kRelu;
+  return f;
+}
+
 Expected<QuantizedScales> QuantizedScales::upload(const QuantizedParams& params) {
   QuantizedScales s;
   s.channels_ = static_cast<int64_t>(params.channel_scale.size());

@@ -51,6 +51,22 @@ struct QuantizedMatMul {
 };
 Expected<QuantizedMatMul> quantized_matmul(const LayerSpec& spec, DataType operands = DataType::kInt8);
 
+// The common epilogue (int8 output, an int8 residual or none, ReLU or none, a constant bias or
+// none) folded into per-channel multipliers of the int32 sums:
+//   y = sat8(round(sum * scale[k] + shift[k] + residual * residual_ratio)), ReLU clamping at 0,
+// with scale = channel_scale / output_scale, shift = bias / output_scale and residual_ratio =
+// residual_scale / output_scale. One rounding less than the reference's order of operations, so
+// an output can differ from it by one where the value lies within a rounding of a half.
+// cuBLASLt's fused int8 matmul (alpha, bias, beta) and the implicit GEMM's fast epilogue run it.
+struct FoldedEpilogue {
+  std::vector<float> scale_shift;  // [2 * channels]: the scales, then the shifts (0 without a bias)
+  float residual_ratio = 0.f;      // 0 without a residual
+  bool relu = false;
+};
+bool folds_per_channel(const LayerSpec& spec, const QuantizedParams& params);
+// The folded epilogue, where folds_per_channel holds.
+Expected<FoldedEpilogue> folded_epilogue(const LayerSpec& spec, const QuantizedParams& params);
+
 // The per-channel vectors on the device, each [channels] float32: the accumulator scales, and the
 // residual and output scales repeated (cuDNN's pointwise operands are per-channel tensors).
 class QuantizedScales {

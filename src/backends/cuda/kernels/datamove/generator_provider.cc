@@ -86,7 +86,7 @@ class GeneratorProvider final : public DataMovementProvider {
         std::memcpy(&one, &v, sizeof(v));
         return Status::Ok();
       }));
-      KILN_ASSIGN_OR_RETURN(DeviceBuffer src, upload(&one, static_cast<size_t>(elem)));
+      KILN_ASSIGN_OR_RETURN(DeviceBuffer src, DeviceBuffer::upload(&one, static_cast<size_t>(elem)));
       auto kernel = std::make_unique<MapCopyKernel<DiagonalMap>>(DiagonalMap{out.dims[1], spec.op->attr_int("k")}, elem,
                                                                  out.numel(), 1);
       kernel->set_owned_source(std::move(src));
@@ -94,11 +94,11 @@ class GeneratorProvider final : public DataMovementProvider {
     }
     if (op == "Range") {
       KILN_ASSIGN_OR_RETURN(Tensor values, range_values(spec));
-      KILN_ASSIGN_OR_RETURN(DeviceBuffer data, upload(values.raw(), values.nbytes()));
+      KILN_ASSIGN_OR_RETURN(DeviceBuffer data, DeviceBuffer::upload(values.raw(), values.nbytes()));
       return make_kernel<ConstantOutputKernel>(std::move(data));
     }
     const std::vector<int64_t> values = shape_query(spec);
-    KILN_ASSIGN_OR_RETURN(DeviceBuffer data, upload(values.data(), values.size() * sizeof(int64_t)));
+    KILN_ASSIGN_OR_RETURN(DeviceBuffer data, DeviceBuffer::upload(values.data(), values.size() * sizeof(int64_t)));
     return make_kernel<ConstantOutputKernel>(std::move(data));
   }
 };

@@ -114,8 +114,8 @@ class ResizeProvider final : public DataMovementProvider {
     KILN_ASSIGN_OR_RETURN(ResizeSetup s, resize_setup(spec));
     const std::vector<int64_t>& in = spec.inputs[0]->dims;
     const std::vector<int64_t>& out = spec.outputs[0].dims;
-    KILN_ASSIGN_OR_RETURN(DeviceBuffer rows, upload(s.rows.data(), s.rows.size() * sizeof(ResizeTaps)));
-    KILN_ASSIGN_OR_RETURN(DeviceBuffer cols, upload(s.cols.data(), s.cols.size() * sizeof(ResizeTaps)));
+    KILN_ASSIGN_OR_RETURN(DeviceBuffer rows, DeviceBuffer::upload(s.rows.data(), s.rows.size() * sizeof(ResizeTaps)));
+    KILN_ASSIGN_OR_RETURN(DeviceBuffer cols, DeviceBuffer::upload(s.cols.data(), s.cols.size() * sizeof(ResizeTaps)));
     if (s.params.mode == "nearest") {
       ResizeNearestMap map{static_cast<const ResizeTaps*>(rows.get()), static_cast<const ResizeTaps*>(cols.get()),
                            in[2], in[3], out[2], out[3]};

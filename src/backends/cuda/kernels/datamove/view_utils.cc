@@ -95,12 +95,6 @@ Expected<std::vector<int64_t>> constant_ints(const LayerSpec& spec, size_t input
   return v;
 }
 
-Expected<DeviceBuffer> upload(const void* data, size_t bytes) {
-  KILN_ASSIGN_OR_RETURN(DeviceBuffer b, DeviceBuffer::allocate(bytes));
-  if (bytes > 0) KILN_CUDA_CHECK(cudaMemcpy(b.get(), data, bytes, cudaMemcpyHostToDevice));
-  return b;
-}
-
 int64_t element_count(const std::vector<int64_t>& dims) {
   int64_t n = 1;
   for (int64_t d : dims) n *= d;

@@ -35,8 +35,6 @@ Status check_payload(DataType dtype, std::string_view what);
 Expected<std::vector<int64_t>> constant_ints(const LayerSpec& spec, size_t input, std::string_view name);
 // The host constant of input `input`, null when absent; unsupported when present but not constant.
 Expected<const Tensor*> optional_constant(const LayerSpec& spec, size_t input, std::string_view name);
-// `bytes` of host memory copied (synchronously, at create()) into device memory the kernel owns.
-Expected<DeviceBuffer> upload(const void* data, size_t bytes);
 // A tensor's element count.
 int64_t element_count(const std::vector<int64_t>& dims);
 

@@ -53,7 +53,7 @@ __device__ __forceinline__ void mma_int8(int32_t (&acc)[4], const uint32_t (&a)[
 template <int BM, int BN, int WarpsM, int WarpsN>
 __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
     igemm_int8_conv_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
-                           QuantizedEpilogue e, void* y) {
+                           QuantizedEpilogue e, IgemmFolded f, void* y) {
   using Tile = TileShape<BM, BN, WarpsM, WarpsN>;
   extern __shared__ __align__(16) int8_t shared[];
 
@@ -138,7 +138,7 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
                                   warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2, acc[i][j][2 * half],
                                   acc[i][j][2 * half + 1]);
   __syncthreads();
-  igemm::finish_staged_sums<BM, BN, Tile::kThreads>(sums, c, e, block_m, block_n, tid, y);
+  igemm::finish_staged_sums<BM, BN, Tile::kThreads>(sums, c, e, f, block_m, block_n, tid, y);
 }
 
 template <int BM, int BN, int WarpsM, int WarpsN>
@@ -163,9 +163,10 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k128x128: return "128x128x64";
     case IgemmTile::k128x64: return "128x64x64";
     case IgemmTile::k64x64: return "64x64x64";
-    case IgemmTile::k128x128_wgmma: return "128x128x128_wgmma";
-    case IgemmTile::k128x256_wgmma: return "128x256x128_wgmma";
     case IgemmTile::k128x128x64_wgmma: return "128x128x64_wgmma";
+    case IgemmTile::k64x64x64_wgmma: return "64x64x64_wgmma";
+    case IgemmTile::k64x128x64_wgmma: return "64x128x64_wgmma";
+    case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
   }
   return "unknown";
 }
@@ -173,18 +174,23 @@ const char* igemm_tile_name(IgemmTile tile) {
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile) {
   const TileKernel k = kernel_of(tile);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
-  return cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
+  const cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
+  // The largest shared-memory carveout, so as many blocks fit on an SM as their shared memory allows.
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
 }
 
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
-                                   const QuantizedEpilogue& epilogue, void* y, cudaStream_t stream) {
+                                   const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
+                                   cudaStream_t stream) {
   const TileKernel k = kernel_of(tile);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
   const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
   if (m == 0 || conv.out_channels == 0) return cudaSuccess;
   const dim3 grid(static_cast<unsigned>((m + k.block_m - 1) / k.block_m),
                   static_cast<unsigned>((conv.out_channels + k.block_n - 1) / k.block_n));
-  k.kernel<<<grid, k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, y);
+  k.kernel<<<grid, k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }
 

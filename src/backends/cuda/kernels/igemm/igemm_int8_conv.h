@@ -26,28 +26,41 @@ struct IgemmInt8Conv {
   int32_t pad_h = 0, pad_w = 0;  // leading pads: the output size accounts for the trailing ones
 };
 
+// The common epilogue folded per output channel (FoldedEpilogue in quantized_layer.h), on the
+// device: int8 Y = sat8(round(sum * scale[k] + shift[k] + residual * residual_ratio)), clamped
+// below at `lower` (0 with ReLU). A null scale_shift runs the general QuantizedEpilogue instead.
+struct IgemmFolded {
+  const float* scale_shift = nullptr;  // device [2 * out_channels], 16-byte aligned
+  const int8_t* residual = nullptr;    // 16-byte aligned, or null
+  float residual_ratio = 0.f;
+  float lower = -128.f;
+};
+
 // A block's output tile (pixels x channels); the value is the tactic id.
 enum class IgemmTile : int32_t {
   k128x128 = 0,  // 8 warps, 64x32 each
   k128x64 = 1,   // 4 warps, 64x32 each
   k64x64 = 2,    // 4 warps, 32x32 each: small layers get more blocks
-  // Hopper's warpgroup MMA (wgmma, sm_90a only): 2 warpgroups, 64 pixels each, 128-byte steps
-  // (two taps' worth of channels on 64-channel layers: the k64 tile steps by 64 there).
-  k128x128_wgmma = 3,
-  k128x256_wgmma = 4,
+  // Hopper's warpgroup MMA (wgmma, sm_90a only), 64-channel steps: one warpgroup of 64 pixels,
+  // several blocks to an SM so one block's loads and epilogue overlap another's MMAs, or two
+  // warpgroups of 64 pixels each. (Ids 3 and 4, 128-channel steps on two warpgroups, lost to
+  // k128x128x64_wgmma on every ResNet-50 layer and were removed.)
   k128x128x64_wgmma = 5,
+  k64x64x64_wgmma = 6,
+  k64x128x64_wgmma = 7,
+  k64x256x64_wgmma = 8,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
-constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,       IgemmTile::k128x64,
-                                     IgemmTile::k64x64,         IgemmTile::k128x128_wgmma,
-                                     IgemmTile::k128x256_wgmma, IgemmTile::k128x128x64_wgmma};
+constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k128x64,
+                                     IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
+                                     IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
+                                     IgemmTile::k64x256x64_wgmma};
 // Whether a device of compute capability major.minor runs the tile: the wgmma tiles are built for
 // sm_90a, which only 9.0 devices (H100, H200) run.
 constexpr bool igemm_tile_runs_on(IgemmTile tile, int major, int minor) {
-  const bool wgmma = tile == IgemmTile::k128x128_wgmma || tile == IgemmTile::k128x256_wgmma ||
-                     tile == IgemmTile::k128x128x64_wgmma;
-  return !wgmma || (major == 9 && minor == 0);
+  const bool mma_sync = tile == IgemmTile::k128x128 || tile == IgemmTile::k128x64 || tile == IgemmTile::k64x64;
+  return mma_sync || (major == 9 && minor == 0);
 }
 // The most filter taps (kernel_h * kernel_w) a layer may have: each output pixel keeps a bit per tap.
 constexpr int kIgemmMaxTaps = 64;
@@ -58,8 +71,9 @@ const char* igemm_tile_name(IgemmTile tile);
 // Once per process is enough; called from create(), never while capturing.
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile);
 
-// x, w and y must be 16-byte aligned.
+// x, w and y must be 16-byte aligned; `folded`, where its scale_shift is set, replaces `epilogue`.
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
-                                   const QuantizedEpilogue& epilogue, void* y, cudaStream_t stream);
+                                   const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
+                                   cudaStream_t stream);
 
 }  // namespace kiln::cuda

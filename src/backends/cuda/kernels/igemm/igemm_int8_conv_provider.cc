@@ -65,8 +65,13 @@ bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 
 class IgemmInt8ConvKernel final : public LayerKernel {
  public:
-  IgemmInt8ConvKernel(IgemmLayer layer, IgemmTile tile, QuantizedScales scales)
-      : layer_(std::move(layer)), tile_(tile), scales_(std::move(scales)) {}
+  IgemmInt8ConvKernel(IgemmLayer layer, IgemmTile tile, QuantizedScales scales, DeviceBuffer scale_shift,
+                      FoldedEpilogue folded)
+      : layer_(std::move(layer)),
+        tile_(tile),
+        scales_(std::move(scales)),
+        scale_shift_(std::move(scale_shift)),
+        folded_(std::move(folded)) {}
 
   Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
                  const std::vector<void*>& outputs) override {
@@ -76,9 +81,18 @@ class IgemmInt8ConvKernel final : public LayerKernel {
     // cp.async moves 16-byte vectors; Kiln's arena and weights are 256-byte aligned.
     if (!aligned16(inputs[kQInput]) || !aligned16(inputs[kQWeights]) || !aligned16(outputs[0]))
       return invalid_argument("the int8 implicit GEMM needs 16-byte aligned X, W and Y");
+    // The folded epilogue where the layer has one and its residual takes 16-byte loads.
+    IgemmFolded folded;
+    const void* residual = layer_.params.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
+    if (scale_shift_.get() != nullptr && (residual == nullptr || aligned16(residual))) {
+      folded.scale_shift = static_cast<const float*>(scale_shift_.get());
+      folded.residual = static_cast<const int8_t*>(residual);
+      folded.residual_ratio = folded_.residual_ratio;
+      folded.lower = folded_.relu ? 0.f : -128.f;
+    }
     KILN_CUDA_CHECK(launch_igemm_int8_conv(layer_.conv, tile_, static_cast<const int8_t*>(inputs[kQInput]),
                                            static_cast<const int8_t*>(inputs[kQWeights]),
-                                           scales_.epilogue(layer_.params, inputs), outputs[0], env.stream));
+                                           scales_.epilogue(layer_.params, inputs), folded, outputs[0], env.stream));
     return Status::Ok();
   }
 
@@ -86,6 +100,8 @@ class IgemmInt8ConvKernel final : public LayerKernel {
   IgemmLayer layer_;
   IgemmTile tile_;
   QuantizedScales scales_;
+  DeviceBuffer scale_shift_;  // the folded epilogue's vectors, where the layer folds
+  FoldedEpilogue folded_;
 };
 
 class IgemmInt8ConvProvider final : public TacticProvider {
@@ -122,8 +138,15 @@ class IgemmInt8ConvProvider final : public TacticProvider {
     KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
     KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
     KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(layer.params));
-    return std::unique_ptr<LayerKernel>(
-        std::make_unique<IgemmInt8ConvKernel>(std::move(layer), tile, std::move(scales)));
+    FoldedEpilogue folded;
+    DeviceBuffer scale_shift;
+    if (folds_per_channel(spec, layer.params)) {
+      KILN_ASSIGN_OR_RETURN(folded, folded_epilogue(spec, layer.params));
+      KILN_ASSIGN_OR_RETURN(scale_shift, DeviceBuffer::upload(folded.scale_shift.data(),
+                                                              folded.scale_shift.size() * sizeof(float)));
+    }
+    return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8ConvKernel>(
+        std::move(layer), tile, std::move(scales), std::move(scale_shift), std::move(folded)));
   }
 };
 

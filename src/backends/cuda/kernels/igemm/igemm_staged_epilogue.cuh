@@ -16,49 +16,57 @@ constexpr int kEpilogueChunk = 16;  // output channels one thread finishes at a 
 // different banks.
 constexpr int kSumRowPadWords = 8;
 
-// The epilogue without per-element switches: int8 output, a 16-byte aligned int8 residual or
-// none, ReLU or none.
-__device__ __forceinline__ bool is_plain_int8_epilogue(const QuantizedEpilogue& e) {
-  return e.output_dtype == DataType::kInt8 &&
-         (e.residual == nullptr ||
-          (e.residual_dtype == DataType::kInt8 && reinterpret_cast<uintptr_t>(e.residual) % 16 == 0)) &&
-         !e.activation.gated &&
-         (e.activation.kind == ActivationKind::kNone || e.activation.kind == ActivationKind::kRelu);
+// Four values, already clamped to [-128, 127], rounded to nearest even and packed as int8.
+__device__ __forceinline__ uint32_t pack_int8x4(float a, float b, float c, float d) {
+  const uint32_t low = __byte_perm(__float2int_rn(a), __float2int_rn(b), 0x0040);
+  const uint32_t high = __byte_perm(__float2int_rn(c), __float2int_rn(d), 0x0040);
+  return __byte_perm(low, high, 0x5410);
+}
+
+// The signed byte `byte` of `word`, as a float.
+__device__ __forceinline__ float int8_at(int word, int byte) {
+  return static_cast<float>(static_cast<int8_t>(word >> (8 * byte)));
 }
 
 // Outputs of the BM x BN tile at (block_m, block_n) from `sums` (row i at sums + i * (BN + 8)),
-// shared by a block of Threads threads; the caller synchronizes the block after staging.
+// shared by a block of Threads threads; the caller synchronizes the block after staging. The
+// folded epilogue, where f has one: 16 sums read as four 16-byte words, the channel's scale and
+// shift as float4s, the residual and the output as one 16-byte vector each, about six
+// instructions an element; otherwise the general epilogue of each element.
 template <int BM, int BN, int Threads>
 __device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const IgemmInt8Conv& c,
-                                                   const QuantizedEpilogue& e, int block_m, int block_n, int tid,
-                                                   void* y) {
+                                                   const QuantizedEpilogue& e, const IgemmFolded& f, int block_m,
+                                                   int block_n, int tid, void* y) {
   static_assert(BN % kEpilogueChunk == 0, "rows split into whole chunks");
   constexpr int kSumRowWords = BN + kSumRowPadWords;
   constexpr int kChunksPerRow = BN / kEpilogueChunk;
   const int m_total = c.batch * c.out_h * c.out_w;
-  const bool plain = is_plain_int8_epilogue(e);
   for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Threads) {
     const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * kEpilogueChunk;
     const int m = block_m + row, k0 = block_n + col;
     if (m >= m_total || k0 >= c.out_channels) continue;  // K is a multiple of 16: whole chunks
     const int32_t* sum = sums + row * kSumRowWords + col;
     const int64_t index = static_cast<int64_t>(m) * c.out_channels + k0;
-    if (plain) {
-      // The same operations, in the same order, as quantized_epilogue_value; a missing bias adds
-      // +0, which can only change the sign of a zero sum, and that quantizes to 0.
-      alignas(16) int8_t z[kEpilogueChunk] = {};
-      if (e.residual != nullptr)
-        *reinterpret_cast<int4*>(z) = *reinterpret_cast<const int4*>(static_cast<const int8_t*>(e.residual) + index);
-      alignas(16) int8_t q[kEpilogueChunk];
+    if (f.scale_shift != nullptr) {
+      const float4* scale = reinterpret_cast<const float4*>(f.scale_shift + k0);
+      const float4* shift = reinterpret_cast<const float4*>(f.scale_shift + c.out_channels + k0);
+      const int4 z = f.residual != nullptr ? *reinterpret_cast<const int4*>(f.residual + index) : make_int4(0, 0, 0, 0);
+      const int z_words[4] = {z.x, z.y, z.z, z.w};
+      uint32_t q[4];
 #pragma unroll
-      for (int t = 0; t < kEpilogueChunk; ++t) {
-        float v = __fmul_rn(static_cast<float>(sum[t]), __ldg(e.channel_scale + k0 + t));
-        v = __fadd_rn(v, e.bias != nullptr ? __ldg(e.bias + k0 + t) : 0.f);
-        if (e.residual != nullptr) v = __fadd_rn(v, __fmul_rn(static_cast<float>(z[t]), e.residual_scale));
-        if (e.activation.kind == ActivationKind::kRelu) v = v < 0.f ? 0.f : v;
-        q[t] = device::quantize_int8(v, e.output_scale);
+      for (int word = 0; word < 4; ++word) {
+        const int4 s = reinterpret_cast<const int4*>(sum)[word];
+        const float4 a = __ldg(scale + word), b = __ldg(shift + word);
+        float v[4] = {fmaf(static_cast<float>(s.x), a.x, b.x), fmaf(static_cast<float>(s.y), a.y, b.y),
+                      fmaf(static_cast<float>(s.z), a.z, b.z), fmaf(static_cast<float>(s.w), a.w, b.w)};
+#pragma unroll
+        for (int t = 0; t < 4; ++t) {
+          if (f.residual != nullptr) v[t] = fmaf(int8_at(z_words[word], t), f.residual_ratio, v[t]);
+          v[t] = fminf(fmaxf(v[t], f.lower), 127.f);
+        }
+        q[word] = pack_int8x4(v[0], v[1], v[2], v[3]);
       }
-      *reinterpret_cast<int4*>(static_cast<int8_t*>(y) + index) = *reinterpret_cast<const int4*>(q);
+      *reinterpret_cast<uint4*>(static_cast<int8_t*>(y) + index) = make_uint4(q[0], q[1], q[2], q[3]);
     } else {
       for (int t = 0; t < kEpilogueChunk; ++t)
         device::store_quantized_output(

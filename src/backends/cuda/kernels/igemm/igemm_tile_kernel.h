@@ -7,7 +7,7 @@
 namespace kiln::cuda::igemm {
 
 struct TileKernel {
-  void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, void*) = nullptr;
+  void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, IgemmFolded, void*) = nullptr;
   int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
 };
 

@@ -8,8 +8,11 @@
 // CMakeLists.txt), and the provider offers these tiles on compute capability 9.0 devices only
 // (igemm_tile_runs_on). The guard below keeps a compile for any other target an empty kernel.
 //
-// Layout. A block computes 128 pixels x BN output channels on two warpgroups of 128 threads;
-// warpgroup g owns pixels 64g..64g+63 and all BN channels (BN / 128 m64n128 MMAs per k32). Each
+// Layout. A block computes 64 pixels x BN output channels per warpgroup of 128 threads (one or
+// two warpgroups); warpgroup g owns pixels 64g..64g+63 and all BN channels (one m64n64 MMA per k32
+// for BN = 64, else BN / 128 m64n128 MMAs). One-warpgroup blocks are small enough (registers and
+// shared memory) for several to share an SM: a layer with few reduction steps (a 1x1 over 64
+// channels has one) is mostly loads and epilogue, which other blocks' MMAs then overlap. Each
 // pipeline stage holds the A tile (128 rows) then the B tile (BN rows), one row per pixel or
 // output channel, StepBytes (128, or 64 for the k64 tile) bytes of one tap's channels a row: both
 // operands K-major, as int8 wgmma requires and as X and W rows already are. Rows are swizzled in
@@ -30,19 +33,19 @@ namespace kiln::cuda::igemm {
 
 namespace {
 
-constexpr int kBlockM = 128;
-constexpr int kWarpgroups = 2, kWarpgroupThreads = 128, kWarpgroupM = 64;
-constexpr int kMmaN = 128;  // columns of one wgmma
-constexpr int kAccPerMma = kMmaN / 2;  // int32 sums a thread holds per m64n128 (64 x 128 / 128 threads)
+constexpr int kWarpgroupThreads = 128, kWarpgroupM = 64;
 // Four stages, loads two steps ahead: the stage a step refills was last read two steps earlier,
 // by wgmmas a wait_group 1 has since retired, so one step's MMAs overlap the next one's issue.
 constexpr int kStages = 4;
 constexpr int kSwizzleAlign = 1024;
 
-template <int BN, int StepBytes>
+template <int Warpgroups, int BN, int StepBytes>
 struct WgmmaTile {
-  static constexpr int kThreads = kWarpgroups * kWarpgroupThreads;
-  static constexpr int kMmas = BN / kMmaN;  // m64n128 MMAs per warpgroup and k32
+  static constexpr int kBlockM = Warpgroups * kWarpgroupM;
+  static constexpr int kThreads = Warpgroups * kWarpgroupThreads;
+  static constexpr int kMmaN = BN < 128 ? BN : 128;  // columns of one wgmma: m64n64 or m64n128
+  static constexpr int kMmas = BN / kMmaN;           // wgmmas per warpgroup and k32
+  static constexpr int kAccPerMma = kMmaN / 2;       // int32 sums a thread holds per wgmma (64 x N / 128)
   using Loader = TileLoader<kThreads, kBlockM, BN, StepBytes>;
   static constexpr int kATileBytes = kBlockM * StepBytes, kBTileBytes = BN * StepBytes;
   static constexpr int kStageBytes = kATileBytes + kBTileBytes;
@@ -54,9 +57,10 @@ struct WgmmaTile {
   static constexpr uint64_t kSwizzleMode = StepBytes == 128 ? 1 : 2;
   static constexpr int kAtomBytes = 8 * StepBytes;  // eight rows
   static_assert(StepBytes == 128 || StepBytes == 64, "a step is one 128- or 64-byte swizzle row");
-  static_assert(BN % kMmaN == 0, "whole m64n128 MMAs");
-  static_assert(kStageBytes % kSwizzleAlign == 0 && (kWarpgroupM * StepBytes) % kSwizzleAlign == 0,
-                "stages and each warpgroup's A rows start on swizzle-aligned addresses");
+  static_assert(BN == 64 || BN % 128 == 0, "an m64n64 or whole m64n128 MMAs");
+  static_assert(kStageBytes % kSwizzleAlign == 0 && (kWarpgroupM * StepBytes) % kSwizzleAlign == 0 &&
+                    (kMmaN * StepBytes) % kSwizzleAlign == 0,
+                "stages, each warpgroup's A rows and each wgmma's B rows start on swizzle-aligned addresses");
 };
 
 // Byte offset of vector `vector` of row `row` in a swizzled tile of StepBytes-byte rows.
@@ -68,9 +72,8 @@ __device__ __forceinline__ uint32_t swizzled(int row, int vector) {
 
 // The matrix descriptor of a K-major swizzled tile at shared address `address`: start address,
 // leading byte offset, stride byte offset (all in 16-byte units) and swizzle mode.
-template <int BN, int StepBytes>
+template <class Tile>
 __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
-  using Tile = WgmmaTile<BN, StepBytes>;
   return static_cast<uint64_t>((address & 0x3FFFF) >> 4) | (uint64_t{1} << 16) |
          (static_cast<uint64_t>(Tile::kAtomBytes >> 4) << 32) | (Tile::kSwizzleMode << 62);
 }
@@ -91,7 +94,7 @@ __device__ __forceinline__ void fence_shared_for_async_proxy() {
 // d += A (64 x 32 bytes, descriptor a) * B (128 x 32 bytes, descriptor b)^T, exact int32 sums.
 // Register i of d holds row 16 * (warp % 4) + lane / 4 + 8 * (i % 4 >= 2), column
 // 8 * (i / 4) + 2 * (lane % 4) + i % 2 of the 64 x 128 product.
-__device__ __forceinline__ void wgmma_m64n128k32(int32_t (&d)[kAccPerMma], uint64_t a, uint64_t b) {
+__device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[64], uint64_t a, uint64_t b) {
   asm volatile(
       "{\n"
       ".reg .pred p;\n"
@@ -114,16 +117,36 @@ __device__ __forceinline__ void wgmma_m64n128k32(int32_t (&d)[kAccPerMma], uint6
       : "l"(a), "l"(b), "r"(1));  // scale-d 1: accumulate onto d
 }
 
+// The same for a 64 x 64 product: registers as above, columns up to 64.
+__device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[32], uint64_t a, uint64_t b) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 "
+      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, "
+      "%21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p;\n"
+      "}\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
+        "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]),
+        "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]),
+        "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]),
+        "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
+      : "l"(a), "l"(b), "r"(1));
+}
+
 // Keeps the compiler from moving reads of r above the wgmma wait that makes r final.
 __device__ __forceinline__ void pin(int32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
 #endif
 
-template <int BN, int StepBytes>
-__global__ void __launch_bounds__(WgmmaTile<BN, StepBytes>::kThreads, 1)
+// MinBlocks: the blocks an SM should hold at once, which caps the registers a thread may use.
+template <int Warpgroups, int BN, int StepBytes, int MinBlocks>
+__global__ void __launch_bounds__(WgmmaTile<Warpgroups, BN, StepBytes>::kThreads, MinBlocks)
     igemm_int8_conv_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
-                                 QuantizedEpilogue e, void* y) {
+                                 QuantizedEpilogue e, IgemmFolded f, void* y) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Tile = WgmmaTile<BN, StepBytes>;
+  using Tile = WgmmaTile<Warpgroups, BN, StepBytes>;
+  constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kAccPerMma = Tile::kAccPerMma;
   extern __shared__ __align__(16) int8_t shared[];
   // The swizzle is a function of the absolute address: tiles start 1024-byte aligned.
   const uint32_t raw_base = shared_address(shared);
@@ -170,8 +193,8 @@ __global__ void __launch_bounds__(WgmmaTile<BN, StepBytes>::kThreads, 1)
     for (int k32 = 0; k32 < StepBytes / 32; ++k32)
 #pragma unroll
       for (int i = 0; i < Tile::kMmas; ++i)
-        wgmma_m64n128k32(acc[i], descriptor<BN, StepBytes>(a_tile + k32 * 32),
-                         descriptor<BN, StepBytes>(b_tile + i * kMmaN * StepBytes + k32 * 32));
+        wgmma_m64nk32(acc[i], descriptor<Tile>(a_tile + k32 * 32),
+                      descriptor<Tile>(b_tile + i * kMmaN * StepBytes + k32 * 32));
     wgmma_commit();
     wgmma_wait<1>();
   }
@@ -197,23 +220,26 @@ __global__ void __launch_bounds__(WgmmaTile<BN, StepBytes>::kThreads, 1)
         stage_sum_pair<BN>(sums, row0 + half * 8, i * kMmaN + j * 8 + (lane % 4) * 2, acc[i][4 * j + 2 * half],
                            acc[i][4 * j + 2 * half + 1]);
   __syncthreads();
-  finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, c, e, block_m, block_n, tid, y);
+  finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, c, e, f, block_m, block_n, tid, y);
 #endif
 }
 
-template <int BN, int StepBytes>
+template <int Warpgroups, int BN, int StepBytes, int MinBlocks>
 TileKernel tile_kernel() {
-  using Tile = WgmmaTile<BN, StepBytes>;
-  return {igemm_int8_conv_wgmma_kernel<BN, StepBytes>, kBlockM, BN, Tile::kThreads, Tile::kSharedBytes};
+  using Tile = WgmmaTile<Warpgroups, BN, StepBytes>;
+  return {igemm_int8_conv_wgmma_kernel<Warpgroups, BN, StepBytes, MinBlocks>, Tile::kBlockM, BN, Tile::kThreads,
+          Tile::kSharedBytes};
 }
 
 }  // namespace
 
 TileKernel wgmma_tile_kernel(IgemmTile tile) {
   switch (tile) {
-    case IgemmTile::k128x128_wgmma: return tile_kernel<128, 128>();
-    case IgemmTile::k128x256_wgmma: return tile_kernel<256, 128>();
-    case IgemmTile::k128x128x64_wgmma: return tile_kernel<128, 64>();
+    // Blocks per SM as registers (32, 64 or 128 sums a thread) and shared memory allow.
+    case IgemmTile::k128x128x64_wgmma: return tile_kernel<2, 128, 64, 2>();
+    case IgemmTile::k64x64x64_wgmma: return tile_kernel<1, 64, 64, 4>();
+    case IgemmTile::k64x128x64_wgmma: return tile_kernel<1, 128, 64, 3>();
+    case IgemmTile::k64x256x64_wgmma: return tile_kernel<1, 256, 64, 2>();
     default: return {};
   }
 }
