@@ -29,7 +29,8 @@ struct TileShape {
   static constexpr int kStageBytes = (BM + BN) * kRowBytes;
   // The epilogue stages the block's int32 sums in the same shared memory.
   static constexpr int kSumBytes = igemm::staged_sum_bytes<BM, BN>();
-  static constexpr int kSharedBytes = kStages * kStageBytes > kSumBytes ? kStages * kStageBytes : kSumBytes;
+  static constexpr int kResidualOffset = kStages * kStageBytes > kSumBytes ? kStages * kStageBytes : kSumBytes;
+  static constexpr int kSharedBytes = kResidualOffset + igemm::staged_residual_bytes<BM, BN>();
   static_assert(kWarpM % 16 == 0 && kWarpN % 16 == 0, "a warp covers whole m16 tiles and pairs of n8 tiles");
 };
 
@@ -90,6 +91,10 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < steps) load_step(s);
+    // The residual joins the last prologue group: step 0 does not wait for it.
+    if (s == kStages - 2)
+      igemm::prefetch_residual<BM, BN, Tile::kThreads>(shared_base + Tile::kResidualOffset, c, f, block_m, block_n,
+                                                        tid);
     igemm::commit_copies();
   }
   for (int step = 0; step < steps; ++step) {
@@ -138,7 +143,8 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
                                   warp_n * Tile::kWarpN + j * 8 + (lane % 4) * 2, acc[i][j][2 * half],
                                   acc[i][j][2 * half + 1]);
   __syncthreads();
-  igemm::finish_staged_sums<BM, BN, Tile::kThreads>(sums, c, e, f, block_m, block_n, tid, y);
+  igemm::finish_staged_sums<BM, BN, Tile::kThreads>(sums, shared + Tile::kResidualOffset, c, e, f, block_m, block_n,
+                                                   tid, y);
 }
 
 template <int BM, int BN, int WarpsM, int WarpsN>
@@ -167,6 +173,7 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k64x64x64_wgmma: return "64x64x64_wgmma";
     case IgemmTile::k64x128x64_wgmma: return "64x128x64_wgmma";
     case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
+    case IgemmTile::k128x64x64_wgmma: return "128x64x64_wgmma";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 
 #include "backends/cuda/cudnn/quantized_epilogue_element.cuh"
 #include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
+#include "backends/cuda/kernels/igemm/igemm_tile_loader.cuh"
 
 namespace kiln::cuda::igemm {
 
@@ -28,15 +29,36 @@ __device__ __forceinline__ float int8_at(int word, int byte) {
   return static_cast<float>(static_cast<int8_t>(word >> (8 * byte)));
 }
 
-// Outputs of the BM x BN tile at (block_m, block_n) from `sums` (row i at sums + i * (BN + 8)),
-// shared by a block of Threads threads; the caller synchronizes the block after staging. The
-// folded epilogue, where f has one: 16 sums read as four 16-byte words, the channel's scale and
-// shift as float4s, the residual and the output as one 16-byte vector each, about six
-// instructions an element; otherwise the general epilogue of each element.
+// The folded epilogue's int8 residual of the BM x BN tile at (block_m, block_n), copied with
+// cp.async to shared memory at `staged` (BN bytes a row) by the threads that will finish each
+// chunk. Kernels issue it with their prologue's loads, so its latency overlaps the main loop's
+// instead of following it: a 1x1 layer over 64 channels has one reduction step, and its
+// residual is as large as its output.
 template <int BM, int BN, int Threads>
-__device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const IgemmInt8Conv& c,
-                                                   const QuantizedEpilogue& e, const IgemmFolded& f, int block_m,
-                                                   int block_n, int tid, void* y) {
+__device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmInt8Conv& c, const IgemmFolded& f,
+                                                  int block_m, int block_n, int tid) {
+  if (f.scale_shift == nullptr || f.residual == nullptr) return;
+  constexpr int kChunksPerRow = BN / kEpilogueChunk;
+  const int m_total = c.batch * c.out_h * c.out_w;
+  for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Threads) {
+    const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * kEpilogueChunk;
+    const int m = block_m + row, k0 = block_n + col;
+    if (m >= m_total || k0 >= c.out_channels) continue;
+    copy_vector(staged + row * BN + col, f.residual + static_cast<int64_t>(m) * c.out_channels + k0, true);
+  }
+}
+
+// Outputs of the BM x BN tile at (block_m, block_n) from `sums` (row i at sums + i * (BN + 8)),
+// shared by a block of Threads threads; the caller synchronizes the block after staging, and
+// after the copies of prefetch_residual into `staged_residual` are done. The folded epilogue,
+// where f has one: 16 sums read as four 16-byte words, the channel's scale and shift as float4s,
+// the residual and the output as one 16-byte vector each, about six instructions an element;
+// otherwise the general epilogue of each element.
+template <int BM, int BN, int Threads>
+__device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const int8_t* staged_residual,
+                                                   const IgemmInt8Conv& c, const QuantizedEpilogue& e,
+                                                   const IgemmFolded& f, int block_m, int block_n, int tid,
+                                                   void* y) {
   static_assert(BN % kEpilogueChunk == 0, "rows split into whole chunks");
   constexpr int kSumRowWords = BN + kSumRowPadWords;
   constexpr int kChunksPerRow = BN / kEpilogueChunk;
@@ -50,7 +72,8 @@ __device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const Ig
     if (f.scale_shift != nullptr) {
       const float4* scale = reinterpret_cast<const float4*>(f.scale_shift + k0);
       const float4* shift = reinterpret_cast<const float4*>(f.scale_shift + c.out_channels + k0);
-      const int4 z = f.residual != nullptr ? *reinterpret_cast<const int4*>(f.residual + index) : make_int4(0, 0, 0, 0);
+      const int4 z = f.residual != nullptr ? *reinterpret_cast<const int4*>(staged_residual + row * BN + col)
+                                           : make_int4(0, 0, 0, 0);
       const int z_words[4] = {z.x, z.y, z.z, z.w};
       uint32_t q[4];
 #pragma unroll
@@ -86,6 +109,11 @@ __device__ __forceinline__ void stage_sum_pair(int32_t* sums, int row, int col, 
 template <int BM, int BN>
 constexpr int staged_sum_bytes() {
   return BM * (BN + kSumRowPadWords) * 4;
+}
+// And its staged residual's, which follow the larger of the pipeline and the sums.
+template <int BM, int BN>
+constexpr int staged_residual_bytes() {
+  return BM * BN;
 }
 
 }  // namespace kiln::cuda::igemm

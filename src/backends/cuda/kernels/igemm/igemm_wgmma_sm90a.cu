@@ -39,9 +39,12 @@ constexpr int kWarpgroupThreads = 128, kWarpgroupM = 64;
 constexpr int kStages = 4;
 constexpr int kSwizzleAlign = 1024;
 
-template <int Warpgroups, int BN, int StepBytes>
+// Warpgroups of 128 threads, each computing MmasM x 64 pixels (one or two m64 wgmmas deep: two
+// halve the block-wide synchronizations per multiply) by BN channels.
+template <int Warpgroups, int MmasM, int BN, int StepBytes>
 struct WgmmaTile {
-  static constexpr int kBlockM = Warpgroups * kWarpgroupM;
+  static constexpr int kWarpgroupRows = MmasM * kWarpgroupM;
+  static constexpr int kBlockM = Warpgroups * kWarpgroupRows;
   static constexpr int kThreads = Warpgroups * kWarpgroupThreads;
   static constexpr int kMmaN = BN < 128 ? BN : 128;  // columns of one wgmma: m64n64 or m64n128
   static constexpr int kMmas = BN / kMmaN;           // wgmmas per warpgroup and k32
@@ -51,8 +54,9 @@ struct WgmmaTile {
   static constexpr int kStageBytes = kATileBytes + kBTileBytes;
   static constexpr int kPipelineBytes = kStages * kStageBytes;
   static constexpr int kSumBytes = staged_sum_bytes<kBlockM, BN>();
+  static constexpr int kResidualOffset = kPipelineBytes > kSumBytes ? kPipelineBytes : kSumBytes;
   // Plus the slack that aligns the dynamic shared memory's start to 1024 bytes.
-  static constexpr int kSharedBytes = (kPipelineBytes > kSumBytes ? kPipelineBytes : kSumBytes) + kSwizzleAlign;
+  static constexpr int kSharedBytes = kResidualOffset + staged_residual_bytes<kBlockM, BN>() + kSwizzleAlign;
   // Descriptor swizzle modes: 1 = 128-byte, 2 = 64-byte.
   static constexpr uint64_t kSwizzleMode = StepBytes == 128 ? 1 : 2;
   static constexpr int kAtomBytes = 8 * StepBytes;  // eight rows
@@ -140,12 +144,12 @@ __device__ __forceinline__ void pin(int32_t& r) { asm volatile("" : "+r"(r)::"me
 #endif
 
 // MinBlocks: the blocks an SM should hold at once, which caps the registers a thread may use.
-template <int Warpgroups, int BN, int StepBytes, int MinBlocks>
-__global__ void __launch_bounds__(WgmmaTile<Warpgroups, BN, StepBytes>::kThreads, MinBlocks)
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
+__global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::kThreads, MinBlocks)
     igemm_int8_conv_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
                                  QuantizedEpilogue e, IgemmFolded f, void* y) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Tile = WgmmaTile<Warpgroups, BN, StepBytes>;
+  using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
   constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kAccPerMma = Tile::kAccPerMma;
   extern __shared__ __align__(16) int8_t shared[];
   // The swizzle is a function of the absolute address: tiles start 1024-byte aligned.
@@ -164,16 +168,21 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, BN, StepBytes>::kThreads
     loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
   };
 
-  int32_t acc[Tile::kMmas][kAccPerMma];
+  int32_t acc[MmasM][Tile::kMmas][kAccPerMma];
 #pragma unroll
-  for (int i = 0; i < Tile::kMmas; ++i)
+  for (int mi = 0; mi < MmasM; ++mi)
 #pragma unroll
-    for (int v = 0; v < kAccPerMma; ++v) acc[i][v] = 0;
+    for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+      for (int v = 0; v < kAccPerMma; ++v) acc[mi][i][v] = 0;
 
   constexpr int kAhead = kStages - 2;  // steps loaded ahead of the one computed
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) {
     if (s < steps) load_step(s);
+    // The residual joins the last prologue group: step 0 does not wait for it.
+    if (s == kAhead - 1)
+      prefetch_residual<kBlockM, BN, Tile::kThreads>(shared_base + Tile::kResidualOffset, c, f, block_m, block_n, tid);
     commit_copies();
   }
   for (int step = 0; step < steps; ++step) {
@@ -186,23 +195,28 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, BN, StepBytes>::kThreads
     if (next < steps) load_step(next % kStages);
     commit_copies();
 
-    const uint32_t a_tile = shared_base + (step % kStages) * Tile::kStageBytes + warpgroup * kWarpgroupM * StepBytes;
+    const uint32_t a_tile =
+        shared_base + (step % kStages) * Tile::kStageBytes + warpgroup * Tile::kWarpgroupRows * StepBytes;
     const uint32_t b_tile = shared_base + (step % kStages) * Tile::kStageBytes + Tile::kATileBytes;
     wgmma_fence();
 #pragma unroll
     for (int k32 = 0; k32 < StepBytes / 32; ++k32)
 #pragma unroll
-      for (int i = 0; i < Tile::kMmas; ++i)
-        wgmma_m64nk32(acc[i], descriptor<Tile>(a_tile + k32 * 32),
-                      descriptor<Tile>(b_tile + i * kMmaN * StepBytes + k32 * 32));
+      for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+        for (int i = 0; i < Tile::kMmas; ++i)
+          wgmma_m64nk32(acc[mi][i], descriptor<Tile>(a_tile + mi * kWarpgroupM * StepBytes + k32 * 32),
+                        descriptor<Tile>(b_tile + i * kMmaN * StepBytes + k32 * 32));
     wgmma_commit();
     wgmma_wait<1>();
   }
   wgmma_wait<0>();
 #pragma unroll
-  for (int i = 0; i < Tile::kMmas; ++i)
+  for (int mi = 0; mi < MmasM; ++mi)
 #pragma unroll
-    for (int v = 0; v < kAccPerMma; ++v) pin(acc[i][v]);
+    for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+      for (int v = 0; v < kAccPerMma; ++v) pin(acc[mi][i][v]);
 
   // Stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment: registers 4j, 4j + 1
   // hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the next; 4j + 2, 4j + 3
@@ -210,25 +224,28 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, BN, StepBytes>::kThreads
   wait_copies<0>();
   __syncthreads();  // every warpgroup is done with the pipeline's stages
   int32_t* sums = reinterpret_cast<int32_t*>(shared + align_pad);
-  const int row0 = warpgroup * kWarpgroupM + warp_in_group * 16 + lane / 4;
+  const int row0 = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16 + lane / 4;
 #pragma unroll
-  for (int i = 0; i < Tile::kMmas; ++i)
+  for (int mi = 0; mi < MmasM; ++mi)
 #pragma unroll
-    for (int j = 0; j < kMmaN / 8; ++j)
+    for (int i = 0; i < Tile::kMmas; ++i)
 #pragma unroll
-      for (int half = 0; half < 2; ++half)
-        stage_sum_pair<BN>(sums, row0 + half * 8, i * kMmaN + j * 8 + (lane % 4) * 2, acc[i][4 * j + 2 * half],
-                           acc[i][4 * j + 2 * half + 1]);
+      for (int j = 0; j < kMmaN / 8; ++j)
+#pragma unroll
+        for (int half = 0; half < 2; ++half)
+          stage_sum_pair<BN>(sums, row0 + mi * kWarpgroupM + half * 8, i * kMmaN + j * 8 + (lane % 4) * 2,
+                             acc[mi][i][4 * j + 2 * half], acc[mi][i][4 * j + 2 * half + 1]);
   __syncthreads();
-  finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, c, e, f, block_m, block_n, tid, y);
+  finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, shared + align_pad + Tile::kResidualOffset, c, e, f, block_m,
+                                                  block_n, tid, y);
 #endif
 }
 
-template <int Warpgroups, int BN, int StepBytes, int MinBlocks>
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
 TileKernel tile_kernel() {
-  using Tile = WgmmaTile<Warpgroups, BN, StepBytes>;
-  return {igemm_int8_conv_wgmma_kernel<Warpgroups, BN, StepBytes, MinBlocks>, Tile::kBlockM, BN, Tile::kThreads,
-          Tile::kSharedBytes};
+  using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
+  return {igemm_int8_conv_wgmma_kernel<Warpgroups, MmasM, BN, StepBytes, MinBlocks>, Tile::kBlockM, BN,
+          Tile::kThreads, Tile::kSharedBytes};
 }
 
 }  // namespace
@@ -236,10 +253,11 @@ TileKernel tile_kernel() {
 TileKernel wgmma_tile_kernel(IgemmTile tile) {
   switch (tile) {
     // Blocks per SM as registers (32, 64 or 128 sums a thread) and shared memory allow.
-    case IgemmTile::k128x128x64_wgmma: return tile_kernel<2, 128, 64, 2>();
-    case IgemmTile::k64x64x64_wgmma: return tile_kernel<1, 64, 64, 4>();
-    case IgemmTile::k64x128x64_wgmma: return tile_kernel<1, 128, 64, 3>();
-    case IgemmTile::k64x256x64_wgmma: return tile_kernel<1, 256, 64, 2>();
+    case IgemmTile::k128x128x64_wgmma: return tile_kernel<2, 1, 128, 64, 2>();
+    case IgemmTile::k64x64x64_wgmma: return tile_kernel<1, 1, 64, 64, 4>();
+    case IgemmTile::k64x128x64_wgmma: return tile_kernel<1, 1, 128, 64, 3>();
+    case IgemmTile::k64x256x64_wgmma: return tile_kernel<1, 1, 256, 64, 2>();
+    case IgemmTile::k128x64x64_wgmma: return tile_kernel<1, 2, 64, 64, 3>();
     default: return {};
   }
 }
