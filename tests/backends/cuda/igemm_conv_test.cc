@@ -123,19 +123,6 @@ std::vector<IgemmCase> cases() {
     c.q.activation = kRelu;
     v.push_back(c);
   }
-  // More tiles than an H100 holds blocks at once (132 SMs x at most 3): the persistent tiles'
-  // blocks each loop over several tiles, their loads running into the next tile's.
-  {
-    IgemmCase c = make_case("conv3x3_batch4_c64_k128_80x81_bias_relu_int8", {4, 80, 81, 64, 128, 3, 1, 1});
-    c.q.activation = kRelu;
-    v.push_back(c);
-  }
-  {
-    IgemmCase c = make_case("pointwise1x1_batch4_c64_k256_80x81_int8_residual_relu_int8", {4, 80, 81, 64, 256, 1, 1, 0});
-    c.q.residual = DataType::kInt8;
-    c.q.activation = kRelu;
-    v.push_back(c);
-  }
   {
     IgemmCase c = make_case("pointwise1x1_batch2_c256_k128_9x11_fp32_out", {2, 9, 11, 256, 128, 1, 1, 0});
     c.q.output = DataType::kFloat32;

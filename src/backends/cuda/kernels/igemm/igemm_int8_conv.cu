@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdint>
 
 #include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
@@ -175,9 +174,6 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k64x128x64_wgmma: return "64x128x64_wgmma";
     case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
     case IgemmTile::k128x64x64_wgmma: return "128x64x64_wgmma";
-    case IgemmTile::k64x64x64_wgmma_persistent: return "64x64x64_wgmma_persistent";
-    case IgemmTile::k128x64x64_wgmma_persistent: return "128x64x64_wgmma_persistent";
-    case IgemmTile::k64x128x64_wgmma_persistent: return "64x128x64_wgmma_persistent";
   }
   return "unknown";
 }
@@ -199,19 +195,8 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
   const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
   if (m == 0 || conv.out_channels == 0) return cudaSuccess;
-  dim3 grid(static_cast<unsigned>((m + k.block_m - 1) / k.block_m),
-            static_cast<unsigned>((conv.out_channels + k.block_n - 1) / k.block_n));
-  if (k.persistent) {
-    // As many blocks as the device holds at once (host-side queries, allowed while capturing).
-    int device = 0, sms = 0, per_sm = 0;
-    cudaError_t e = cudaGetDevice(&device);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    if (e == cudaSuccess)
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k.kernel, k.threads, k.shared_bytes);
-    if (e != cudaSuccess) return e;
-    const int64_t tiles = static_cast<int64_t>(grid.x) * grid.y;
-    grid = dim3(static_cast<unsigned>(std::min<int64_t>(tiles, static_cast<int64_t>(sms) * std::max(per_sm, 1))), 1);
-  }
+  const dim3 grid(static_cast<unsigned>((m + k.block_m - 1) / k.block_m),
+                  static_cast<unsigned>((conv.out_channels + k.block_n - 1) / k.block_n));
   k.kernel<<<grid, k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }

@@ -50,21 +50,13 @@ enum class IgemmTile : int32_t {
   k64x128x64_wgmma = 7,
   k64x256x64_wgmma = 8,
   k128x64x64_wgmma = 9,  // one warpgroup, two m64 wgmmas deep
-  // Persistent blocks (as many as fit at once, looping over tiles): the next tile's loads
-  // overlap this one's epilogue.
-  k64x64x64_wgmma_persistent = 10,
-  k128x64x64_wgmma_persistent = 11,
-  k64x128x64_wgmma_persistent = 12,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
 constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k128x64,
                                      IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
                                      IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
-                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma,
-                                     IgemmTile::k64x64x64_wgmma_persistent,
-                                     IgemmTile::k128x64x64_wgmma_persistent,
-                                     IgemmTile::k64x128x64_wgmma_persistent};
+                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma};
 // Whether a device of compute capability major.minor runs the tile: the wgmma tiles are built for
 // sm_90a, which only 9.0 devices (H100, H200) run.
 constexpr bool igemm_tile_runs_on(IgemmTile tile, int major, int minor) {

@@ -9,8 +9,6 @@ namespace kiln::cuda::igemm {
 struct TileKernel {
   void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, IgemmFolded, void*) = nullptr;
   int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
-  // Launched as many blocks as fit on the device at once, each looping over tiles.
-  bool persistent = false;
 };
 
 // The wgmma tile's kernel, or none (kernel null) for another tile.

@@ -67,18 +67,6 @@ struct WgmmaTile {
                 "stages, each warpgroup's A rows and each wgmma's B rows start on swizzle-aligned addresses");
 };
 
-// The persistent kernel's shared memory: the pipeline, then the sums (the next tile's steps load
-// meanwhile, so they cannot share the pipeline's bytes), then a residual for each tile whose
-// copies may be in flight or unread at once (kStages - 1 tiles).
-template <class Tile, int BN>
-struct PersistentLayout {
-  static constexpr int kResidualBuffers = kStages - 1;
-  static constexpr int kResidualBytes = staged_residual_bytes<Tile::kBlockM, BN>();
-  static constexpr int kSumOffset = Tile::kPipelineBytes;
-  static constexpr int kResidualOffset = Tile::kPipelineBytes + Tile::kSumBytes;
-  static constexpr int kSharedBytes = kResidualOffset + kResidualBuffers * kResidualBytes + kSwizzleAlign;
-};
-
 // Byte offset of vector `vector` of row `row` in a swizzled tile of StepBytes-byte rows.
 template <int StepBytes>
 __device__ __forceinline__ uint32_t swizzled(int row, int vector) {
@@ -153,70 +141,6 @@ __device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[32], uint64_t a, uint
 
 // Keeps the compiler from moving reads of r above the wgmma wait that makes r final.
 __device__ __forceinline__ void pin(int32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
-
-// The warpgroup's sums: MmasM x kMmas wgmma fragments.
-template <class Tile, int MmasM>
-using Accumulators = int32_t[MmasM][Tile::kMmas][Tile::kAccPerMma];
-
-template <class Tile, int MmasM>
-__device__ __forceinline__ void zero(Accumulators<Tile, MmasM>& acc) {
-#pragma unroll
-  for (int mi = 0; mi < MmasM; ++mi)
-#pragma unroll
-    for (int i = 0; i < Tile::kMmas; ++i)
-#pragma unroll
-      for (int v = 0; v < Tile::kAccPerMma; ++v) acc[mi][i][v] = 0;
-}
-
-// One reduction step's wgmmas for warpgroup `warpgroup`, from the stage at shared address
-// `stage`, committed as one group.
-template <class Tile, int MmasM, int StepBytes>
-__device__ __forceinline__ void issue_step(Accumulators<Tile, MmasM>& acc, uint32_t stage, int warpgroup) {
-  const uint32_t a_tile = stage + warpgroup * Tile::kWarpgroupRows * StepBytes;
-  const uint32_t b_tile = stage + Tile::kATileBytes;
-  wgmma_fence();
-#pragma unroll
-  for (int k32 = 0; k32 < StepBytes / 32; ++k32)
-#pragma unroll
-    for (int mi = 0; mi < MmasM; ++mi)
-#pragma unroll
-      for (int i = 0; i < Tile::kMmas; ++i)
-        wgmma_m64nk32(acc[mi][i], descriptor<Tile>(a_tile + mi * kWarpgroupM * StepBytes + k32 * 32),
-                      descriptor<Tile>(b_tile + i * Tile::kMmaN * StepBytes + k32 * 32));
-  wgmma_commit();
-}
-
-// Waits for every wgmma of the thread's warpgroup: its sums are final and its shared-memory
-// operands no longer read.
-template <class Tile, int MmasM>
-__device__ __forceinline__ void retire(Accumulators<Tile, MmasM>& acc) {
-  wgmma_wait<0>();
-#pragma unroll
-  for (int mi = 0; mi < MmasM; ++mi)
-#pragma unroll
-    for (int i = 0; i < Tile::kMmas; ++i)
-#pragma unroll
-      for (int v = 0; v < Tile::kAccPerMma; ++v) pin(acc[mi][i][v]);
-}
-
-// Stages the retired sums (igemm_staged_epilogue.cuh) from the D fragments: registers 4j, 4j + 1
-// hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the next; 4j + 2, 4j + 3
-// the same channels of row lane / 4 + 8.
-template <class Tile, int MmasM, int BN>
-__device__ __forceinline__ void stage_sums(const Accumulators<Tile, MmasM>& acc, int32_t* sums, int tid) {
-  const int lane = tid % 32, warpgroup = tid / kWarpgroupThreads, warp_in_group = (tid % kWarpgroupThreads) / 32;
-  const int row0 = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16 + lane / 4;
-#pragma unroll
-  for (int mi = 0; mi < MmasM; ++mi)
-#pragma unroll
-    for (int i = 0; i < Tile::kMmas; ++i)
-#pragma unroll
-      for (int j = 0; j < Tile::kMmaN / 8; ++j)
-#pragma unroll
-        for (int half = 0; half < 2; ++half)
-          stage_sum_pair<BN>(sums, row0 + mi * kWarpgroupM + half * 8, i * Tile::kMmaN + j * 8 + (lane % 4) * 2,
-                             acc[mi][i][4 * j + 2 * half], acc[mi][i][4 * j + 2 * half + 1]);
-}
 #endif
 
 // MinBlocks: the blocks an SM should hold at once, which caps the registers a thread may use.
@@ -226,14 +150,15 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
                                  QuantizedEpilogue e, IgemmFolded f, void* y) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
-  constexpr int kBlockM = Tile::kBlockM;
+  constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kAccPerMma = Tile::kAccPerMma;
   extern __shared__ __align__(16) int8_t shared[];
   // The swizzle is a function of the absolute address: tiles start 1024-byte aligned.
   const uint32_t raw_base = shared_address(shared);
   const uint32_t align_pad = (kSwizzleAlign - raw_base % kSwizzleAlign) % kSwizzleAlign;
   const uint32_t shared_base = raw_base + align_pad;
 
-  const int tid = threadIdx.x, warpgroup = tid / kWarpgroupThreads;
+  const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
+  const int warp_in_group = (tid % kWarpgroupThreads) / 32;
   const int block_m = blockIdx.x * kBlockM, block_n = blockIdx.y * BN;
   typename Tile::Loader loader(c, tid, block_m, block_n);
   const int steps = loader.steps;
@@ -243,8 +168,13 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
     loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
   };
 
-  Accumulators<Tile, MmasM> acc;
-  zero<Tile, MmasM>(acc);
+  int32_t acc[MmasM][Tile::kMmas][kAccPerMma];
+#pragma unroll
+  for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+    for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+      for (int v = 0; v < kAccPerMma; ++v) acc[mi][i][v] = 0;
 
   constexpr int kAhead = kStages - 2;  // steps loaded ahead of the one computed
 #pragma unroll
@@ -265,107 +195,49 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
     if (next < steps) load_step(next % kStages);
     commit_copies();
 
-    issue_step<Tile, MmasM, StepBytes>(acc, shared_base + (step % kStages) * Tile::kStageBytes, warpgroup);
+    const uint32_t a_tile =
+        shared_base + (step % kStages) * Tile::kStageBytes + warpgroup * Tile::kWarpgroupRows * StepBytes;
+    const uint32_t b_tile = shared_base + (step % kStages) * Tile::kStageBytes + Tile::kATileBytes;
+    wgmma_fence();
+#pragma unroll
+    for (int k32 = 0; k32 < StepBytes / 32; ++k32)
+#pragma unroll
+      for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+        for (int i = 0; i < Tile::kMmas; ++i)
+          wgmma_m64nk32(acc[mi][i], descriptor<Tile>(a_tile + mi * kWarpgroupM * StepBytes + k32 * 32),
+                        descriptor<Tile>(b_tile + i * kMmaN * StepBytes + k32 * 32));
+    wgmma_commit();
     wgmma_wait<1>();
   }
-  retire<Tile, MmasM>(acc);
+  wgmma_wait<0>();
+#pragma unroll
+  for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+    for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+      for (int v = 0; v < kAccPerMma; ++v) pin(acc[mi][i][v]);
+
+  // Stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment: registers 4j, 4j + 1
+  // hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the next; 4j + 2, 4j + 3
+  // the same channels of row lane / 4 + 8.
   wait_copies<0>();
-  __syncthreads();  // every warpgroup is done with the pipeline's stages, which the sums overwrite
+  __syncthreads();  // every warpgroup is done with the pipeline's stages
   int32_t* sums = reinterpret_cast<int32_t*>(shared + align_pad);
-  stage_sums<Tile, MmasM, BN>(acc, sums, tid);
+  const int row0 = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16 + lane / 4;
+#pragma unroll
+  for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+    for (int i = 0; i < Tile::kMmas; ++i)
+#pragma unroll
+      for (int j = 0; j < kMmaN / 8; ++j)
+#pragma unroll
+        for (int half = 0; half < 2; ++half)
+          stage_sum_pair<BN>(sums, row0 + mi * kWarpgroupM + half * 8, i * kMmaN + j * 8 + (lane % 4) * 2,
+                             acc[mi][i][4 * j + 2 * half], acc[mi][i][4 * j + 2 * half + 1]);
   __syncthreads();
   finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, shared + align_pad + Tile::kResidualOffset, c, e, f, block_m,
                                                   block_n, tid, y);
-#endif
-}
-
-// The persistent form: a grid of as many blocks as fit on the GPU at once, each computing tiles
-// blockIdx.x, + gridDim.x, ... as one sequence of reduction steps. Loads run two steps ahead
-// across tile boundaries, so while a block stages and finishes one tile's outputs, the next
-// tile's first steps (and its residual) are already loading: the epilogue's time overlaps the
-// loads' instead of adding to it, which is what layers of one or two steps a tile need.
-// Tile t covers pixels (t / tiles_n) * BM and channels (t % tiles_n) * BN: blocks running side by
-// side read the same X rows, from L2.
-template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
-__global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::kThreads, MinBlocks)
-    igemm_int8_conv_wgmma_persistent_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x,
-                                            const int8_t* __restrict__ w, QuantizedEpilogue e, IgemmFolded f,
-                                            void* y) {
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
-  using Layout = PersistentLayout<Tile, BN>;
-  constexpr int kBlockM = Tile::kBlockM;
-  extern __shared__ __align__(16) int8_t shared[];
-  const uint32_t raw_base = shared_address(shared);
-  const uint32_t align_pad = (kSwizzleAlign - raw_base % kSwizzleAlign) % kSwizzleAlign;
-  const uint32_t shared_base = raw_base + align_pad;
-  int32_t* sums = reinterpret_cast<int32_t*>(shared + align_pad + Layout::kSumOffset);
-  const int8_t* residuals = shared + align_pad + Layout::kResidualOffset;
-
-  const int tid = threadIdx.x, warpgroup = tid / kWarpgroupThreads;
-  const int m_total = c.batch * c.out_h * c.out_w;
-  const int tiles_n = (c.out_channels + BN - 1) / BN;
-  const int tiles = (m_total + kBlockM - 1) / kBlockM * tiles_n;
-  if (static_cast<int>(blockIdx.x) >= tiles) return;
-  const int my_tiles = (tiles - 1 - static_cast<int>(blockIdx.x)) / static_cast<int>(gridDim.x) + 1;
-  const auto origin_m = [&](int i) { return (static_cast<int>(blockIdx.x + i * gridDim.x) / tiles_n) * kBlockM; };
-  const auto origin_n = [&](int i) { return (static_cast<int>(blockIdx.x + i * gridDim.x) % tiles_n) * BN; };
-
-  // The load cursor: tile load_tile, its step load_step; every tile has the same steps.
-  int load_tile = 0, load_step = 0;
-  typename Tile::Loader loader(c, tid, origin_m(0), origin_n(0));
-  const int steps = loader.steps;
-  const int total = my_tiles * steps;
-  const auto place = [](int row, int vector) { return swizzled<StepBytes>(row, vector); };
-  // Loads global step g (steps are loaded in order), a tile's residual with its first step.
-  auto load_global = [&](int g) {
-    if (load_step == steps) {
-      ++load_tile;
-      load_step = 0;
-      loader = typename Tile::Loader(c, tid, origin_m(load_tile), origin_n(load_tile));
-    }
-    if (load_step == 0)
-      prefetch_residual<kBlockM, BN, Tile::kThreads>(
-          shared_base + Layout::kResidualOffset + (load_tile % Layout::kResidualBuffers) * Layout::kResidualBytes, c, f,
-          origin_m(load_tile), origin_n(load_tile), tid);
-    const uint32_t a_tile = shared_base + (g % kStages) * Tile::kStageBytes;
-    loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
-    ++load_step;
-  };
-
-  Accumulators<Tile, MmasM> acc;
-  zero<Tile, MmasM>(acc);
-  constexpr int kAhead = kStages - 2;
-#pragma unroll
-  for (int s = 0; s < kAhead; ++s) {
-    if (s < total) load_global(s);
-    commit_copies();
-  }
-  int tile = 0, step = 0;
-  for (int g = 0; g < total; ++g) {
-    // Step g's copies (and, at a tile's first step, its residual) are done and visible to the
-    // async proxy; every warpgroup has retired the wgmmas of g - 2, whose stage is refilled next,
-    // and is done reading the sums of the tile before.
-    wait_copies<kAhead - 1>();
-    fence_shared_for_async_proxy();
-    __syncthreads();
-    if (g + kAhead < total) load_global(g + kAhead);
-    commit_copies();
-    issue_step<Tile, MmasM, StepBytes>(acc, shared_base + (g % kStages) * Tile::kStageBytes, warpgroup);
-    if (++step < steps) {
-      wgmma_wait<1>();
-      continue;
-    }
-    retire<Tile, MmasM>(acc);
-    stage_sums<Tile, MmasM, BN>(acc, sums, tid);
-    zero<Tile, MmasM>(acc);
-    __syncthreads();
-    const int8_t* residual = residuals + (tile % Layout::kResidualBuffers) * Layout::kResidualBytes;
-    finish_staged_sums<kBlockM, BN, Tile::kThreads>(sums, residual, c, e, f, origin_m(tile), origin_n(tile), tid, y);
-    ++tile;
-    step = 0;
-  }
-  wait_copies<0>();
 #endif
 }
 
@@ -374,17 +246,6 @@ TileKernel tile_kernel() {
   using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
   return {igemm_int8_conv_wgmma_kernel<Warpgroups, MmasM, BN, StepBytes, MinBlocks>, Tile::kBlockM, BN,
           Tile::kThreads, Tile::kSharedBytes};
-}
-
-template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
-TileKernel persistent_tile_kernel() {
-  using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
-  return {igemm_int8_conv_wgmma_persistent_kernel<Warpgroups, MmasM, BN, StepBytes, MinBlocks>,
-          Tile::kBlockM,
-          BN,
-          Tile::kThreads,
-          PersistentLayout<Tile, BN>::kSharedBytes,
-          /*persistent=*/true};
 }
 
 }  // namespace
@@ -397,9 +258,6 @@ TileKernel wgmma_tile_kernel(IgemmTile tile) {
     case IgemmTile::k64x128x64_wgmma: return tile_kernel<1, 1, 128, 64, 3>();
     case IgemmTile::k64x256x64_wgmma: return tile_kernel<1, 1, 256, 64, 2>();
     case IgemmTile::k128x64x64_wgmma: return tile_kernel<1, 2, 64, 64, 3>();
-    case IgemmTile::k64x64x64_wgmma_persistent: return persistent_tile_kernel<1, 1, 64, 64, 3>();
-    case IgemmTile::k128x64x64_wgmma_persistent: return persistent_tile_kernel<1, 2, 64, 64, 2>();
-    case IgemmTile::k64x128x64_wgmma_persistent: return persistent_tile_kernel<1, 1, 128, 64, 2>();
     default: return {};
   }
 }
