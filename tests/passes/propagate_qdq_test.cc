@@ -29,17 +29,24 @@ TEST(PropagateQdq, DequantizeMovesPastMaxPoolAndFlattenSoTheGemmFuses) {
       << o.report.to_string();
 }
 
-// INT8 calibration's shape: the Q/DQ pair sits after the pool, before the next layer. The Q moves
-// before the pool, so the conv writes int8 and the pool runs on int8.
-TEST(PropagateQdq, QuantizeMovesBeforeMaxPoolSoTheConvWritesInt8) {
-  GraphBuilder b(13);
-  Value* a = fake_quant(b, "in", b.input("x", {1, 3, 8, 8}), kScale);
-  Value* conv = b.node("Conv", "conv", {a, b.constant("w", exact_weights({4, 3, 3, 3}, 0, 3))},
+// x [-> Q/DQ] -> Conv -> Relu -> MaxPool -> Q/DQ -> Flatten -> Gemm: INT8 calibration's shape,
+// the Q/DQ pair after the pool, before the next layer.
+void conv_pool_gemm(GraphBuilder& b, bool quantized_input) {
+  Value* x = b.input("x", {1, 3, 8, 8});
+  if (quantized_input) x = fake_quant(b, "in", x, kScale);
+  Value* conv = b.node("Conv", "conv", {x, b.constant("w", exact_weights({4, 3, 3, 3}, 0, 3))},
                        {{"pads", ints({1, 1, 1, 1})}});
   Value* relu = b.node("Relu", "relu", {conv});
   Value* pooled = b.node("MaxPool", "pool", {relu}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
   Value* flat = b.node("Flatten", "flatten", {fake_quant(b, "pooled", pooled, kScale)});
   b.output(b.node("Gemm", "fc", {flat, b.constant("w2", exact_weights({64, 5}, 1, 3)), b.weights("c", {5})}));
+}
+
+// INT8 calibration's shape: the Q/DQ pair sits after the pool, before the next layer. The Q moves
+// before the pool, so the conv writes int8 and the pool runs on int8.
+TEST(PropagateQdq, QuantizeMovesBeforeMaxPoolSoTheConvWritesInt8) {
+  GraphBuilder b(13);
+  conv_pool_gemm(b, /*quantized_input=*/true);
   auto o = optimize_and_compare(b, 2);
   const Graph& g = *o.graph;
   EXPECT_EQ(count_ops(g, "QConv"), 1);
@@ -58,12 +65,7 @@ TEST(PropagateQdq, QuantizeMovesBeforeMaxPoolSoTheConvWritesInt8) {
 // quantized.
 TEST(PropagateQdq, QuantizeStaysAfterAPoolWhoseInputStaysFloat) {
   GraphBuilder b(13);
-  Value* conv = b.node("Conv", "conv", {b.input("x", {1, 3, 8, 8}), b.constant("w", exact_weights({4, 3, 3, 3}, 0, 3))},
-                       {{"pads", ints({1, 1, 1, 1})}});
-  Value* relu = b.node("Relu", "relu", {conv});
-  Value* pooled = b.node("MaxPool", "pool", {relu}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}});
-  Value* flat = b.node("Flatten", "flatten", {fake_quant(b, "pooled", pooled, kScale)});
-  b.output(b.node("Gemm", "fc", {flat, b.constant("w2", exact_weights({64, 5}, 1, 3)), b.weights("c", {5})}));
+  conv_pool_gemm(b, /*quantized_input=*/false);
   auto o = optimize_and_compare(b, 2);
   const Graph& g = *o.graph;
   EXPECT_EQ(count_ops(g, "QConv"), 0);

@@ -43,6 +43,26 @@ bool is_conv_dtype(DataType t) {
 
 }  // namespace
 
+ConvGeometry32 conv_geometry32(const ConvProblem& p) {
+  ConvGeometry32 g;
+  g.batch = static_cast<int32_t>(p.batch);
+  g.in_h = static_cast<int32_t>(p.in_h);
+  g.in_w = static_cast<int32_t>(p.in_w);
+  g.in_channels = static_cast<int32_t>(p.in_channels);
+  g.out_h = static_cast<int32_t>(p.out_h);
+  g.out_w = static_cast<int32_t>(p.out_w);
+  g.out_channels = static_cast<int32_t>(p.out_channels);
+  g.kernel_h = static_cast<int32_t>(p.kernel_h);
+  g.kernel_w = static_cast<int32_t>(p.kernel_w);
+  g.stride_h = static_cast<int32_t>(p.stride[0]);
+  g.stride_w = static_cast<int32_t>(p.stride[1]);
+  g.dilation_h = static_cast<int32_t>(p.dilation[0]);
+  g.dilation_w = static_cast<int32_t>(p.dilation[1]);
+  g.pad_h = static_cast<int32_t>(p.pad_begin[0]);
+  g.pad_w = static_cast<int32_t>(p.pad_begin[1]);
+  return g;
+}
+
 Expected<ActivationSpec> activation_spec(const Activation& act) {
   for (const ActivationName& a : kActivations) {
     if (a.onnx != act.op) continue;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "backends/cuda/conv_geometry32.h"
 #include "backends/cuda/cudnn/conv_epilogue.h"
 #include "backends/cuda/cudnn/quantized_layer.h"
 #include "backends/cuda/layer_kernel.h"
@@ -46,6 +47,9 @@ struct ConvProblem {
 // The problem the layer poses, or unsupported(reason). A kiln.QConv's X and W must be of type
 // `quantized_operands` (int8, or float8e4m3 for the FP8 provider).
 Expected<ConvProblem> conv_problem(const LayerSpec& spec, DataType quantized_operands = DataType::kInt8);
+
+// The problem's sizes in 32 bits, for Kiln's own kernels; the caller has checked that they fit.
+ConvGeometry32 conv_geometry32(const ConvProblem& p);
 
 // A fused layer's activation in the epilogue's terms, or unsupported(reason).
 Expected<ActivationSpec> activation_spec(const Activation& act);

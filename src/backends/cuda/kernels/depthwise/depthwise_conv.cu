@@ -35,7 +35,7 @@ struct Tile {
 // This thread's tile, or false past the last one.
 template <int V, int P, int RH>
 __device__ __forceinline__ bool thread_tile(const DepthwiseConvArgs& a, Tile& tile) {
-  const int32_t vectors = a.channels / V;
+  const int32_t vectors = a.in_channels / V;
   const int32_t tiles_w = (a.out_w + P - 1) / P;
   const int32_t tiles_h = (a.out_h + RH - 1) / RH;
   const uint32_t total = static_cast<uint32_t>(a.batch) * tiles_h * tiles_w * vectors;
@@ -64,7 +64,7 @@ __device__ __forceinline__ void store_outputs(const DepthwiseConvArgs& a, const 
 #pragma unroll
     for (int p = 0; p < P; ++p) {
       if (ow0 + p >= a.out_w) break;
-      const int64_t o = ((static_cast<int64_t>(n) * a.out_h + oh0 + q) * a.out_w + ow0 + p) * a.channels + c0;
+      const int64_t o = ((static_cast<int64_t>(n) * a.out_h + oh0 + q) * a.out_w + ow0 + p) * a.in_channels + c0;
       Channels<T, V> zv{};
       if (residual != nullptr) zv = load<T, V>(residual + o);
       Channels<T, V> out;
@@ -93,14 +93,14 @@ __global__ void __launch_bounds__(kThreads)
   for (int32_t r = 0; r < a.kernel_h; ++r) {
     const int32_t ih = oh * a.stride_h - a.pad_h + r * a.dilation_h;
     if (ih < 0 || ih >= a.in_h) continue;
-    const T* row = x + (static_cast<int64_t>(n) * a.in_h + ih) * a.in_w * a.channels + c0;
+    const T* row = x + (static_cast<int64_t>(n) * a.in_h + ih) * a.in_w * a.in_channels + c0;
     for (int32_t s = 0; s < a.kernel_w; ++s) {
-      const Channels<T, V> wv = load<T, V>(w + (r * a.kernel_w + s) * a.channels + c0);
+      const Channels<T, V> wv = load<T, V>(w + (r * a.kernel_w + s) * a.in_channels + c0);
 #pragma unroll
       for (int p = 0; p < P; ++p) {
         const int32_t iw = (ow0 + p) * a.stride_w - a.pad_w + s * a.dilation_w;
         if (ow0 + p >= a.out_w || iw < 0 || iw >= a.in_w) continue;
-        const Channels<T, V> xv = load<T, V>(row + static_cast<int64_t>(iw) * a.channels);
+        const Channels<T, V> xv = load<T, V>(row + static_cast<int64_t>(iw) * a.in_channels);
 #pragma unroll
         for (int v = 0; v < V; ++v) acc[0][p][v] = fmaf(to_float(xv.v[v]), to_float(wv.v[v]), acc[0][p][v]);
       }
@@ -126,7 +126,7 @@ __global__ void __launch_bounds__(kThreads)
   float taps[9][V];
 #pragma unroll
   for (int k = 0; k < 9; ++k) {
-    const Channels<T, V> wv = load<T, V>(w + k * a.channels + c0);
+    const Channels<T, V> wv = load<T, V>(w + k * a.in_channels + c0);
 #pragma unroll
     for (int v = 0; v < V; ++v) taps[k][v] = to_float(wv.v[v]);
   }
@@ -136,13 +136,13 @@ __global__ void __launch_bounds__(kThreads)
   for (int ir = 0; ir < kInH; ++ir) {
     const int32_t ih = oh0 * S - a.pad_h + ir;
     if (ih < 0 || ih >= a.in_h) continue;
-    const T* row = x + (static_cast<int64_t>(n) * a.in_h + ih) * a.in_w * a.channels + c0;
+    const T* row = x + (static_cast<int64_t>(n) * a.in_h + ih) * a.in_w * a.in_channels + c0;
     float in[kInW][V];
 #pragma unroll
     for (int j = 0; j < kInW; ++j) {
       const int32_t iw = iw0 + j;
       Channels<T, V> xv{};
-      if (iw >= 0 && iw < a.in_w) xv = load<T, V>(row + static_cast<int64_t>(iw) * a.channels);
+      if (iw >= 0 && iw < a.in_w) xv = load<T, V>(row + static_cast<int64_t>(iw) * a.in_channels);
 #pragma unroll
       for (int v = 0; v < V; ++v) in[j][v] = to_float(xv.v[v]);
     }
@@ -165,7 +165,7 @@ __global__ void __launch_bounds__(kThreads)
 template <class T, int V, int P>
 cudaError_t launch_general(const DepthwiseConvArgs& a, cudaStream_t stream) {
   const int64_t tiles_w = (a.out_w + P - 1) / P;
-  const int64_t total = static_cast<int64_t>(a.batch) * a.out_h * tiles_w * (a.channels / V);
+  const int64_t total = static_cast<int64_t>(a.batch) * a.out_h * tiles_w * (a.in_channels / V);
   const int64_t blocks = (total + kThreads - 1) / kThreads;
   depthwise_conv_kernel<T, V, P><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
       a, static_cast<const T*>(a.x), static_cast<const T*>(a.weights), static_cast<const T*>(a.bias),
@@ -177,7 +177,7 @@ template <class T, int V, int P, int RH>
 cudaError_t launch_3x3(const DepthwiseConvArgs& a, cudaStream_t stream) {
   const int64_t tiles_w = (a.out_w + P - 1) / P;
   const int64_t tiles_h = (a.out_h + RH - 1) / RH;
-  const int64_t total = static_cast<int64_t>(a.batch) * tiles_h * tiles_w * (a.channels / V);
+  const int64_t total = static_cast<int64_t>(a.batch) * tiles_h * tiles_w * (a.in_channels / V);
   const auto blocks = static_cast<unsigned>((total + kThreads - 1) / kThreads);
   const auto* x = static_cast<const T*>(a.x);
   const auto* w = static_cast<const T*>(a.weights);
@@ -218,7 +218,7 @@ bool vector_aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kVe
 template <class T>
 cudaError_t launch_type(const DepthwiseConvArgs& a, cudaStream_t stream) {
   constexpr int kVector = kVectorBytes / sizeof(T);
-  const bool vectorized = a.channels % kVector == 0 && vector_aligned(a.x) && vector_aligned(a.weights) &&
+  const bool vectorized = a.in_channels % kVector == 0 && vector_aligned(a.x) && vector_aligned(a.weights) &&
                           vector_aligned(a.bias) && vector_aligned(a.residual) && vector_aligned(a.y);
   return vectorized ? launch_tiling<T, kVector>(a, stream) : launch_tiling<T, 1>(a, stream);
 }

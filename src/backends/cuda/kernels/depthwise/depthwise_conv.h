@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "backends/cuda/conv_geometry32.h"
 #include "backends/cuda/cudnn/conv_epilogue.h"
 #include "kiln/data_type.h"
 
@@ -26,7 +27,8 @@ struct DepthwiseTiling {
 constexpr DepthwiseTiling kDepthwiseGeneralTilings[] = {{1, 1, false}, {2, 1, false}, {4, 1, false}};
 constexpr DepthwiseTiling kDepthwise3x3Tilings[] = {{2, 1, true}, {4, 1, true}, {2, 2, true}, {4, 2, true}};
 
-struct DepthwiseConvArgs {
+// The geometry's in_channels (equal to out_channels) are the channels.
+struct DepthwiseConvArgs : ConvGeometry32 {
   DataType dtype = DataType::kUndefined;  // of every tensor: float32, float16 or bfloat16
   const void* x = nullptr;
   const void* weights = nullptr;   // [R, S, C]
@@ -34,9 +36,6 @@ struct DepthwiseConvArgs {
   const void* residual = nullptr;  // shaped like y, or null
   void* y = nullptr;
   // Every tensor has fewer than 2^31 elements (the provider checks), so indices are 32-bit.
-  int32_t batch = 0, channels = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  int32_t kernel_h = 0, kernel_w = 0;
-  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_h = 0, pad_w = 0;
   ActivationSpec activation;
   DepthwiseTiling tiling;  // one of the lists above; fixed_3x3 needs a 3x3 window, stride 1 or 2
 };

@@ -63,22 +63,8 @@ Expected<DeviceBuffer> repacked_weights(const ConvProblem& p, const Tensor& w) {
 
 DepthwiseConvArgs launch_shape(const ConvProblem& p, DepthwiseTiling tiling) {
   DepthwiseConvArgs a;
+  static_cast<ConvGeometry32&>(a) = conv_geometry32(p);
   a.dtype = p.dtype;
-  a.batch = static_cast<int32_t>(p.batch);
-  a.channels = static_cast<int32_t>(p.in_channels);
-  a.in_h = static_cast<int32_t>(p.in_h);
-  a.in_w = static_cast<int32_t>(p.in_w);
-  a.out_h = static_cast<int32_t>(p.out_h);
-  a.out_w = static_cast<int32_t>(p.out_w);
-  a.kernel_h = static_cast<int32_t>(p.kernel_h);
-  a.kernel_w = static_cast<int32_t>(p.kernel_w);
-  a.stride_h = static_cast<int32_t>(p.stride[0]);
-  a.stride_w = static_cast<int32_t>(p.stride[1]);
-  a.dilation_h = static_cast<int32_t>(p.dilation[0]);
-  a.dilation_w = static_cast<int32_t>(p.dilation[1]);
-  // Only the leading pads place the window; the output size already accounts for the trailing ones.
-  a.pad_h = static_cast<int32_t>(p.pad_begin[0]);
-  a.pad_w = static_cast<int32_t>(p.pad_begin[1]);
   a.activation = p.activation;
   a.tiling = tiling;
   return a;

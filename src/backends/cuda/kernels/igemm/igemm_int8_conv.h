@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "backends/cuda/conv_geometry32.h"
 #include "backends/cuda/cudnn/quantized_epilogue.h"
 
 namespace kiln::cuda {
@@ -18,13 +19,7 @@ namespace kiln::cuda {
 // C and K must be multiples of this: X rows, W rows and the tile steps are 16-byte vectors.
 constexpr int kIgemmChannelMultiple = 16;
 
-struct IgemmInt8Conv {
-  int32_t batch = 0, in_h = 0, in_w = 0, in_channels = 0;
-  int32_t out_h = 0, out_w = 0, out_channels = 0;
-  int32_t kernel_h = 1, kernel_w = 1;
-  int32_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  int32_t pad_h = 0, pad_w = 0;  // leading pads: the output size accounts for the trailing ones
-};
+using IgemmInt8Conv = ConvGeometry32;
 
 // The common epilogue folded per output channel (FoldedEpilogue in quantized_layer.h), on the
 // device: int8 Y = sat8(round(sum * scale[k] + shift[k] + residual * residual_ratio)), clamped

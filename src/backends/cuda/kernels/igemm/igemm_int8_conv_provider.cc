@@ -41,22 +41,7 @@ Expected<IgemmLayer> igemm_layer(const LayerSpec& spec) {
     return unsupported("the int8 implicit GEMM counts pixels with 32 bits; X {} or Y {} has too many",
                        dims_to_string(spec.inputs[kQInput]->dims), dims_to_string(spec.outputs[0].dims));
   IgemmLayer l;
-  IgemmInt8Conv& c = l.conv;
-  c.batch = static_cast<int32_t>(p.batch);
-  c.in_h = static_cast<int32_t>(p.in_h);
-  c.in_w = static_cast<int32_t>(p.in_w);
-  c.in_channels = static_cast<int32_t>(p.in_channels);
-  c.out_h = static_cast<int32_t>(p.out_h);
-  c.out_w = static_cast<int32_t>(p.out_w);
-  c.out_channels = static_cast<int32_t>(p.out_channels);
-  c.kernel_h = static_cast<int32_t>(p.kernel_h);
-  c.kernel_w = static_cast<int32_t>(p.kernel_w);
-  c.stride_h = static_cast<int32_t>(p.stride[0]);
-  c.stride_w = static_cast<int32_t>(p.stride[1]);
-  c.dilation_h = static_cast<int32_t>(p.dilation[0]);
-  c.dilation_w = static_cast<int32_t>(p.dilation[1]);
-  c.pad_h = static_cast<int32_t>(p.pad_begin[0]);
-  c.pad_w = static_cast<int32_t>(p.pad_begin[1]);
+  l.conv = conv_geometry32(p);
   l.params = *p.quant;
   return l;
 }

@@ -77,24 +77,32 @@ int grid_for(int64_t n) {
   return static_cast<int>(blocks < 1 ? 1 : (blocks < kMaxGrid ? blocks : kMaxGrid));
 }
 
+// QuantizeLinear's element (x / scale, rounded, plus the zero point, saturated to Q) and
+// DequantizeLinear's ((x - zero point) * scale), each with its parameters at index p.
 template <class X, class S, class Q>
-__global__ void quantize_kernel(ParamAxis axis, int64_t n, const X* __restrict__ x, const S* __restrict__ scale,
-                                const Q* __restrict__ zero_point, Q* __restrict__ y) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t p = param_index(axis, i);
-    y[i] = quantize_value<Q>(__fdiv_rn(to_float(x[i]), to_float(scale[p])), zero_point_at(zero_point, p));
+struct QuantizeElement {
+  const S* scale;
+  const Q* zero_point;
+  __device__ __forceinline__ Q operator()(X v, int64_t p) const {
+    return quantize_value<Q>(__fdiv_rn(to_float(v), to_float(scale[p])), zero_point_at(zero_point, p));
   }
-}
+};
 
 template <class Q, class S>
-__global__ void dequantize_kernel(ParamAxis axis, int64_t n, const Q* __restrict__ x, const S* __restrict__ scale,
-                                  const Q* __restrict__ zero_point, S* __restrict__ y) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t p = param_index(axis, i);
-    y[i] = from_float<S>(__fmul_rn(centered_value(x[i], zero_point_at(zero_point, p)), to_float(scale[p])));
+struct DequantizeElement {
+  const S* scale;
+  const Q* zero_point;
+  __device__ __forceinline__ S operator()(Q v, int64_t p) const {
+    return from_float<S>(__fmul_rn(centered_value(v, zero_point_at(zero_point, p)), to_float(scale[p])));
   }
+};
+
+// y[i] = f(x[i], param_index(i)), one element a thread and grid-stride.
+template <class In, class Out, class F>
+__global__ void convert_kernel(ParamAxis axis, int64_t n, const In* __restrict__ x, F f, Out* __restrict__ y) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = f(x[i], param_index(axis, i));
 }
 
 // kVectorElements consecutive elements, moved as 16-byte words (one to four of them).
@@ -104,44 +112,21 @@ struct alignas(16) Pack {
 };
 static_assert(sizeof(Pack<int8_t>) == 16 && sizeof(Pack<float>) == 64);
 
-// Each thread converts the kVectorElements elements from i = vector * kVectorElements on. Their
-// parameters are all p = param_index(i), or p .. p + kVectorElements - 1 when kAlongVector (the
-// quantization axis is the innermost one).
-template <class X, class S, class Q, bool kAlongVector>
-__global__ void quantize_vector_kernel(ParamAxis axis, int64_t vectors, const X* __restrict__ x,
-                                       const S* __restrict__ scale, const Q* __restrict__ zero_point,
-                                       Q* __restrict__ y) {
+// The same, each thread converting the kVectorElements elements from i = vector * kVectorElements
+// on. Their parameters are all p = param_index(i), or p .. p + kVectorElements - 1 when
+// kAlongVector (the quantization axis is the innermost one).
+template <class In, class Out, class F, bool kAlongVector>
+__global__ void convert_vector_kernel(ParamAxis axis, int64_t vectors, const In* __restrict__ x, F f,
+                                      Out* __restrict__ y) {
   for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < vectors;
        v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t i = v * kVectorElements;
     const int64_t p = param_index(axis, i);
-    const Pack<X> in = *reinterpret_cast<const Pack<X>*>(x + i);
-    Pack<Q> out;
+    const Pack<In> in = *reinterpret_cast<const Pack<In>*>(x + i);
+    Pack<Out> out;
 #pragma unroll
-    for (int j = 0; j < kVectorElements; ++j) {
-      const int64_t pj = kAlongVector ? p + j : p;
-      out.v[j] = quantize_value<Q>(__fdiv_rn(to_float(in.v[j]), to_float(scale[pj])), zero_point_at(zero_point, pj));
-    }
-    *reinterpret_cast<Pack<Q>*>(y + i) = out;
-  }
-}
-
-template <class Q, class S, bool kAlongVector>
-__global__ void dequantize_vector_kernel(ParamAxis axis, int64_t vectors, const Q* __restrict__ x,
-                                         const S* __restrict__ scale, const Q* __restrict__ zero_point,
-                                         S* __restrict__ y) {
-  for (int64_t v = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; v < vectors;
-       v += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t i = v * kVectorElements;
-    const int64_t p = param_index(axis, i);
-    const Pack<Q> in = *reinterpret_cast<const Pack<Q>*>(x + i);
-    Pack<S> out;
-#pragma unroll
-    for (int j = 0; j < kVectorElements; ++j) {
-      const int64_t pj = kAlongVector ? p + j : p;
-      out.v[j] = from_float<S>(__fmul_rn(centered_value(in.v[j], zero_point_at(zero_point, pj)), to_float(scale[pj])));
-    }
-    *reinterpret_cast<Pack<S>*>(y + i) = out;
+    for (int j = 0; j < kVectorElements; ++j) out.v[j] = f(in.v[j], kAlongVector ? p + j : p);
+    *reinterpret_cast<Pack<Out>*>(y + i) = out;
   }
 }
 
@@ -272,9 +257,8 @@ cudaError_t launch_quantize(DataType x_type, DataType scale_type, DataType q_typ
         using X = decltype(x_tag);
         using S = decltype(s_tag);
         using Q = decltype(q_tag);
-        quantize_kernel<X, S, Q><<<grid_for(n), kBlock, 0, stream>>>(
-            axis, n, static_cast<const X*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
-            static_cast<Q*>(y));
+        const QuantizeElement<X, S, Q> f{static_cast<const S*>(scale), static_cast<const Q*>(zero_point)};
+        convert_kernel<<<grid_for(n), kBlock, 0, stream>>>(axis, n, static_cast<const X*>(x), f, static_cast<Q*>(y));
       });
     });
   });
@@ -289,9 +273,8 @@ cudaError_t launch_dequantize(DataType q_type, DataType scale_type, const ParamA
     dispatched = with_float_type(scale_type, [&](auto s_tag) {
       using Q = decltype(q_tag);
       using S = decltype(s_tag);
-      dequantize_kernel<Q, S><<<grid_for(n), kBlock, 0, stream>>>(axis, n, static_cast<const Q*>(x),
-                                                                  static_cast<const S*>(scale),
-                                                                  static_cast<const Q*>(zero_point), static_cast<S*>(y));
+      const DequantizeElement<Q, S> f{static_cast<const S*>(scale), static_cast<const Q*>(zero_point)};
+      convert_kernel<<<grid_for(n), kBlock, 0, stream>>>(axis, n, static_cast<const Q*>(x), f, static_cast<S*>(y));
     });
   });
   return dispatched ? cudaGetLastError() : cudaErrorInvalidValue;
@@ -310,10 +293,10 @@ cudaError_t launch_quantize_vectorized(DataType x_type, DataType scale_type, Dat
         using X = decltype(x_tag);
         using S = decltype(s_tag);
         using Q = decltype(q_tag);
+        const QuantizeElement<X, S, Q> f{static_cast<const S*>(scale), static_cast<const Q*>(zero_point)};
         with_param_indexing(axis, [&](auto along) {
-          quantize_vector_kernel<X, S, Q, decltype(along)::value><<<grid_for(vectors), kBlock, 0, stream>>>(
-              axis, vectors, static_cast<const X*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
-              static_cast<Q*>(y));
+          convert_vector_kernel<X, Q, QuantizeElement<X, S, Q>, decltype(along)::value>
+              <<<grid_for(vectors), kBlock, 0, stream>>>(axis, vectors, static_cast<const X*>(x), f, static_cast<Q*>(y));
         });
       });
     });
@@ -332,10 +315,10 @@ cudaError_t launch_dequantize_vectorized(DataType q_type, DataType scale_type, c
     dispatched = with_float_type(scale_type, [&](auto s_tag) {
       using Q = decltype(q_tag);
       using S = decltype(s_tag);
+      const DequantizeElement<Q, S> f{static_cast<const S*>(scale), static_cast<const Q*>(zero_point)};
       with_param_indexing(axis, [&](auto along) {
-        dequantize_vector_kernel<Q, S, decltype(along)::value><<<grid_for(vectors), kBlock, 0, stream>>>(
-            axis, vectors, static_cast<const Q*>(x), static_cast<const S*>(scale), static_cast<const Q*>(zero_point),
-            static_cast<S*>(y));
+        convert_vector_kernel<Q, S, DequantizeElement<Q, S>, decltype(along)::value>
+            <<<grid_for(vectors), kBlock, 0, stream>>>(axis, vectors, static_cast<const Q*>(x), f, static_cast<S*>(y));
       });
     });
   });
