@@ -1,25 +1,25 @@
 // The int8 implicit-GEMM convolution's Hopper tiles: the same addressing (igemm_tile_loader.cuh)
 // and staged epilogue (igemm_staged_epilogue.cuh) as the mma.sync tiles, with the main loop on
-// warpgroup MMAs, wgmma.mma_async m64n128k32 s32.s8.s8, reading both operands from shared memory
-// through matrix descriptors.
+// warpgroup MMAs, wgmma.mma_async m64n64k32 or m64n128k32 s32.s8.s8, reading both operands from
+// shared memory through matrix descriptors.
 //
 // Why a file of its own: wgmma exists only on the architecture-specific target sm_90a, which no
 // other GPU runs, so CMake builds *_sm90a.cu files apart, for 90a only (src/backends/cuda/
 // CMakeLists.txt), and the provider offers these tiles on compute capability 9.0 devices only
 // (igemm_tile_runs_on). The guard below keeps a compile for any other target an empty kernel.
 //
-// Layout. A block computes 64 pixels x BN output channels per warpgroup of 128 threads (one or
-// two warpgroups); warpgroup g owns pixels 64g..64g+63 and all BN channels (one m64n64 MMA per k32
-// for BN = 64, else BN / 128 m64n128 MMAs). One-warpgroup blocks are small enough (registers and
+// Layout. A block is one or two warpgroups of 128 threads; each warpgroup computes MmasM x 64
+// pixels (one or two m64 wgmmas deep) by all BN output channels (one m64n64 wgmma per k32 for
+// BN = 64, else BN / 128 m64n128 ones). One-warpgroup blocks are small enough (registers and
 // shared memory) for several to share an SM: a layer with few reduction steps (a 1x1 over 64
 // channels has one) is mostly loads and epilogue, which other blocks' MMAs then overlap. Each
-// pipeline stage holds the A tile (128 rows) then the B tile (BN rows), one row per pixel or
-// output channel, StepBytes (128, or 64 for the k64 tile) bytes of one tap's channels a row: both
-// operands K-major, as int8 wgmma requires and as X and W rows already are. Rows are swizzled in
-// the layout the descriptor's swizzle mode names (128-byte swizzle for 128-byte rows, 64-byte for
-// 64-byte rows): 16-byte vector v of row r sits at byte r * StepBytes + 16 * (v ^ ((r * StepBytes
-// / 128) % (StepBytes / 16))), i.e. address bits 4.. XORed with bits 7.., which is what the
-// hardware undoes from the absolute shared address, so every tile starts 1024-byte aligned.
+// pipeline stage holds the A tile (the block's pixel rows) then the B tile (BN rows), one row per
+// pixel or output channel, StepBytes (64 for every tile now) bytes of one tap's channels a row:
+// both operands K-major, as int8 wgmma requires and as X and W rows already are. Rows are swizzled
+// in the layout the descriptor's swizzle mode names (128-byte swizzle for 128-byte rows, 64-byte
+// for 64-byte rows): 16-byte vector v of row r sits at byte r * StepBytes + 16 * (v ^ ((r *
+// StepBytes / 128) % (StepBytes / 16))), i.e. address bits 4.. XORed with bits 7.., which is what
+// the hardware undoes from the absolute shared address, so every tile starts 1024-byte aligned.
 // Eight rows make one swizzle atom; the descriptor's stride byte offset is the distance between
 // atoms along M or N (8 * StepBytes); its leading byte offset is unused by swizzled K-major
 // layouts (set to 1); the k-th k32 slice starts 32 * k bytes into the tile.
