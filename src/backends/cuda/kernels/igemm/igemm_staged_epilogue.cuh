@@ -29,14 +29,22 @@ __device__ __forceinline__ float int8_at(int word, int byte) {
   return static_cast<float>(static_cast<int8_t>(word >> (8 * byte)));
 }
 
+// Where a staged residual chunk (16 bytes) sits: row after row of BN bytes, as
+// finish_staged_sums reads it.
+template <int BN>
+struct NaturalChunks {
+  __device__ __forceinline__ int operator()(int row, int col) const { return row * BN + col; }
+};
+
 // The folded epilogue's int8 residual of the BM x BN tile at (block_m, block_n), copied with
-// cp.async to shared memory at `staged` (BN bytes a row) by the threads that will finish each
-// chunk. Kernels issue it with their prologue's loads, so its latency overlaps the main loop's
-// instead of following it: a 1x1 layer over 64 channels has one reduction step, and its
-// residual is as large as its output.
-template <int BM, int BN, int Threads>
+// cp.async to shared memory at `staged` by the threads that will finish each chunk. Kernels
+// issue it with their prologue's loads, so its latency overlaps the main loop's instead of
+// following it: a 1x1 layer over 64 channels has one reduction step, and its residual is as
+// large as its output. place(row, col) is the byte offset of the 16 bytes of channels col.. of
+// tile row `row` (the wgmma tiles' fragment epilogue swizzles them).
+template <int BM, int BN, int Threads, class Place = NaturalChunks<BN>>
 __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmInt8Conv& c, const IgemmFolded& f,
-                                                  int block_m, int block_n, int tid) {
+                                                  int block_m, int block_n, int tid, Place place = {}) {
   if (f.scale_shift == nullptr || f.residual == nullptr) return;
   constexpr int kChunksPerRow = BN / kEpilogueChunk;
   const int m_total = c.batch * c.out_h * c.out_w;
@@ -44,7 +52,7 @@ __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmIn
     const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * kEpilogueChunk;
     const int m = block_m + row, k0 = block_n + col;
     if (m >= m_total || k0 >= c.out_channels) continue;
-    copy_vector(staged + row * BN + col, f.residual + static_cast<int64_t>(m) * c.out_channels + k0, true);
+    copy_vector(staged + place(row, col), f.residual + static_cast<int64_t>(m) * c.out_channels + k0, true);
   }
 }
 

@@ -25,6 +25,7 @@
 // layouts (set to 1); the k-th k32 slice starts 32 * k bytes into the tile.
 #include <cstdint>
 
+#include "backends/cuda/kernels/igemm/igemm_fragment_epilogue.cuh"
 #include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
 #include "backends/cuda/kernels/igemm/igemm_tile_kernel.h"
 #include "backends/cuda/kernels/igemm/igemm_tile_loader.cuh"
@@ -182,7 +183,9 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
     if (s < steps) load_step(s);
     // The residual joins the last prologue group: step 0 does not wait for it.
     if (s == kAhead - 1)
-      prefetch_residual<kBlockM, BN, Tile::kThreads>(shared_base + Tile::kResidualOffset, c, f, block_m, block_n, tid);
+      prefetch_residual<kBlockM, BN, Tile::kThreads>(
+          shared_base + Tile::kResidualOffset, c, f, block_m, block_n, tid,
+          [](int row, int col) { return fragment_chunk_offset<BN>(row, col / kVectorBytes); });
     commit_copies();
   }
   for (int step = 0; step < steps; ++step) {
@@ -218,13 +221,20 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
 #pragma unroll
       for (int v = 0; v < kAccPerMma; ++v) pin(acc[mi][i][v]);
 
-  // Stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment: registers 4j, 4j + 1
-  // hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the next; 4j + 2, 4j + 3
-  // the same channels of row lane / 4 + 8.
   wait_copies<0>();
-  __syncthreads();  // every warpgroup is done with the pipeline's stages
+  __syncthreads();  // every warpgroup is done with the pipeline's stages; the residual has landed
+  const int warp_row = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16;
+  // The folded epilogue from the fragments (igemm_fragment_epilogue.cuh), warp by warp.
+  if (f.scale_shift != nullptr) {
+    finish_fragments<kBlockM, BN, MmasM, Tile::kMmas, kMmaN>(acc, shared + align_pad + Tile::kResidualOffset, c, f,
+                                                             block_m, block_n, warp_row, lane, y);
+    return;
+  }
+  // The general epilogue: stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment:
+  // registers 4j, 4j + 1 hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the
+  // next; 4j + 2, 4j + 3 the same channels of row lane / 4 + 8.
   int32_t* sums = reinterpret_cast<int32_t*>(shared + align_pad);
-  const int row0 = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16 + lane / 4;
+  const int row0 = warp_row + lane / 4;
 #pragma unroll
   for (int mi = 0; mi < MmasM; ++mi)
 #pragma unroll
