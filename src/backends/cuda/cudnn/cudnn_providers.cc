@@ -121,6 +121,8 @@ class SpaceToDepthConvProvider final : public TacticProvider {
  private:
   static Expected<SpaceToDepthStem> stem_of(const LayerSpec& spec) {
     KILN_ASSIGN_OR_RETURN(ConvProblem problem, conv_problem(spec));
+    if (problem.quant.has_value())
+      return unsupported("the cuDNN space-to-depth stem runs float layers; kiln_s2d_igemm_int8_conv runs int8 ones");
     if (spec.inputs[1]->host_constant == nullptr)
       return unsupported("the space-to-depth stem rearranges constant weights; W is computed");
     return space_to_depth_stem(problem);
