@@ -72,8 +72,8 @@ constexpr int64_t kInt8StemOutputChannelMultiple = 16;
 // channels (backends/cuda/cudnn/space_to_depth_stem.h) and runs that on the int8 implicit GEMM
 // (kiln_s2d_igemm_int8_conv): in float the stem chain (cast, transpose, FP16 convolution, pool,
 // quantize) was a fifth of ResNet-50's INT8 plan. The first layer is the most sensitive to
-// quantization: bench/accuracy.py and the OCR agreement script check it, and --accuracy-budget
-// keeps it in float where it costs too much.
+// quantization: bench/ocr_int8_agreement.py checks it (PP-OCRv4's detector has such a stem), and
+// --accuracy-budget keeps it in float where it costs too much.
 bool is_int8_space_to_depth_stem(const Node& node) {
   if (node.op_type() != "Conv" && node.op_type() != kFusedConvOp) return false;
   const std::vector<int64_t>& w = node.input(1)->constant().dims();
