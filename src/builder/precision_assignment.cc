@@ -1,6 +1,8 @@
 #include "builder/precision_assignment.h"
 
+#include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/dispatch.h"
 #include "ir/op_schema.h"
@@ -21,9 +23,35 @@ bool is_quantized_layer(const Node& node) {
   return node.domain() == kKilnDomain && (node.op_type() == kQConvOp || node.op_type() == kQMatMulOp);
 }
 
+// The QuantizeLinear nodes that are the only readers of a float32 graph input (an INT8 stem's
+// input): they read it as it is, with a float32 scale, instead of through a Cast to 16 bits. The
+// quantizer takes float32 as well; the Cast would add a pass over the largest input of the
+// engine and a second rounding before the int8 one.
+std::unordered_set<const Node*> graph_input_quantizers(const Graph& graph) {
+  std::unordered_set<std::string> captured;
+  for (const auto& n : graph.nodes())
+    for (const std::string& name : captured_names(*n)) captured.insert(name);
+  const auto consumers = graph.consumers();
+  std::unordered_set<const Node*> quantizers;
+  for (const Value* in : graph.inputs()) {
+    const auto readers = consumers.find(in);
+    if (in->dtype() != DataType::kFloat32 || captured.count(in->name()) || readers == consumers.end() ||
+        readers->second.empty())
+      continue;
+    const bool only_quantizers = std::all_of(readers->second.begin(), readers->second.end(), [&](const Node* r) {
+      return r->domain().empty() && r->op_type() == "QuantizeLinear" && r->input(0) == in &&
+             std::count(r->inputs().begin(), r->inputs().end(), in) == 1;
+    });
+    if (only_quantizers) quantizers.insert(readers->second.begin(), readers->second.end());
+  }
+  return quantizers;
+}
+
 // Inputs that are float by definition, not data: they stay float32.
-bool keeps_float32(const Node& node, size_t input) {
+bool keeps_float32(const Node& node, size_t input, const std::unordered_set<const Node*>& float32_quantizers) {
   const std::string& op = node.op_type();
+  // The scale of a quantizer reading a float32 graph input.
+  if (float32_quantizers.count(&node)) return true;
   // The quantized layers' scales and bias are float32 by contract; only a float residual is data.
   if (is_quantized_layer(node)) return input != kQResidual;
   if (op == "Resize") return input == 1 || input == 2;  // roi, scales
@@ -77,14 +105,16 @@ class ConstantConverter {
 Status convert_body(Node& node, DataType storage);
 
 // Constants read by nodes, Cast targets, and the bodies of fused layers.
-Status convert_nodes(Graph& graph, DataType storage, int64_t onnx_storage) {
+Status convert_nodes(Graph& graph, DataType storage, int64_t onnx_storage,
+                     const std::unordered_set<const Node*>& float32_quantizers = {}) {
   ConstantConverter constants(graph, storage);
   std::vector<Node*> nodes;
   for (const auto& n : graph.nodes()) nodes.push_back(n.get());
   for (Node* node : nodes) {
     for (size_t i = 0; i < node->inputs().size(); ++i) {
       Value* v = node->inputs()[i];
-      if (v != nullptr && v->is_constant() && v->dtype() == DataType::kFloat32 && !keeps_float32(*node, i))
+      if (v != nullptr && v->is_constant() && v->dtype() == DataType::kFloat32 &&
+          !keeps_float32(*node, i, float32_quantizers))
         node->inputs()[i] = constants.converted(v);
     }
     if (node->op_type() == "Cast" && node->attr_int("to") == kOnnxFloat) node->attrs()["to"] = Attribute::of_int(onnx_storage);
@@ -116,11 +146,14 @@ Status assign_precision(Graph& graph, DataType storage) {
     return invalid_argument("activations can be stored as float32, float16 or bfloat16, not {}", data_type_name(storage));
   const int64_t onnx_storage = storage == DataType::kFloat16 ? kOnnxFloat16 : kOnnxBFloat16;
   const std::string suffix = storage == DataType::kFloat16 ? ".fp16" : ".bf16";
+  const std::unordered_set<const Node*> float32_quantizers = graph_input_quantizers(graph);
   // Before the boundary Casts exist: those must keep converting to float32.
-  KILN_RETURN_IF_ERROR(convert_nodes(graph, storage, onnx_storage));
-  // Graph inputs: read through a Cast to 16 bits.
+  KILN_RETURN_IF_ERROR(convert_nodes(graph, storage, onnx_storage, float32_quantizers));
+  // Graph inputs: read through a Cast to 16 bits, unless only quantizers read them.
   for (Value* in : std::vector<Value*>(graph.inputs())) {
-    if (in->dtype() != DataType::kFloat32) continue;
+    const bool quantized_only = std::any_of(float32_quantizers.begin(), float32_quantizers.end(),
+                                            [&](const Node* q) { return q->input(0) == in; });
+    if (in->dtype() != DataType::kFloat32 || quantized_only) continue;
     KILN_ASSIGN_OR_RETURN(Value * low, graph.add_value(graph.unique_value_name(in->name() + suffix)));
     graph.replace_uses(in, low);
     KILN_RETURN_IF_ERROR(add_cast(graph, in, low, onnx_storage).status());

@@ -50,9 +50,9 @@ Expected<Node*> add_node(Graph& graph, const std::string& name, const std::strin
 
 // The INT8 tensor-core kernels (cuDNN's convolutions, cuBLASLt's IMMA GEMMs) take channel and
 // matrix sizes that are multiples of 4; the FP8 ones (cuDNN's FP8 convolutions, cuBLASLt's FP8
-// GEMMs with their "TN" layout) multiples of 16. Layers with others (an RGB or grayscale stem,
-// depthwise convolutions) stay in float: they hold little of the arithmetic, the first layer is
-// the most sensitive to quantization, and a kernel without tensor cores would be slower than float.
+// GEMMs with their "TN" layout) multiples of 16. Other layers (depthwise convolutions, a 10-way
+// classifier) stay in float: they hold little of the arithmetic and a kernel without tensor cores
+// would be slower than float. INT8 makes one exception, the space-to-depth stem below.
 bool fits_tensor_cores(const Node& node, DataType type) {
   const int64_t multiple = type == DataType::kFloat8E4M3 ? 16 : 4;
   const std::vector<int64_t>& w = node.input(1)->constant().dims();
@@ -60,6 +60,27 @@ bool fits_tensor_cores(const Node& node, DataType type) {
   const bool conv = node.op_type() == "Conv" || node.op_type() == kFusedConvOp;
   const int64_t a = conv ? w[0] : w[w.size() - 2], b = conv ? w[1] : w.back();
   return a % multiple == 0 && b % multiple == 0;
+}
+
+// The output-channel multiple of Kiln's int8 implicit GEMM (kIgemmChannelMultiple in
+// backends/cuda/kernels/igemm/igemm_int8_conv.h, which this library cannot include).
+constexpr int64_t kInt8StemOutputChannelMultiple = 16;
+
+// An image stem INT8 quantizes although its 1 to 4 input channels fit no tensor-core kernel: a
+// 2-D convolution W [K, C <= 4, R, S], group 1, stride 2x2, no dilation, K a multiple of 16. The
+// CUDA backend rewrites it into a stride-1 convolution over 2x2 space-to-depth blocks of 16
+// channels (backends/cuda/cudnn/space_to_depth_stem.h) and runs that on the int8 implicit GEMM
+// (kiln_s2d_igemm_int8_conv): in float the stem chain (cast, transpose, FP16 convolution, pool,
+// quantize) was a fifth of ResNet-50's INT8 plan. The first layer is the most sensitive to
+// quantization: bench/ocr_int8_agreement.py checks it (PP-OCRv4's detector has such a stem), and
+// --accuracy-budget keeps it in float where it costs too much.
+bool is_int8_space_to_depth_stem(const Node& node) {
+  if (node.op_type() != "Conv" && node.op_type() != kFusedConvOp) return false;
+  const std::vector<int64_t>& w = node.input(1)->constant().dims();
+  if (w.size() != 4 || w[1] > 4 || w[0] % kInt8StemOutputChannelMultiple != 0) return false;
+  const std::vector<int64_t> ones = {1, 1};
+  return node.attr_int("group", 1) == 1 && node.attr_ints("strides", ones) == std::vector<int64_t>{2, 2} &&
+         node.attr_ints("dilations", ones) == ones;
 }
 
 // Zero (the only zero point either type takes) as a scalar of `type`.
@@ -73,7 +94,8 @@ Tensor zero_scalar(DataType type) {
 
 std::vector<int> quantized_input_slots(const Node& node, DataType type) {
   if (!is_quantized_layer(node) || node.input(1) == nullptr || !node.input(1)->is_constant()) return {};
-  if (!fits_tensor_cores(node, type)) return {};
+  const bool int8_stem = type == DataType::kInt8 && is_int8_space_to_depth_stem(node);
+  if (!fits_tensor_cores(node, type) && !int8_stem) return {};
   std::vector<int> slots;
   if (is_float_activation(node.input(0))) slots.push_back(0);
   if (type == DataType::kInt8 && node.domain() == kKilnDomain && is_float_activation(node.input(3))) slots.push_back(3);

@@ -122,6 +122,49 @@ TEST(QuantizedLayerLowering, Int8MaxPoolStaysChannelsLast) {
   EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
 }
 
+// INT8's RGB stem: Q(x) -> DQ -> 7x7 stride-2 conv + relu -> MaxPool -> Q -> DQ -> 1x1 conv. The
+// graph input is quantized: FP16 precision leaves it float32 (its only reader is the quantizer,
+// which keeps a float32 scale: no Cast), the Q moves before the pool, and channels-last lowering
+// transposes the int8 input into the region, not the float one.
+TEST(QuantizedLayerLowering, Int8StemQuantizesTheFloat32InputAndTransposesInt8) {
+  GraphBuilder b(13);
+  Value* x = b.input("x", {2, 3, 16, 14});
+  Value* c1 = b.node("Conv", "stem", {fake_quant(b, "in", x, kInScale), b.constant("w1", exact_weights({16, 3, 7, 7}, 0, 1))},
+                     {{"strides", ints({2, 2})}, {"pads", ints({3, 3, 3, 3})}});
+  Value* pooled = b.node("MaxPool", "pool", {b.node("Relu", "relu1", {c1})},
+                         {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+  b.output(b.node("Conv", "conv2", {fake_quant(b, "act1", pooled, kActScale), b.constant("w2", exact_weights({16, 16, 1, 1}, 0, 2))}));
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 2);
+
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  ASSERT_TRUE(assign_precision(*lowered, DataType::kFloat16).ok());
+  EXPECT_EQ(count_ops(*lowered, "Cast"), 1) << "only the output's";
+  const Node* quantize = nullptr;
+  for (const auto& n : lowered->nodes())
+    if (n->op_type() == "QuantizeLinear") quantize = n.get();
+  ASSERT_NE(quantize, nullptr);
+  EXPECT_EQ(quantize->input(0), lowered->inputs()[0]);
+  EXPECT_EQ(quantize->input(1)->dtype(), DataType::kFloat32);
+  auto report = assign_channels_last(*lowered);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->channels_last_layers, 3);  // both convolutions and the int8 pool
+  // Into the region: the quantizer's int8 output; out of it: the graph output.
+  int int8_transposes = 0;
+  for (const auto& n : lowered->nodes())
+    if (n->op_type() == "Transpose") {
+      EXPECT_NE(n->input(0), lowered->inputs()[0]) << dump_graph(*lowered);
+      int8_transposes += n->input(0)->dtype() == DataType::kInt8 && n->input(0)->producer() == quantize;
+    }
+  EXPECT_EQ(int8_transposes, 1) << dump_graph(*lowered);
+  EXPECT_EQ(count_ops(*lowered, "Transpose"), 2) << dump_graph(*lowered);
+  const auto difference = output_difference(*lowered, *o.graph, b.random_inputs());
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  // Identical int8 activations (the input is quantized from float32 either way); the float16
+  // output rounds once.
+  EXPECT_LE(*difference, 2e-3);
+}
+
 // FP8: conv (E4M3 X and W) -> Q -> DQ -> 1x1 conv, both with float outputs. FP16 precision rewrites
 // their output_dtype and leaves the E4M3 tensors; channels-last wraps both convolutions (the
 // QuantizeLinear between them is layout-agnostic) and computes what the optimized graph did.

@@ -54,8 +54,8 @@ TEST(InsertQdq, QuantizesActivationAndResidualInputsOfWeightedLayers) {
   EXPECT_EQ(names(quantized_activations(g)), (std::set<std::string>{"x", "relu1.out", fc->input(0)->name()}));
 }
 
-// Sizes the INT8 tensor-core kernels do not take stay float: an RGB stem (3 input channels) and a
-// classifier with 10 outputs.
+// Sizes the INT8 tensor-core kernels do not take stay float: a stride-1 RGB convolution (3 input
+// channels, no space-to-depth stem) and a classifier with 10 outputs.
 TEST(InsertQdq, LeavesLayersWithoutMultipleOfFourSizesInFloat) {
   GraphBuilder b;
   Value* x = b.input("x", {1, 3, 8, 8});
@@ -64,6 +64,35 @@ TEST(InsertQdq, LeavesLayersWithoutMultipleOfFourSizesInFloat) {
   Value* fc8 = b.node("MatMul", "fc8", {flat, b.weights("w8", {288, 8})});
   b.output(b.node("MatMul", "fc10", {fc8, b.weights("w10", {8, 10})}));
   EXPECT_EQ(names(quantized_activations(b.graph())), (std::set<std::string>{flat->name()}));
+}
+
+// An RGB stem of stride 2 with a multiple of 16 output channels is INT8's exception: the CUDA
+// backend runs it on the int8 implicit GEMM over space-to-depth blocks. FP8 leaves it in float;
+// so does INT8 at stride 1, with dilation, or with K not a multiple of 16.
+TEST(InsertQdq, Int8QuantizesASpaceToDepthStem) {
+  struct Stem {
+    std::string name;
+    std::vector<int64_t> w;
+    int64_t stride, dilation;
+    bool int8;
+  };
+  const std::vector<Stem> stems = {{"resnet_stem", {16, 3, 7, 7}, 2, 1, true},
+                                   {"grayscale_k32", {32, 1, 3, 3}, 2, 1, true},
+                                   {"stride1", {16, 3, 7, 7}, 1, 1, false},
+                                   {"k24", {24, 3, 7, 7}, 2, 1, false},
+                                   {"dilated", {16, 3, 3, 3}, 2, 2, false}};
+  for (const Stem& s : stems) {
+    GraphBuilder b;
+    Value* x = b.input("x", {1, s.w[1], 16, 16});
+    const int64_t pad = s.w[2] / 2;
+    b.output(b.node("Conv", s.name, {x, b.weights("w", s.w)},
+                    {{"strides", ints({s.stride, s.stride})},
+                     {"dilations", ints({s.dilation, s.dilation})},
+                     {"pads", ints({pad, pad, pad, pad})}}));
+    const std::set<std::string> expected = s.int8 ? std::set<std::string>{"x"} : std::set<std::string>{};
+    EXPECT_EQ(names(quantized_activations(b.graph())), expected) << s.name;
+    EXPECT_TRUE(quantized_activations(b.graph(), DataType::kFloat8E4M3).empty()) << s.name;
+  }
 }
 
 TEST(InsertQdq, PairsFeedOnlyTheQuantizedSlots) {

@@ -49,6 +49,7 @@ ConvGeometry32 conv_geometry32(const ConvProblem& p) {
   g.in_h = static_cast<int32_t>(p.in_h);
   g.in_w = static_cast<int32_t>(p.in_w);
   g.in_channels = static_cast<int32_t>(p.in_channels);
+  g.in_pixel_stride = g.in_channels;
   g.out_h = static_cast<int32_t>(p.out_h);
   g.out_w = static_cast<int32_t>(p.out_w);
   g.out_channels = static_cast<int32_t>(p.out_channels);

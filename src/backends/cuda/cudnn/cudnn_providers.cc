@@ -3,13 +3,15 @@
 // fused into cuDNN's engines where they can run it; E4M3 kiln.QConv the same way on cuDNN's FP8
 // convolutions (a provider of its own); and Kiln's direct quantized convolution, which
 // runs any kiln.QConv or kiln.QMatMul that the library tactics refuse; Kiln's depthwise
-// convolution, timed against cuDNN's tactics for the layers it takes; and Kiln's int8
-// implicit-GEMM convolution on the tensor cores, timed against cuDNN's int8 tactics.
+// convolution, timed against cuDNN's tactics for the layers it takes; Kiln's int8
+// implicit-GEMM convolution on the tensor cores, timed against cuDNN's int8 tactics; and the int8
+// space-to-depth stem on that implicit GEMM, timed against the direct kernel.
 #include "backends/cuda/cudnn/conv_kernel.h"
 #include "backends/cuda/cudnn/direct_quantized_provider.h"
 #include "backends/cuda/cudnn/space_to_depth_conv_kernel.h"
 #include "backends/cuda/kernels/depthwise/depthwise_conv_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_conv_provider.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_stem_provider.h"
 #include "backends/cuda/layer_kernel.h"
 
 namespace kiln::cuda {
@@ -121,6 +123,8 @@ class SpaceToDepthConvProvider final : public TacticProvider {
  private:
   static Expected<SpaceToDepthStem> stem_of(const LayerSpec& spec) {
     KILN_ASSIGN_OR_RETURN(ConvProblem problem, conv_problem(spec));
+    if (problem.quant.has_value())
+      return unsupported("the cuDNN space-to-depth stem runs float layers; kiln_s2d_igemm_int8_conv runs int8 ones");
     if (spec.inputs[1]->host_constant == nullptr)
       return unsupported("the space-to-depth stem rearranges constant weights; W is computed");
     return space_to_depth_stem(problem);
@@ -135,7 +139,7 @@ std::vector<const TacticProvider*> cudnn_providers() {
   static const SpaceToDepthConvProvider space_to_depth_conv;
   // cudnn_conv_test.cc finds the first four by position.
   return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider(), &fp8_conv,
-          &igemm_int8_conv_provider()};
+          &igemm_int8_conv_provider(), &igemm_int8_stem_provider()};
 }
 
 }  // namespace kiln::cuda

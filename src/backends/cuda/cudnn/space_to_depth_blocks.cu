@@ -7,7 +7,7 @@ namespace {
 constexpr int kPixelChannels = 4, kBlockChannels = 16;
 
 // One thread per block: gathers its 2x2 pixels' channels (zeros outside the image and beyond C)
-// and writes the block's 16 values with wide stores.
+// and writes the block's 16 values with 16-byte stores (one for int8, two or four for wider types).
 template <class T>
 __global__ void space_to_depth_blocks(SpaceToDepthBlocksArgs a) {
   const int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -36,7 +36,9 @@ cudaError_t launch_space_to_depth_blocks(const SpaceToDepthBlocksArgs& args, cud
   if (count == 0) return cudaSuccess;
   constexpr int kThreads = 256;
   const auto grid = static_cast<unsigned>((count + kThreads - 1) / kThreads);
-  if (args.element_size == 2)
+  if (args.element_size == 1)
+    space_to_depth_blocks<uint8_t><<<grid, kThreads, 0, stream>>>(args);
+  else if (args.element_size == 2)
     space_to_depth_blocks<uint16_t><<<grid, kThreads, 0, stream>>>(args);
   else if (args.element_size == 4)
     space_to_depth_blocks<uint32_t><<<grid, kThreads, 0, stream>>>(args);

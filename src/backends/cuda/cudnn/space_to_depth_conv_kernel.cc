@@ -12,7 +12,7 @@ size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kA
 }  // namespace
 
 SpaceToDepthConvKernel::SpaceToDepthConvKernel(SpaceToDepthStem stem, DeviceBuffer weights,
-                                               std::unique_ptr<CudnnConvKernel> conv)
+                                               std::unique_ptr<LayerKernel> conv)
     : stem_(std::move(stem)), weights_(std::move(weights)), conv_(std::move(conv)) {}
 
 size_t SpaceToDepthConvKernel::blocks_bytes() const { return aligned(stem_.block_bytes()); }
@@ -49,9 +49,8 @@ Status SpaceToDepthConvKernel::enqueue(const LaunchEnv& env, const std::vector<c
   return conv_->enqueue(conv_env, conv_inputs, outputs);
 }
 
-Expected<std::unique_ptr<LayerKernel>> make_space_to_depth_conv(cudnnHandle_t handle, const ConvProblem& problem,
-                                                                const SpaceToDepthStem& stem, const Tensor& weights,
-                                                                const ConvTacticKey& key, bool allow_tf32) {
+Expected<DeviceBuffer> upload_space_to_depth_weights(const SpaceToDepthStem& stem, const ConvProblem& problem,
+                                                     const Tensor& weights) {
   const size_t element_size = data_type_size(problem.dtype);
   if (weights.dtype() != problem.dtype || weights.nbytes() != static_cast<size_t>(problem.out_channels *
                                                                                   problem.kernel_h * problem.kernel_w *
@@ -60,8 +59,13 @@ Expected<std::unique_ptr<LayerKernel>> make_space_to_depth_conv(cudnnHandle_t ha
                             dims_to_string(weights.dims()));
   const std::vector<uint8_t> blocked =
       space_to_depth_weights(stem, problem, static_cast<const uint8_t*>(weights.raw()), element_size);
-  KILN_ASSIGN_OR_RETURN(DeviceBuffer device_weights, DeviceBuffer::allocate(blocked.size()));
-  KILN_CUDA_CHECK(cudaMemcpy(device_weights.get(), blocked.data(), blocked.size(), cudaMemcpyHostToDevice));
+  return DeviceBuffer::upload(blocked.data(), blocked.size());
+}
+
+Expected<std::unique_ptr<LayerKernel>> make_space_to_depth_conv(cudnnHandle_t handle, const ConvProblem& problem,
+                                                                const SpaceToDepthStem& stem, const Tensor& weights,
+                                                                const ConvTacticKey& key, bool allow_tf32) {
+  KILN_ASSIGN_OR_RETURN(DeviceBuffer device_weights, upload_space_to_depth_weights(stem, problem, weights));
   KILN_ASSIGN_OR_RETURN(PlannedConv planned, plan_conv_tactic(handle, stem.blocks, key, allow_tf32));
   auto conv = std::make_unique<CudnnConvKernel>(stem.blocks, std::move(planned), std::nullopt);
   return std::unique_ptr<LayerKernel>(

@@ -12,8 +12,9 @@ size_t SpaceToDepthStem::block_bytes() const {
 }
 
 Expected<SpaceToDepthStem> space_to_depth_stem(const ConvProblem& p) {
-  if (!p.channels_last || p.transposed || p.quant.has_value())
-    return unsupported("the space-to-depth stem runs channels-last float Conv only");
+  if (!p.channels_last || p.transposed) return unsupported("the space-to-depth stem runs channels-last convolutions only");
+  if (p.quant.has_value() && p.dtype != DataType::kInt8)
+    return unsupported("the space-to-depth stem runs float and int8 layers, not {} kiln.QConv", data_type_name(p.dtype));
   if (p.in_channels > SpaceToDepthStem::kPixelChannels)
     return unsupported("the space-to-depth stem is for at most {} input channels, not {}",
                        SpaceToDepthStem::kPixelChannels, p.in_channels);
@@ -44,6 +45,14 @@ Expected<SpaceToDepthStem> space_to_depth_stem(const ConvProblem& p) {
   stem.blocks.in_h = block_size[0];
   stem.blocks.in_w = block_size[1];
   return stem;
+}
+
+ConvGeometry32 space_to_depth_row_geometry(const SpaceToDepthStem& stem) {
+  ConvGeometry32 g = conv_geometry32(stem.blocks);
+  g.in_channels = static_cast<int32_t>(stem.blocks.kernel_w * SpaceToDepthStem::kBlockChannels);
+  g.in_pixel_stride = static_cast<int32_t>(SpaceToDepthStem::kBlockChannels);
+  g.kernel_w = 1;
+  return g;
 }
 
 std::vector<uint8_t> space_to_depth_weights(const SpaceToDepthStem& stem, const ConvProblem& p,

@@ -3,8 +3,9 @@
 // with GEMM rows M = N*OH*OW (output pixels), columns K, and reduction R*S*C walked tap by tap,
 // each step one tap's 64 contiguous channels (no im2col buffer; out-of-image pixels and channels
 // past C are zero-filled in shared memory). Exact int32 sums, then the quantized epilogue of each
-// element (quantized_epilogue_element.cuh). Kept free of Kiln's heavier headers: nvcc compiles
-// the implementation.
+// element (quantized_epilogue_element.cuh). X's pixels lie in_pixel_stride bytes apart, usually
+// C; the int8 space-to-depth stem reads overlapping pixels (space_to_depth_row_geometry). Kept free
+// of Kiln's heavier headers: nvcc compiles the implementation.
 #pragma once
 
 #include <cuda_runtime.h>

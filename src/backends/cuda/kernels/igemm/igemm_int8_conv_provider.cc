@@ -7,27 +7,10 @@
 #include <vector>
 
 #include "backends/cuda/cuda_check.h"
-#include "backends/cuda/cudnn/conv_problem.h"
-#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 
 namespace kiln::cuda {
 
-namespace {
-
-// The layer as an implicit GEMM, with its epilogue's parameters, or unsupported(reason).
-struct IgemmLayer {
-  IgemmInt8Conv conv;
-  QuantizedParams params;
-};
-
-Expected<IgemmLayer> igemm_layer(const LayerSpec& spec) {
-  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
-    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
-  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
-  // analysis of the optional inside.
-  const Expected<ConvProblem> problem = conv_problem(spec);
-  if (!problem.ok()) return problem.status();
-  const ConvProblem& p = *problem;
+Status igemm_int8_takes(const ConvProblem& p) {
   if (p.group != 1) return unsupported("the int8 implicit GEMM runs ungrouped convolutions, not group {}", p.group);
   if (p.in_channels % kIgemmChannelMultiple != 0 || p.out_channels % kIgemmChannelMultiple != 0)
     return unsupported("the int8 implicit GEMM needs multiples of {} input and output channels, got {} and {}",
@@ -38,21 +21,41 @@ Expected<IgemmLayer> igemm_layer(const LayerSpec& spec) {
   // Pixels, rows and the pixel count index with 32 bits (element offsets with 64).
   constexpr int64_t kMaxIndex = std::numeric_limits<int32_t>::max();
   if (p.batch * p.in_h > kMaxIndex || p.batch * p.out_h * p.out_w > kMaxIndex)
-    return unsupported("the int8 implicit GEMM counts pixels with 32 bits; X {} or Y {} has too many",
-                       dims_to_string(spec.inputs[kQInput]->dims), dims_to_string(spec.outputs[0].dims));
-  IgemmLayer l;
-  l.conv = conv_geometry32(p);
-  l.params = *p.quant;
-  return l;
+    return unsupported("the int8 implicit GEMM counts pixels with 32 bits; {} images of {}x{} in or {}x{} out are too many",
+                       p.batch, p.in_h, p.in_w, p.out_h, p.out_w);
+  return Status::Ok();
 }
+
+std::vector<Tactic> igemm_int8_tactics(std::string_view prefix, const QuantizedParams& params,
+                                       const DeviceContext& device) {
+  std::vector<Tactic> tactics;
+  for (IgemmTile tile : kIgemmTiles)
+    if (igemm_tile_runs_on(tile, device.props.major, device.props.minor))
+      tactics.push_back({std::string(prefix) + igemm_tile_name(tile) + params.slug(), static_cast<int64_t>(tile)});
+  return tactics;
+}
+
+Expected<IgemmTile> igemm_int8_tile(const Tactic& tactic, const DeviceContext& device) {
+  for (IgemmTile tile : kIgemmTiles) {
+    if (static_cast<int64_t>(tile) != tactic.id) continue;
+    if (!igemm_tile_runs_on(tile, device.props.major, device.props.minor))
+      return unsupported("{} needs a compute capability 9.0 GPU (sm_90a), not {}.{}", tactic.name, device.props.major,
+                         device.props.minor);
+    return tile;
+  }
+  return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
+}
+
+namespace {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 class IgemmInt8ConvKernel final : public LayerKernel {
  public:
-  IgemmInt8ConvKernel(IgemmLayer layer, IgemmTile tile, QuantizedScales scales, DeviceBuffer scale_shift,
-                      FoldedEpilogue folded)
-      : layer_(std::move(layer)),
+  IgemmInt8ConvKernel(IgemmInt8Conv geometry, QuantizedParams params, IgemmTile tile, QuantizedScales scales,
+                      DeviceBuffer scale_shift, FoldedEpilogue folded)
+      : geometry_(geometry),
+        params_(std::move(params)),
         tile_(tile),
         scales_(std::move(scales)),
         scale_shift_(std::move(scale_shift)),
@@ -68,74 +71,79 @@ class IgemmInt8ConvKernel final : public LayerKernel {
       return invalid_argument("the int8 implicit GEMM needs 16-byte aligned X, W and Y");
     // The folded epilogue where the layer has one and its residual takes 16-byte loads.
     IgemmFolded folded;
-    const void* residual = layer_.params.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
+    const void* residual = params_.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
     if (scale_shift_.get() != nullptr && (residual == nullptr || aligned16(residual))) {
       folded.scale_shift = static_cast<const float*>(scale_shift_.get());
       folded.residual = static_cast<const int8_t*>(residual);
       folded.residual_ratio = folded_.residual_ratio;
       folded.lower = folded_.relu ? 0.f : -128.f;
     }
-    KILN_CUDA_CHECK(launch_igemm_int8_conv(layer_.conv, tile_, static_cast<const int8_t*>(inputs[kQInput]),
+    KILN_CUDA_CHECK(launch_igemm_int8_conv(geometry_, tile_, static_cast<const int8_t*>(inputs[kQInput]),
                                            static_cast<const int8_t*>(inputs[kQWeights]),
-                                           scales_.epilogue(layer_.params, inputs), folded, outputs[0], env.stream));
+                                           scales_.epilogue(params_, inputs), folded, outputs[0], env.stream));
     return Status::Ok();
   }
 
  private:
-  IgemmLayer layer_;
+  IgemmInt8Conv geometry_;
+  QuantizedParams params_;
   IgemmTile tile_;
   QuantizedScales scales_;
   DeviceBuffer scale_shift_;  // the folded epilogue's vectors, where the layer folds
   FoldedEpilogue folded_;
 };
 
+// The layer as the implicit GEMM runs it, or unsupported(reason).
+Expected<ConvProblem> igemm_problem(const LayerSpec& spec) {
+  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
+    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
+  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
+  // analysis of the optional inside.
+  Expected<ConvProblem> problem = conv_problem(spec);
+  if (problem.ok()) KILN_RETURN_IF_ERROR(igemm_int8_takes(*problem));
+  return problem;
+}
+
 class IgemmInt8ConvProvider final : public TacticProvider {
  public:
   std::string_view name() const override { return "kiln_igemm_int8_conv"; }
 
-  Status supports(const LayerSpec& spec) const override { return igemm_layer(spec).status(); }
+  Status supports(const LayerSpec& spec) const override { return igemm_problem(spec).status(); }
 
   // "kiln_igemm_int8_128x128x64_bias_relu_to_int8": the tile, then the epilogue.
   // The wgmma tiles only where the device runs sm_90a code.
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& device) const override {
-    KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
-    std::vector<Tactic> tactics;
-    for (IgemmTile tile : kIgemmTiles)
-      if (igemm_tile_runs_on(tile, device.props.major, device.props.minor))
-        tactics.push_back({std::string("kiln_igemm_int8_") + igemm_tile_name(tile) + layer.params.slug(),
-                         static_cast<int64_t>(tile)});
-    return tactics;
+    const Expected<ConvProblem> problem = igemm_problem(spec);
+    if (!problem.ok()) return problem.status();
+    return igemm_int8_tactics("kiln_igemm_int8_", *problem->quant, device);
   }
 
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext& device) const override {
-    IgemmTile tile{};
-    bool known = false;
-    for (IgemmTile t : kIgemmTiles)
-      if (static_cast<int64_t>(t) == tactic.id) {
-        tile = t;
-        known = true;
-      }
-    if (!known) return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
-    if (!igemm_tile_runs_on(tile, device.props.major, device.props.minor))
-      return unsupported("{} needs a compute capability 9.0 GPU (sm_90a), not {}.{}", tactic.name, device.props.major,
-                         device.props.minor);
-    KILN_ASSIGN_OR_RETURN(IgemmLayer layer, igemm_layer(spec));
-    KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
-    KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(layer.params));
-    FoldedEpilogue folded;
-    DeviceBuffer scale_shift;
-    if (folds_per_channel(spec, layer.params)) {
-      KILN_ASSIGN_OR_RETURN(folded, folded_epilogue(spec, layer.params));
-      KILN_ASSIGN_OR_RETURN(scale_shift, DeviceBuffer::upload(folded.scale_shift.data(),
-                                                              folded.scale_shift.size() * sizeof(float)));
-    }
-    return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8ConvKernel>(
-        std::move(layer), tile, std::move(scales), std::move(scale_shift), std::move(folded)));
+    KILN_ASSIGN_OR_RETURN(IgemmTile tile, igemm_int8_tile(tactic, device));
+    const Expected<ConvProblem> problem = igemm_problem(spec);
+    if (!problem.ok()) return problem.status();
+    return make_igemm_int8_conv_kernel(spec, conv_geometry32(*problem), *problem->quant, tile);
   }
 };
 
 }  // namespace
+
+Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_conv_kernel(const LayerSpec& spec,
+                                                                   const IgemmInt8Conv& geometry,
+                                                                   const QuantizedParams& params, IgemmTile tile) {
+  KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
+  KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(params));
+  FoldedEpilogue folded;
+  DeviceBuffer scale_shift;
+  if (folds_per_channel(spec, params)) {
+    KILN_ASSIGN_OR_RETURN(folded, folded_epilogue(spec, params));
+    KILN_ASSIGN_OR_RETURN(scale_shift,
+                          DeviceBuffer::upload(folded.scale_shift.data(), folded.scale_shift.size() * sizeof(float)));
+  }
+  return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8ConvKernel>(geometry, params, tile, std::move(scales),
+                                                                            std::move(scale_shift), std::move(folded)));
+}
 
 const TacticProvider& igemm_int8_conv_provider() {
   static const IgemmInt8ConvProvider provider;

@@ -40,7 +40,8 @@ struct TileLoader {
   int vector, row;
   // Where the thread's A rows read X: the element offset of each window's origin (n, ih0, iw0, 0),
   // which may lie in the padding, and a bit per tap that lands inside the image (none for rows
-  // past M). Computed once, so a reduction step costs one add and a bit test per row.
+  // past M). Computed once, so a reduction step costs one add and a bit test per row. X pixels
+  // lie in_pixel_stride elements apart (ConvGeometry32); channels and weights go by in_channels.
   int64_t origin[kARows];
   uint64_t taps_inside[kARows];
   // The thread's B rows: weight row offsets, or -1 past K.
@@ -59,7 +60,7 @@ struct TileLoader {
       const int m = block_m + row + j * kRowsPerPass;
       const int n = m / out_pixels, p = m % out_pixels;
       const int ih0 = (p / c.out_w) * c.stride_h - c.pad_h, iw0 = (p % c.out_w) * c.stride_w - c.pad_w;
-      origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_channels;
+      origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_pixel_stride;
       uint64_t inside = 0;
       if (m < m_total)
         for (int rr = 0, t = 0; rr < c.kernel_h; ++rr) {
@@ -88,7 +89,7 @@ struct TileLoader {
     const int channel = channel_step * StepBytes + vector * kVectorBytes;
     const bool channel_valid = channel < c.in_channels;
     const int64_t tap_offset =
-        (static_cast<int64_t>(r * c.dilation_h) * c.in_w + s * c.dilation_w) * c.in_channels + channel;
+        (static_cast<int64_t>(r * c.dilation_h) * c.in_w + s * c.dilation_w) * c.in_pixel_stride + channel;
     const int64_t filter_offset = static_cast<int64_t>(tap) * c.in_channels + channel;
 #pragma unroll
     for (int j = 0; j < kARows; ++j) {
