@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <limits>
 
 #include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
@@ -60,7 +61,8 @@ __global__ void __launch_bounds__(TileShape<BM, BN, WarpsM, WarpsN>::kThreads)
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int warp_m = warp % WarpsM, warp_n = warp / WarpsM;
-  const int block_m = blockIdx.x * BM, block_n = blockIdx.y * BN;
+  const int2 origin = igemm::tile_origin<BM, BN>(c);
+  const int block_m = origin.x, block_n = origin.y;
   typename Tile::Loader loader(c, tid, block_m, block_n);
   const int steps = loader.steps;
   const uint32_t shared_base = igemm::shared_address(shared);
@@ -195,9 +197,10 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
   const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
   if (m == 0 || conv.out_channels == 0) return cudaSuccess;
-  const dim3 grid(static_cast<unsigned>((m + k.block_m - 1) / k.block_m),
-                  static_cast<unsigned>((conv.out_channels + k.block_n - 1) / k.block_n));
-  k.kernel<<<grid, k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
+  // One block per output tile, in a one-dimensional grid (igemm::tile_origin).
+  const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
+  if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
+  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }
 

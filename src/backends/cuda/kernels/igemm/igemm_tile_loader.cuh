@@ -27,6 +27,16 @@ __device__ __forceinline__ void wait_copies() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
 }
 
+// The origin (block_m, block_n) of the block's BM x BN output tile. The grid is one-dimensional,
+// output channels fastest: the blocks sharing a run of pixels run together, so X's rows come
+// from DRAM once (the other blocks read them from L2), and the rows of Y and of the residual are
+// written and read whole by neighbouring blocks instead of a slice now and a slice much later.
+template <int BM, int BN>
+__device__ __forceinline__ int2 tile_origin(const IgemmInt8Conv& c) {
+  const int n_tiles = (c.out_channels + BN - 1) / BN;
+  return make_int2(static_cast<int>(blockIdx.x) / n_tiles * BM, static_cast<int>(blockIdx.x) % n_tiles * BN);
+}
+
 // A block of Threads threads loading the reduction steps (StepBytes channels of one tap) of a
 // BM-pixel x BN-channel tile: thread tid copies vector tid % kVectorsPerRow of rows
 // tid / kVectorsPerRow + j * kRowsPerPass, of A (pixels) and of B (output channels).

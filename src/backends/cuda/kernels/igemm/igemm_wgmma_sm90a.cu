@@ -160,7 +160,8 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
 
   const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
   const int warp_in_group = (tid % kWarpgroupThreads) / 32;
-  const int block_m = blockIdx.x * kBlockM, block_n = blockIdx.y * BN;
+  const int2 origin = tile_origin<kBlockM, BN>(c);
+  const int block_m = origin.x, block_n = origin.y;
   typename Tile::Loader loader(c, tid, block_m, block_n);
   const int steps = loader.steps;
   const auto place = [](int row, int vector) { return swizzled<StepBytes>(row, vector); };
