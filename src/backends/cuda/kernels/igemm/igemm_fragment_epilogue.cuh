@@ -62,14 +62,15 @@ __device__ __forceinline__ void store_matrices(uint32_t address, const uint32_t 
 // outputs: acc[mi][i][v] is the wgmma fragment of rows warp_row + 64 * mi (+ lane / 4, + 8) and
 // channels i * MmaN + 8j + 2q (+1). `staged` is the tile's shared int8 area (BM x BN bytes), where
 // prefetch_residual placed the residual chunks with fragment_chunk_offset; the caller has waited
-// for those copies and synchronized the block.
+// for those copies and synchronized the block. Output pixels from m_end on are not written
+// (m_end < 0: the layer's last pixel ends them).
 template <int BM, int BN, int MmasM, int Mmas, int MmaN>
 __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
                                                  const IgemmInt8Conv& c, const IgemmFolded& f, int block_m,
-                                                 int block_n, int warp_row, int lane, void* y) {
+                                                 int block_n, int warp_row, int lane, void* y, int m_end = -1) {
   constexpr int kChunks = BN / kVectorBytes;  // per row
   static_assert(kChunks % 2 == 0 && MmaN % 16 == 0, "stmatrix x4 covers two chunks of 16 rows");
-  const int m_total = c.batch * c.out_h * c.out_w, q = lane % 4;
+  const int m_total = m_end < 0 ? c.batch * c.out_h * c.out_w : m_end, q = lane % 4;
   const bool residual = f.residual != nullptr;
   // Each lane addresses one row of one of the four 8x8 matrices of an x4: rows 0-7 or 8-15 of
   // the warp's 16, chunk pair member 0 or 1.

@@ -41,13 +41,15 @@ struct NaturalChunks {
 // issue it with their prologue's loads, so its latency overlaps the main loop's instead of
 // following it: a 1x1 layer over 64 channels has one reduction step, and its residual is as
 // large as its output. place(row, col) is the byte offset of the 16 bytes of channels col.. of
-// tile row `row` (the wgmma tiles' fragment epilogue swizzles them).
+// tile row `row` (the wgmma tiles' fragment epilogue swizzles them). Rows from m_end on are
+// not read (m_end < 0: the layer's last pixel ends them; a tile of whole image rows ends earlier).
 template <int BM, int BN, int Threads, class Place = NaturalChunks<BN>>
 __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmInt8Conv& c, const IgemmFolded& f,
-                                                  int block_m, int block_n, int tid, Place place = {}) {
+                                                  int block_m, int block_n, int tid, Place place = {},
+                                                  int m_end = -1) {
   if (f.scale_shift == nullptr || f.residual == nullptr) return;
   constexpr int kChunksPerRow = BN / kEpilogueChunk;
-  const int m_total = c.batch * c.out_h * c.out_w;
+  const int m_total = m_end < 0 ? c.batch * c.out_h * c.out_w : m_end;
   for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Threads) {
     const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * kEpilogueChunk;
     const int m = block_m + row, k0 = block_n + col;
