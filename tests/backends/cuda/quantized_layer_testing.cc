@@ -108,6 +108,30 @@ void expect_quantized_match(const Tensor& actual, const Tensor& expected, const 
   EXPECT_GE(static_cast<double>(exact), 0.99 * static_cast<double>(expected.numel())) << what;
 }
 
+std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvider& provider,
+                                                       const QuantizedLayer& layer, std::string_view prefix,
+                                                       std::string_view only) {
+  std::vector<std::string> ran;
+  auto tactics = provider.tactics(layer.spec, test_device());
+  EXPECT_TRUE(tactics.ok()) << tactics.status().to_string();
+  if (!tactics.ok()) return ran;
+  for (const cuda::Tactic& tactic : *tactics) {
+    if (!only.empty() && tactic.name.find(only) == std::string::npos) continue;
+    EXPECT_EQ(tactic.name.rfind(prefix, 0), 0u) << tactic.name;
+    auto run = run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
+    EXPECT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
+    if (!run.ok()) continue;
+    ran.push_back(tactic.name);
+    expect_quantized_match(run->direct, layer.expected, tactic.name);
+    EXPECT_EQ(run->replayed.nbytes(), run->direct.nbytes()) << tactic.name;
+    if (run->replayed.nbytes() == run->direct.nbytes()) {
+      EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
+          << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+    }
+  }
+  return ran;
+}
+
 void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>& attrs) {
   attrs["activation"] = Attribute::of_string(c.activation.op);
   attrs["activation_alpha"] = Attribute::of_float(c.activation.alpha);
