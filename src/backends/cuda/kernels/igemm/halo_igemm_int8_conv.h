@@ -102,6 +102,26 @@ constexpr HaloTiling halo_tiling(HaloTile tile, const IgemmInt8Conv& c) {
   return t;
 }
 
+// Block `block`'s share of the output: rows oh0 .. oh0 + rows - 1 of image `image` (the last row
+// tile of an image may hold fewer than TR), channels block_n .. block_n + BN - 1, which are the
+// consecutive GEMM rows (flattened output pixels) block_m .. m_end - 1. Output channel tiles are
+// fastest, then row tiles, then images, as tile_origin orders the other tiles: the blocks reading
+// one halo run together, so all but the first read it from L2.
+struct HaloBlock {
+  int32_t image = 0, oh0 = 0, rows = 0, block_n = 0, block_m = 0, m_end = 0;
+};
+constexpr HaloBlock halo_block(const HaloTiling& t, const IgemmInt8Conv& c, int block_n_size, int block) {
+  HaloBlock b;
+  const int row_tile = block / t.channel_tiles % t.row_tiles;
+  b.image = block / t.channel_tiles / t.row_tiles;
+  b.oh0 = row_tile * t.rows_per_tile;
+  b.rows = c.out_h - b.oh0 < t.rows_per_tile ? c.out_h - b.oh0 : t.rows_per_tile;
+  b.block_n = block % t.channel_tiles * block_n_size;
+  b.block_m = (b.image * c.out_h + b.oh0) * c.out_w;
+  b.m_end = b.block_m + b.rows * c.out_w;
+  return b;
+}
+
 // Whether `tile` runs the layer `c` (a 3x3, stride 1, pad 1 convolution over whole 64-channel
 // chunks): its rows fit the tile and its shared memory one block.
 constexpr bool halo_tile_takes(HaloTile tile, const IgemmInt8Conv& c) {

@@ -100,17 +100,9 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, kChunkBytes>:
   const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
   const int warp_in_group = (tid % kWarpgroupThreads) / 32;
 
-  // The block's rows oh0.. of image `image` and channels block_n..: output channels fastest, as
-  // tile_origin orders the other tiles, so the blocks reading one halo run together and all but
-  // the first read it from L2. Its pixels are consecutive GEMM rows block_m..m_end.
-  const int channel_tile = static_cast<int>(blockIdx.x) % t.channel_tiles;
-  const int row_tile = static_cast<int>(blockIdx.x) / t.channel_tiles % t.row_tiles;
-  const int image = static_cast<int>(blockIdx.x) / t.channel_tiles / t.row_tiles;
-  const int oh0 = row_tile * t.rows_per_tile;
-  const int rows = min(t.rows_per_tile, c.out_h - oh0);
-  const int block_n = channel_tile * BN;
-  const int block_m = (image * c.out_h + oh0) * c.out_w;
-  const int m_end = block_m + rows * c.out_w;
+  const HaloBlock block = halo_block(t, c, BN, static_cast<int>(blockIdx.x));
+  const int image = block.image, oh0 = block.oh0, block_n = block.block_n;
+  const int block_m = block.block_m, m_end = block.m_end;
   const int staged = t.stages * t.stage_bytes;  // offset of the epilogue's int8 tile
 
   load_chunk<Warpgroups, MmasM, BN>(c, t, x, w, shared_base, 0, image, oh0, block_n, tid);
