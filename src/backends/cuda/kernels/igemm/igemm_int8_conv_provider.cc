@@ -46,6 +46,16 @@ Expected<IgemmTile> igemm_int8_tile(const Tactic& tactic, const DeviceContext& d
   return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
 }
 
+Expected<ConvProblem> igemm_int8_conv_problem(const LayerSpec& spec) {
+  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
+    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
+  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
+  // analysis of the optional inside.
+  Expected<ConvProblem> problem = conv_problem(spec);
+  if (problem.ok()) KILN_RETURN_IF_ERROR(igemm_int8_takes(*problem));
+  return problem;
+}
+
 namespace {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -91,20 +101,6 @@ class IgemmInt8LayerKernel final : public LayerKernel {
   DeviceBuffer scale_shift_;  // the folded epilogue's vectors, where the layer folds
   FoldedEpilogue folded_;
 };
-
-}  // namespace
-
-Expected<ConvProblem> igemm_int8_conv_problem(const LayerSpec& spec) {
-  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
-    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
-  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
-  // analysis of the optional inside.
-  Expected<ConvProblem> problem = conv_problem(spec);
-  if (problem.ok()) KILN_RETURN_IF_ERROR(igemm_int8_takes(*problem));
-  return problem;
-}
-
-namespace {
 
 class IgemmInt8ConvProvider final : public TacticProvider {
  public:
