@@ -142,7 +142,8 @@ TEST(HaloTilingTest, BlocksCoverEveryOutputOnce) {
           EXPECT_EQ(previous.block_m, b.block_m);
           EXPECT_EQ(previous.block_n + shape.block_n, b.block_n);
         }
-        for (int m = b.block_m; m < b.m_end; ++m) ++written[static_cast<size_t>(m) * t.channel_tiles + b.block_n / shape.block_n];
+        for (int m = b.block_m; m < b.m_end; ++m)
+          ++written[static_cast<size_t>(m) * t.channel_tiles + b.block_n / shape.block_n];
       }
       for (size_t i = 0; i < written.size(); ++i) ASSERT_EQ(written[i], 1) << "pixel " << i / t.channel_tiles;
     }

@@ -3,7 +3,6 @@
 // sums, the same epilogue), directly and replayed from a CUDA graph; then every tactic of every
 // provider taking the layer (cuDNN's int8 graphs, the direct kernel, cuBLASLt for 1x1) against
 // the same values; and the layers it refuses, with reasons.
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -163,12 +162,7 @@ TEST_P(IgemmConvTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) {
   for (cuda::IgemmTile tile : cuda::kIgemmTiles) runnable += cuda::igemm_tile_runs_on(tile, props.major, props.minor);
   ASSERT_EQ(tactics->size(), runnable);
   for (const cuda::Tactic& tactic : *tactics) {
-    auto run = testing::run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
-    ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
-    testing::expect_quantized_match(run->direct, layer.expected, tactic.name);
-    ASSERT_EQ(run->replayed.nbytes(), run->direct.nbytes()) << tactic.name;
-    EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
-        << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+    testing::expect_tactic_matches_and_replays(provider, tactic, layer);
   }
 }
 

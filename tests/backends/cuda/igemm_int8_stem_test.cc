@@ -4,7 +4,6 @@
 // kernel; cuDNN's int8 graphs where C is a multiple of 4); and the layers it refuses, with reasons.
 // The cases cover blocked kernel rows of 2, 3 and 4 blocks (32-, 48- and 64-channel rows of the
 // row geometry, space_to_depth_stem.h) and odd image sizes.
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -98,12 +97,7 @@ TEST_P(IgemmInt8StemTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) 
   ASSERT_EQ(tactics->size(), runnable);
   for (const cuda::Tactic& tactic : *tactics) {
     EXPECT_EQ(tactic.name.rfind("kiln_s2d_igemm_int8_", 0), 0u) << tactic.name;
-    auto run = testing::run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
-    ASSERT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
-    testing::expect_quantized_match(run->direct, layer.expected, tactic.name);
-    ASSERT_EQ(run->replayed.nbytes(), run->direct.nbytes()) << tactic.name;
-    EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
-        << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+    testing::expect_tactic_matches_and_replays(provider, tactic, layer);
   }
 }
 

@@ -116,6 +116,24 @@ void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>
   if (c.output != DataType::kInt8) attrs["output_dtype"] = Attribute::of_int(onnx_type_number(c.output));
 }
 
+Tensor expect_tactic_matches_and_replays(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                         const QuantizedLayer& layer) {
+  auto run = run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
+  if (!run.ok()) {
+    ADD_FAILURE() << tactic.name << ": " << run.status().to_string();
+    return {};
+  }
+  expect_quantized_match(run->direct, layer.expected, tactic.name);
+  if (run->replayed.nbytes() != run->direct.nbytes()) {
+    ADD_FAILURE() << tactic.name << ": the CUDA-graph replay gave " << run->replayed.nbytes() << " bytes, not "
+                  << run->direct.nbytes();
+  } else {
+    EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
+        << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+  }
+  return std::move(run->direct);
+}
+
 const cuda::TacticProvider& provider_named(std::string_view name) {
   for (const cuda::TacticProvider* p : cuda::all_providers())
     if (p->name() == name) return *p;

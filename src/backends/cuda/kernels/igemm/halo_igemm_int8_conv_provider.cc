@@ -1,5 +1,6 @@
 #include "backends/cuda/kernels/igemm/halo_igemm_int8_conv_provider.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ namespace {
 // The largest tile's rows: a layer's output row must fit one block.
 constexpr int max_block_m() {
   int rows = 0;
-  for (HaloTile tile : kHaloTiles) rows = halo_tile_shape(tile).block_m() > rows ? halo_tile_shape(tile).block_m() : rows;
+  for (HaloTile tile : kHaloTiles) rows = std::max(rows, halo_tile_shape(tile).block_m());
   return rows;
 }
 
@@ -33,8 +34,8 @@ Status halo_takes(const LayerSpec& spec, const ConvProblem& p) {
                        "after",
                        p.pad_begin[0], p.pad_begin[1], p.pad_end[0], p.pad_end[1]);
   if (p.in_channels % kHaloChunkChannels != 0)
-    return unsupported("the halo-tile int8 convolution takes input channels in whole chunks of {}; {} is not a multiple "
-                       "of {}",
+    return unsupported("the halo-tile int8 convolution takes input channels in whole chunks of {}; {} is not a "
+                       "multiple of {}",
                        kHaloChunkChannels, p.in_channels, kHaloChunkChannels);
   if (!folds_per_channel(spec, *p.quant))
     return unsupported("the halo-tile int8 convolution runs the folded epilogue only (int8 output, an int8 residual or "

@@ -92,10 +92,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, kChunkBytes>:
   using Tile = typename Stage::Tile;
   constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kMmas = Tile::kMmas;
   extern __shared__ __align__(16) int8_t shared[];
-  // The swizzle is a function of the absolute address: stages start 1024-byte aligned.
-  const uint32_t raw_base = shared_address(shared);
-  const uint32_t align_pad = (kSwizzleAlign - raw_base % kSwizzleAlign) % kSwizzleAlign;
-  const uint32_t shared_base = raw_base + align_pad;
+  const uint32_t align_pad = swizzle_align_pad(shared), shared_base = shared_address(shared) + align_pad;
 
   const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
   const int warp_in_group = (tid % kWarpgroupThreads) / 32;
@@ -247,9 +244,9 @@ cudaError_t prepare_halo_igemm_int8_conv(HaloTile tile) {
   // The most any layer's tiling may ask for (halo_tile_takes), so one setting serves every layer.
   const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kHaloMaxSharedBytes);
   // The largest shared-memory carveout, so as many blocks fit on an SM as their shared memory allows.
-  return e != cudaSuccess
-             ? e
-             : cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
 }
 
 cudaError_t launch_halo_igemm_int8_conv(const IgemmInt8Conv& conv, HaloTile tile, const HaloTiling& tiling,

@@ -1,8 +1,9 @@
 // The pieces of Kiln's Hopper int8 tiles that every wgmma kernel shares: the tile's sizes and
 // shared-memory plan (WgmmaTile), the swizzled K-major placement of operand rows, matrix
 // descriptors, and the warpgroup MMA instructions (m64n64k32, m64n128k32, s32.s8.s8; A read from
-// shared memory or from registers) with their fences. Included by *_sm90a.cu files only: wgmma exists on the architecture-specific target
-// sm_90a alone, and the guard keeps the instructions out of any other compile.
+// shared memory or from registers) with their fences. Included by *_sm90a.cu files only: wgmma
+// exists on the architecture-specific target sm_90a alone, and the guard keeps the instructions out
+// of any other compile.
 //
 // Layout. A block is one or two warpgroups of 128 threads; each warpgroup computes MmasM x 64
 // pixels (one or two m64 wgmmas deep) by all BN output channels (one m64n64 wgmma per k32 for
@@ -65,6 +66,13 @@ template <int StepBytes>
 __device__ __forceinline__ uint32_t swizzled(int row, int vector) {
   const uint32_t linear = row * StepBytes + vector * kVectorBytes;
   return linear ^ (((linear >> 7) & (StepBytes / kVectorBytes - 1)) << 4);
+}
+
+// Bytes from the dynamic shared memory's start `shared` to its first swizzle-aligned address: the
+// swizzle is a function of the absolute shared address, so tiles start 1024-byte aligned (kernels
+// ask for kSwizzleAlign bytes of slack).
+__device__ __forceinline__ uint32_t swizzle_align_pad(const void* shared) {
+  return (kSwizzleAlign - shared_address(shared) % kSwizzleAlign) % kSwizzleAlign;
 }
 
 // The matrix descriptor of a K-major swizzled tile at shared address `address`: start address,
