@@ -118,16 +118,7 @@ std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvide
   for (const cuda::Tactic& tactic : *tactics) {
     if (!only.empty() && tactic.name.find(only) == std::string::npos) continue;
     EXPECT_EQ(tactic.name.rfind(prefix, 0), 0u) << tactic.name;
-    auto run = run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
-    EXPECT_TRUE(run.ok()) << tactic.name << ": " << run.status().to_string();
-    if (!run.ok()) continue;
-    ran.push_back(tactic.name);
-    expect_quantized_match(run->direct, layer.expected, tactic.name);
-    EXPECT_EQ(run->replayed.nbytes(), run->direct.nbytes()) << tactic.name;
-    if (run->replayed.nbytes() == run->direct.nbytes()) {
-      EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
-          << tactic.name << ": the CUDA-graph replay differs from the direct launch";
-    }
+    if (expect_tactic_matches_and_replays(provider, tactic, layer).defined()) ran.push_back(tactic.name);
   }
   return ran;
 }
@@ -138,6 +129,24 @@ void add_epilogue_attrs(const QuantizedCase& c, std::map<std::string, Attribute>
   attrs["activation_beta"] = Attribute::of_float(c.activation.beta);
   attrs["activation_gated"] = Attribute::of_int(c.activation.gated ? 1 : 0);
   if (c.output != DataType::kInt8) attrs["output_dtype"] = Attribute::of_int(onnx_type_number(c.output));
+}
+
+Tensor expect_tactic_matches_and_replays(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                         const QuantizedLayer& layer) {
+  auto run = run_direct_and_captured(provider, tactic, layer.spec, layer.inputs);
+  if (!run.ok()) {
+    ADD_FAILURE() << tactic.name << ": " << run.status().to_string();
+    return {};
+  }
+  expect_quantized_match(run->direct, layer.expected, tactic.name);
+  if (run->replayed.nbytes() != run->direct.nbytes()) {
+    ADD_FAILURE() << tactic.name << ": the CUDA-graph replay gave " << run->replayed.nbytes() << " bytes, not "
+                  << run->direct.nbytes();
+  } else {
+    EXPECT_EQ(std::memcmp(run->replayed.raw(), run->direct.raw(), run->direct.nbytes()), 0)
+        << tactic.name << ": the CUDA-graph replay differs from the direct launch";
+  }
+  return std::move(run->direct);
 }
 
 const cuda::TacticProvider& provider_named(std::string_view name) {

@@ -74,6 +74,12 @@ struct QuantizedLayer {
   Tensor expected;
 };
 
+// Runs `tactic` of `provider` on `layer` directly and replayed from a CUDA graph: the direct output
+// must match layer.expected (expect_quantized_match) and the replay be bit-identical to it. Returns
+// the direct output, undefined where the tactic did not run (a test failure).
+Tensor expect_tactic_matches_and_replays(const cuda::TacticProvider& provider, const cuda::Tactic& tactic,
+                                         const QuantizedLayer& layer);
+
 // An FP8 layer's case: per-channel weight scales of the size calibration gives (max|w|/448) and
 // a float output.
 QuantizedCase fp8_case(int64_t channels, DataType output);

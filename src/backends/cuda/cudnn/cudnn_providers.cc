@@ -10,6 +10,7 @@
 #include "backends/cuda/cudnn/direct_quantized_provider.h"
 #include "backends/cuda/cudnn/space_to_depth_conv_kernel.h"
 #include "backends/cuda/kernels/depthwise/depthwise_conv_provider.h"
+#include "backends/cuda/kernels/igemm/halo_igemm_int8_conv_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_conv_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_stem_provider.h"
 #include "backends/cuda/layer_kernel.h"
@@ -139,7 +140,7 @@ std::vector<const TacticProvider*> cudnn_providers() {
   static const SpaceToDepthConvProvider space_to_depth_conv;
   // cudnn_conv_test.cc finds the first four by position.
   return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider(), &fp8_conv,
-          &igemm_int8_conv_provider(), &igemm_int8_stem_provider()};
+          &igemm_int8_conv_provider(), &igemm_int8_stem_provider(), &halo_igemm_int8_conv_provider()};
 }
 
 }  // namespace kiln::cuda

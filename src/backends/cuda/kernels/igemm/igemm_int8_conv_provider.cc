@@ -46,17 +46,26 @@ Expected<IgemmTile> igemm_int8_tile(const Tactic& tactic, const DeviceContext& d
   return invalid_argument("{} is not an int8 implicit-GEMM tactic id ({})", tactic.id, tactic.name);
 }
 
+Expected<ConvProblem> igemm_int8_conv_problem(const LayerSpec& spec) {
+  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
+    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
+  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
+  // analysis of the optional inside.
+  Expected<ConvProblem> problem = conv_problem(spec);
+  if (problem.ok()) KILN_RETURN_IF_ERROR(igemm_int8_takes(*problem));
+  return problem;
+}
+
 namespace {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-class IgemmInt8ConvKernel final : public LayerKernel {
+class IgemmInt8LayerKernel final : public LayerKernel {
  public:
-  IgemmInt8ConvKernel(IgemmInt8Conv geometry, QuantizedParams params, IgemmTile tile, QuantizedScales scales,
-                      DeviceBuffer scale_shift, FoldedEpilogue folded)
-      : geometry_(geometry),
-        params_(std::move(params)),
-        tile_(tile),
+  IgemmInt8LayerKernel(QuantizedParams params, IgemmLaunch launch, QuantizedScales scales, DeviceBuffer scale_shift,
+                       FoldedEpilogue folded)
+      : params_(std::move(params)),
+        launch_(std::move(launch)),
         scales_(std::move(scales)),
         scale_shift_(std::move(scale_shift)),
         folded_(std::move(folded)) {}
@@ -69,51 +78,40 @@ class IgemmInt8ConvKernel final : public LayerKernel {
     // cp.async moves 16-byte vectors; Kiln's arena and weights are 256-byte aligned.
     if (!aligned16(inputs[kQInput]) || !aligned16(inputs[kQWeights]) || !aligned16(outputs[0]))
       return invalid_argument("the int8 implicit GEMM needs 16-byte aligned X, W and Y");
+    IgemmLaunchArgs args;
+    args.x = static_cast<const int8_t*>(inputs[kQInput]);
+    args.w = static_cast<const int8_t*>(inputs[kQWeights]);
+    args.epilogue = scales_.epilogue(params_, inputs);
+    args.y = outputs[0];
     // The folded epilogue where the layer has one and its residual takes 16-byte loads.
-    IgemmFolded folded;
     const void* residual = params_.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
     if (scale_shift_.get() != nullptr && (residual == nullptr || aligned16(residual))) {
-      folded.scale_shift = static_cast<const float*>(scale_shift_.get());
-      folded.residual = static_cast<const int8_t*>(residual);
-      folded.residual_ratio = folded_.residual_ratio;
-      folded.lower = folded_.relu ? 0.f : -128.f;
+      args.folded.scale_shift = static_cast<const float*>(scale_shift_.get());
+      args.folded.residual = static_cast<const int8_t*>(residual);
+      args.folded.residual_ratio = folded_.residual_ratio;
+      args.folded.lower = folded_.relu ? 0.f : -128.f;
     }
-    KILN_CUDA_CHECK(launch_igemm_int8_conv(geometry_, tile_, static_cast<const int8_t*>(inputs[kQInput]),
-                                           static_cast<const int8_t*>(inputs[kQWeights]),
-                                           scales_.epilogue(params_, inputs), folded, outputs[0], env.stream));
-    return Status::Ok();
+    return launch_(args, env.stream);
   }
 
  private:
-  IgemmInt8Conv geometry_;
   QuantizedParams params_;
-  IgemmTile tile_;
+  IgemmLaunch launch_;
   QuantizedScales scales_;
   DeviceBuffer scale_shift_;  // the folded epilogue's vectors, where the layer folds
   FoldedEpilogue folded_;
 };
 
-// The layer as the implicit GEMM runs it, or unsupported(reason).
-Expected<ConvProblem> igemm_problem(const LayerSpec& spec) {
-  if (spec.op == nullptr || !is_quantized_conv(*spec.op))
-    return unsupported("the int8 implicit GEMM runs kiln.QConv only");
-  // Read in place: moving the problem out of its Expected trips GCC 12's maybe-uninitialized
-  // analysis of the optional inside.
-  Expected<ConvProblem> problem = conv_problem(spec);
-  if (problem.ok()) KILN_RETURN_IF_ERROR(igemm_int8_takes(*problem));
-  return problem;
-}
-
 class IgemmInt8ConvProvider final : public TacticProvider {
  public:
   std::string_view name() const override { return "kiln_igemm_int8_conv"; }
 
-  Status supports(const LayerSpec& spec) const override { return igemm_problem(spec).status(); }
+  Status supports(const LayerSpec& spec) const override { return igemm_int8_conv_problem(spec).status(); }
 
   // "kiln_igemm_int8_128x128x64_bias_relu_to_int8": the tile, then the epilogue.
   // The wgmma tiles only where the device runs sm_90a code.
   Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& device) const override {
-    const Expected<ConvProblem> problem = igemm_problem(spec);
+    const Expected<ConvProblem> problem = igemm_int8_conv_problem(spec);
     if (!problem.ok()) return problem.status();
     return igemm_int8_tactics("kiln_igemm_int8_", *problem->quant, device);
   }
@@ -121,7 +119,7 @@ class IgemmInt8ConvProvider final : public TacticProvider {
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext& device) const override {
     KILN_ASSIGN_OR_RETURN(IgemmTile tile, igemm_int8_tile(tactic, device));
-    const Expected<ConvProblem> problem = igemm_problem(spec);
+    const Expected<ConvProblem> problem = igemm_int8_conv_problem(spec);
     if (!problem.ok()) return problem.status();
     return make_igemm_int8_conv_kernel(spec, conv_geometry32(*problem), *problem->quant, tile);
   }
@@ -129,10 +127,9 @@ class IgemmInt8ConvProvider final : public TacticProvider {
 
 }  // namespace
 
-Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_conv_kernel(const LayerSpec& spec,
-                                                                   const IgemmInt8Conv& geometry,
-                                                                   const QuantizedParams& params, IgemmTile tile) {
-  KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
+Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_layer_kernel(const LayerSpec& spec,
+                                                                    const QuantizedParams& params,
+                                                                    IgemmLaunch launch) {
   KILN_ASSIGN_OR_RETURN(QuantizedScales scales, QuantizedScales::upload(params));
   FoldedEpilogue folded;
   DeviceBuffer scale_shift;
@@ -141,8 +138,20 @@ Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_conv_kernel(const LayerSp
     KILN_ASSIGN_OR_RETURN(scale_shift,
                           DeviceBuffer::upload(folded.scale_shift.data(), folded.scale_shift.size() * sizeof(float)));
   }
-  return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8ConvKernel>(geometry, params, tile, std::move(scales),
-                                                                            std::move(scale_shift), std::move(folded)));
+  return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8LayerKernel>(
+      params, std::move(launch), std::move(scales), std::move(scale_shift), std::move(folded)));
+}
+
+Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_conv_kernel(const LayerSpec& spec,
+                                                                   const IgemmInt8Conv& geometry,
+                                                                   const QuantizedParams& params, IgemmTile tile) {
+  KILN_CUDA_CHECK(prepare_igemm_int8_conv(tile));
+  return make_igemm_int8_layer_kernel(spec, params,
+                                      [geometry, tile](const IgemmLaunchArgs& a, cudaStream_t stream) -> Status {
+                                        KILN_CUDA_CHECK(launch_igemm_int8_conv(geometry, tile, a.x, a.w, a.epilogue,
+                                                                               a.folded, a.y, stream));
+                                        return Status::Ok();
+                                      });
 }
 
 const TacticProvider& igemm_int8_conv_provider() {

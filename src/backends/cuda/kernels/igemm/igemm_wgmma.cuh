@@ -1,8 +1,9 @@
 // The pieces of Kiln's Hopper int8 tiles that every wgmma kernel shares: the tile's sizes and
 // shared-memory plan (WgmmaTile), the swizzled K-major placement of operand rows, matrix
-// descriptors, and the warpgroup MMA instructions (m64n64k32, m64n128k32, s32.s8.s8) with their
-// fences. Included by *_sm90a.cu files only: wgmma exists on the architecture-specific target
-// sm_90a alone, and the guard keeps the instructions out of any other compile.
+// descriptors, and the warpgroup MMA instructions (m64n64k32, m64n128k32, s32.s8.s8; A read from
+// shared memory or from registers) with their fences. Included by *_sm90a.cu files only: wgmma
+// exists on the architecture-specific target sm_90a alone, and the guard keeps the instructions out
+// of any other compile.
 //
 // Layout. A block is one or two warpgroups of 128 threads; each warpgroup computes MmasM x 64
 // pixels (one or two m64 wgmmas deep) by all BN output channels (one m64n64 wgmma per k32 for
@@ -67,6 +68,13 @@ __device__ __forceinline__ uint32_t swizzled(int row, int vector) {
   return linear ^ (((linear >> 7) & (StepBytes / kVectorBytes - 1)) << 4);
 }
 
+// Bytes from the dynamic shared memory's start `shared` to its first swizzle-aligned address: the
+// swizzle is a function of the absolute shared address, so tiles start 1024-byte aligned (kernels
+// ask for kSwizzleAlign bytes of slack).
+__device__ __forceinline__ uint32_t swizzle_align_pad(const void* shared) {
+  return (kSwizzleAlign - shared_address(shared) % kSwizzleAlign) % kSwizzleAlign;
+}
+
 // The matrix descriptor of a K-major swizzled tile at shared address `address`: start address,
 // leading byte offset, stride byte offset (all in 16-byte units) and swizzle mode.
 template <class Tile>
@@ -88,6 +96,28 @@ __device__ __forceinline__ void fence_shared_for_async_proxy() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
+// The accumulators of a wgmma as inline-assembly operands: their braced list (operands 0..31 or
+// 0..63) and the read-write constraints binding them to d[0..31] or d[0..63]. Shared by the forms
+// reading A from shared memory and from registers.
+#define KILN_WGMMA_D32_LIST                                                                                  \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define KILN_WGMMA_D64_LIST                                                                                  \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
+  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "   \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define KILN_WGMMA_D32(d)                                                                                     \
+  "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]), "+r"(d[8]), \
+      "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]), "+r"(d[16]),  \
+      "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), \
+      "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
+#define KILN_WGMMA_D64(d)                                                                                      \
+  KILN_WGMMA_D32(d), "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]), "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), \
+      "+r"(d[39]), "+r"(d[40]), "+r"(d[41]), "+r"(d[42]), "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]),   \
+      "+r"(d[47]), "+r"(d[48]), "+r"(d[49]), "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]),   \
+      "+r"(d[55]), "+r"(d[56]), "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]),   \
+      "+r"(d[63])
+
 // d += A (64 x 32 bytes, descriptor a) * B (128 x 32 bytes, descriptor b)^T, exact int32 sums.
 // Register i of d holds row 16 * (warp % 4) + lane / 4 + 8 * (i % 4 >= 2), column
 // 8 * (i / 4) + 2 * (lane % 4) + i % 2 of the 64 x 128 product.
@@ -96,21 +126,9 @@ __device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[64], uint64_t a, uint
       "{\n"
       ".reg .pred p;\n"
       "setp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, "
-      "%21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, "
-      "%40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, "
-      "%59, %60, %61, %62, %63}, %64, %65, p;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " KILN_WGMMA_D64_LIST ", %64, %65, p;\n"
       "}\n"
-      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
-        "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]),
-        "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]),
-        "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]),
-        "+r"(d[29]), "+r"(d[30]), "+r"(d[31]), "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]),
-        "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]), "+r"(d[40]), "+r"(d[41]), "+r"(d[42]),
-        "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]), "+r"(d[48]), "+r"(d[49]),
-        "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]), "+r"(d[56]),
-        "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
+      : KILN_WGMMA_D64(d)
       : "l"(a), "l"(b), "r"(1));  // scale-d 1: accumulate onto d
 }
 
@@ -120,16 +138,37 @@ __device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[32], uint64_t a, uint
       "{\n"
       ".reg .pred p;\n"
       "setp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, "
-      "%21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 " KILN_WGMMA_D32_LIST ", %32, %33, p;\n"
       "}\n"
-      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]),
-        "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]),
-        "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]),
-        "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]),
-        "+r"(d[29]), "+r"(d[30]), "+r"(d[31])
+      : KILN_WGMMA_D32(d)
       : "l"(a), "l"(b), "r"(1));
+}
+
+// The forms reading A from registers: a[0..3] is the warp's m16 x k32 slice of A (warp w % 4 of
+// the warpgroup holds rows 16w..16w + 15), as mma.sync m16n8k32 takes its A: a[0] the bytes
+// 4 * (lane % 4) .. + 3 of row lane / 4, a[1] those of row lane / 4 + 8, a[2] and a[3] the same
+// rows' bytes 16 further on. The wgmma reads a[] asynchronously: wgmma_fence() between the
+// instructions writing a[] and the wgmma, and a[] left unchanged until a wgmma_wait() has retired
+// it (ptxas checks both, and serializes the wgmmas, with a warning, where it cannot prove them).
+__device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " KILN_WGMMA_D64_LIST ", {%64, %65, %66, %67}, %68, p;\n"
+      "}\n"
+      : KILN_WGMMA_D64(d)
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+__device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k32.s32.s8.s8 " KILN_WGMMA_D32_LIST ", {%32, %33, %34, %35}, %36, p;\n"
+      "}\n"
+      : KILN_WGMMA_D32(d)
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
 }
 
 // Keeps the compiler from moving reads of r above the wgmma wait that makes r final.

@@ -30,10 +30,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
   using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
   constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kAccPerMma = Tile::kAccPerMma;
   extern __shared__ __align__(16) int8_t shared[];
-  // The swizzle is a function of the absolute address: tiles start 1024-byte aligned.
-  const uint32_t raw_base = shared_address(shared);
-  const uint32_t align_pad = (kSwizzleAlign - raw_base % kSwizzleAlign) % kSwizzleAlign;
-  const uint32_t shared_base = raw_base + align_pad;
+  const uint32_t align_pad = swizzle_align_pad(shared), shared_base = shared_address(shared) + align_pad;
 
   const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
   const int warp_in_group = (tid % kWarpgroupThreads) / 32;
