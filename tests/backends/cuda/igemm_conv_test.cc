@@ -171,33 +171,6 @@ TEST_P(IgemmConvTest, EveryProviderTacticMatchesTheReference) {
 INSTANTIATE_TEST_SUITE_P(Cases, IgemmConvTest, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<IgemmCase>& info) { return info.param.name; });
 
-// The persistent tiles on layers with several times more tiles than an H100 holds blocks (132
-// SMs, at most 4 blocks each), so each block streams several tiles and the loads of the next
-// ones run under this one's epilogue: a 1x1 of one reduction step with a residual (loads two
-// tiles ahead, the residual one tile ahead, across tile boundaries), and a 1x1 of three steps.
-// Pixels end in a partial tile, output channels in a partial 128-channel tile.
-TEST(IgemmConvTest, PersistentTilesStreamManyTilesPerBlock) {
-  KILN_REQUIRE_GPU();
-  const cuda::TacticProvider& provider = testing::provider_named(kProvider);
-  std::vector<IgemmCase> layers;
-  {
-    IgemmCase c = make_case("pointwise1x1_batch16_c64_k208_55x57_int8_residual_relu", {16, 55, 57, 64, 208, 1, 1, 0});
-    c.q.residual = DataType::kInt8;
-    c.q.activation = kRelu;
-    layers.push_back(c);
-  }
-  {
-    IgemmCase c = make_case("pointwise1x1_batch32_c192_k64_61x59_bias_int8", {32, 61, 59, 192, 64, 1, 1, 0});
-    layers.push_back(c);
-  }
-  for (const IgemmCase& c : layers) {
-    SCOPED_TRACE(c.name);
-    const testing::QuantizedLayer layer = testing::int8_qconv(c.shape, c.q);
-    ASSERT_TRUE(layer.expected.defined());
-    EXPECT_EQ(testing::expect_provider_tactics_match(provider, layer, "kiln_igemm_int8_", "_persistent").size(), 3u);
-  }
-}
-
 // The reason `provider` gives for refusing the layer of `shape` (a test failure when it takes it).
 std::string refusal(const QConvShape& shape, bool channels_last = true) {
   testing::QuantizedLayer layer = testing::int8_qconv(shape, make_case("refused", shape).q);

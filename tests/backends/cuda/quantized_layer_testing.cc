@@ -109,14 +109,12 @@ void expect_quantized_match(const Tensor& actual, const Tensor& expected, const 
 }
 
 std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvider& provider,
-                                                       const QuantizedLayer& layer, std::string_view prefix,
-                                                       std::string_view only) {
+                                                       const QuantizedLayer& layer, std::string_view prefix) {
   std::vector<std::string> ran;
   auto tactics = provider.tactics(layer.spec, test_device());
   EXPECT_TRUE(tactics.ok()) << tactics.status().to_string();
   if (!tactics.ok()) return ran;
   for (const cuda::Tactic& tactic : *tactics) {
-    if (!only.empty() && tactic.name.find(only) == std::string::npos) continue;
     EXPECT_EQ(tactic.name.rfind(prefix, 0), 0u) << tactic.name;
     if (expect_tactic_matches_and_replays(provider, tactic, layer).defined()) ran.push_back(tactic.name);
   }

@@ -94,13 +94,11 @@ using Fp8ConvShape = QConvShape;
 QuantizedLayer fp8_qconv(const QConvShape& shape, const QuantizedCase& q);
 QuantizedLayer int8_qconv(const QConvShape& shape, const QuantizedCase& q);
 
-// Every tactic `provider` offers for `layer` whose name contains `only` (all of them where it is
-// empty) matches layer.expected (expect_quantized_match), run directly, and its CUDA-graph replay
-// is bit-identical; every name starts with `prefix`. The names run, so callers can count them;
-// empty where the provider has no tactics or fails to give them (a test failure then).
+// Every tactic `provider` offers for `layer` matches layer.expected (expect_quantized_match), run
+// directly, and its CUDA-graph replay is bit-identical; every name starts with `prefix`. The names
+// run, so callers can count them; empty where the provider gives no tactics (a test failure).
 std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvider& provider,
-                                                       const QuantizedLayer& layer, std::string_view prefix,
-                                                       std::string_view only = {});
+                                                       const QuantizedLayer& layer, std::string_view prefix);
 
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);

@@ -1,5 +1,3 @@
-#include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 
@@ -162,25 +160,8 @@ TileKernel kernel_of(IgemmTile tile) {
     case IgemmTile::k128x128: return tile_kernel<128, 128, 2, 4>();
     case IgemmTile::k128x64: return tile_kernel<128, 64, 2, 2>();
     case IgemmTile::k64x64: return tile_kernel<64, 64, 2, 2>();
-    default: {
-      const TileKernel k = igemm::wgmma_tile_kernel(tile);
-      return k.kernel != nullptr ? k : igemm::wgmma_persistent_tile_kernel(tile);
-    }
+    default: return igemm::wgmma_tile_kernel(tile);
   }
-}
-
-// Blocks of `k` an SM holds at once (registers, shared memory and threads), at least 1. Asked of
-// the runtime once per tile: the answer depends on the kernel alone on one GPU architecture.
-int resident_blocks(IgemmTile tile, const TileKernel& k) {
-  static std::atomic<int> cache[64] = {};
-  std::atomic<int>& slot = cache[static_cast<int>(tile) % 64];
-  int blocks = slot.load(std::memory_order_relaxed);
-  if (blocks > 0) return blocks;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, k.kernel, k.threads, k.shared_bytes) != cudaSuccess ||
-      blocks < 1)
-    blocks = 1;
-  slot.store(blocks, std::memory_order_relaxed);
-  return blocks;
 }
 
 }  // namespace
@@ -195,49 +176,31 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k64x128x64_wgmma: return "64x128x64_wgmma";
     case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
     case IgemmTile::k128x64x64_wgmma: return "128x64x64_wgmma";
-    case IgemmTile::k128x128x64_wgmma_persistent: return "128x128x64_wgmma_persistent";
-    case IgemmTile::k64x64x64_wgmma_persistent: return "64x64x64_wgmma_persistent";
-    case IgemmTile::k128x64x64_wgmma_persistent: return "128x64x64_wgmma_persistent";
   }
   return "unknown";
 }
 
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile) {
-  // A persistent tile's plain twin too: it runs the layers whose epilogue does not fold.
-  for (IgemmTile t : {tile, igemm_plain_tile(tile)}) {
-    const TileKernel k = kernel_of(t);
-    if (k.kernel == nullptr) return cudaErrorInvalidValue;
-    cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
-    // The largest shared-memory carveout, so as many blocks fit on an SM as their shared memory allows.
-    if (e == cudaSuccess)
-      e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
-    if (e != cudaSuccess) return e;
-    if (k.persistent) resident_blocks(t, k);  // asked here, outside any stream capture
-  }
-  return cudaSuccess;
+  const TileKernel k = kernel_of(tile);
+  if (k.kernel == nullptr) return cudaErrorInvalidValue;
+  const cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
+  // The largest shared-memory carveout, so as many blocks fit on an SM as their shared memory allows.
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
 }
 
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
                                    const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
                                    cudaStream_t stream) {
-  // A persistent tile runs the folded epilogue only; the plain tile of its size takes the rest.
-  const TileKernel k = kernel_of(folded.scale_shift != nullptr ? tile : igemm_plain_tile(tile));
+  const TileKernel k = kernel_of(tile);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
   const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
   if (m == 0 || conv.out_channels == 0) return cudaSuccess;
-  // One block per output tile, in a one-dimensional grid (igemm::tile_origin); persistent blocks
-  // as many as the GPU holds at once, none idle.
+  // One block per output tile, in a one-dimensional grid (igemm::tile_origin).
   const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
   if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  int64_t blocks = tiles;
-  if (k.persistent) {
-    int device = 0, sms = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-      return cudaGetLastError();
-    blocks = std::min<int64_t>(tiles, static_cast<int64_t>(sms) * resident_blocks(tile, k));
-  }
-  k.kernel<<<static_cast<unsigned>(blocks), k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
+  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }
 

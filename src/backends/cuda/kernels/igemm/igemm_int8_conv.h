@@ -46,32 +46,13 @@ enum class IgemmTile : int32_t {
   k64x128x64_wgmma = 7,
   k64x256x64_wgmma = 8,
   k128x64x64_wgmma = 9,  // one warpgroup, two m64 wgmmas deep
-  // The same tiles as persistent blocks (igemm_wgmma_persistent_sm90a.cu): as many blocks as the
-  // GPU holds, each streaming tiles with the next ones' loads under this one's epilogue. Folded
-  // epilogues only; a layer without one runs the plain tile of the same size.
-  k128x128x64_wgmma_persistent = 10,
-  k64x64x64_wgmma_persistent = 11,
-  k128x64x64_wgmma_persistent = 12,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
 constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k128x64,
                                      IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
                                      IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
-                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma,
-                                   IgemmTile::k128x128x64_wgmma_persistent,
-                                   IgemmTile::k64x64x64_wgmma_persistent,
-                                   IgemmTile::k128x64x64_wgmma_persistent};
-// The plain tile of a persistent one's size (itself for the others): what runs a layer whose
-// epilogue does not fold.
-constexpr IgemmTile igemm_plain_tile(IgemmTile tile) {
-  switch (tile) {
-    case IgemmTile::k128x128x64_wgmma_persistent: return IgemmTile::k128x128x64_wgmma;
-    case IgemmTile::k64x64x64_wgmma_persistent: return IgemmTile::k64x64x64_wgmma;
-    case IgemmTile::k128x64x64_wgmma_persistent: return IgemmTile::k128x64x64_wgmma;
-    default: return tile;
-  }
-}
+                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma};
 // Whether a device of compute capability major.minor runs the tile: the wgmma tiles are built for
 // sm_90a, which only 9.0 devices (H100, H200) run.
 constexpr bool igemm_tile_runs_on(IgemmTile tile, int major, int minor) {

@@ -9,14 +9,9 @@ namespace kiln::cuda::igemm {
 struct TileKernel {
   void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, IgemmFolded, void*) = nullptr;
   int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
-  // A persistent kernel walks tiles blockIdx.x, + gridDim.x, ...: launched with as many blocks as
-  // the GPU holds at once, and only with the folded epilogue.
-  bool persistent = false;
 };
 
 // The wgmma tile's kernel, or none (kernel null) for another tile.
 TileKernel wgmma_tile_kernel(IgemmTile tile);
-// The persistent wgmma tile's kernel (igemm_wgmma_persistent_sm90a.cu), or none.
-TileKernel wgmma_persistent_tile_kernel(IgemmTile tile);
 
 }  // namespace kiln::cuda::igemm
