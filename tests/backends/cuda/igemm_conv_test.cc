@@ -192,6 +192,26 @@ TEST(IgemmConvTest, RefusesWithReasons) {
   EXPECT_NE(refusal({1, 6, 6, 16, 16, 3, 1, 1}, /*channels_last=*/false).find("channels-last"), std::string::npos);
 }
 
+// The folded epilogue's vectors as the kernels read them: a float4 (scale, scale, shift, shift)
+// per channel pair, zeros up to the padded width. Checked on the host, channel by channel.
+TEST(IgemmConvTest, ChannelPairsInterleaveScalesAndShiftsAndPad) {
+  constexpr size_t kChannels = 6;
+  std::vector<float> scale_shift(2 * kChannels);
+  for (size_t k = 0; k < kChannels; ++k) {
+    scale_shift[k] = 1.f + static_cast<float>(k);               // scales 1..6
+    scale_shift[kChannels + k] = -10.f - static_cast<float>(k);  // shifts -10..-15
+  }
+  const std::vector<float> pairs = cuda::igemm_channel_pairs(scale_shift);
+  ASSERT_EQ(pairs.size(), 2u * cuda::kIgemmFoldedChannelPad);
+  for (size_t k = 0; k < kChannels; ++k) {
+    const size_t pair = k / 2, member = k % 2;
+    EXPECT_EQ(pairs[4 * pair + member], scale_shift[k]) << "scale of channel " << k;
+    EXPECT_EQ(pairs[4 * pair + 2 + member], scale_shift[kChannels + k]) << "shift of channel " << k;
+  }
+  for (size_t i = 2 * kChannels; i < pairs.size(); ++i) EXPECT_EQ(pairs[i], 0.f) << "padding at " << i;
+  EXPECT_EQ(cuda::igemm_channel_pairs(std::vector<float>(2 * 257, 1.f)).size(), 4u * cuda::kIgemmFoldedChannelPad);
+}
+
 // The wgmma tiles are sm_90a code: offered, and created, on compute capability 9.0 only.
 TEST(IgemmConvTest, WgmmaTilesRunOnComputeCapability90Only) {
   EXPECT_TRUE(cuda::igemm_tile_runs_on(cuda::IgemmTile::k64x256x64_wgmma, 9, 0));

@@ -133,7 +133,7 @@ constexpr bool halo_tile_takes(HaloTile tile, const IgemmInt8Conv& c) {
 // enough; called from create(), never while capturing.
 cudaError_t prepare_halo_igemm_int8_conv(HaloTile tile);
 
-// x, w, y and f.residual (where set) must be 16-byte aligned, f.scale_shift set: the kernel runs
+// x, w, y and f.residual (where set) must be 16-byte aligned, f.channel_pairs set: the kernel runs
 // the folded epilogue only. `tiling` is halo_tiling(tile, conv).
 cudaError_t launch_halo_igemm_int8_conv(const IgemmInt8Conv& conv, HaloTile tile, const HaloTiling& tiling,
                                         const int8_t* x, const int8_t* w, const IgemmFolded& f, void* y,

@@ -93,7 +93,7 @@ class HaloIgemmInt8ConvProvider final : public TacticProvider {
     return make_igemm_int8_layer_kernel(
         spec, *problem->quant, [geometry, tile, tiling](const IgemmLaunchArgs& a, cudaStream_t stream) -> Status {
           // halo_takes saw the layer fold; an unaligned residual is what is left.
-          if (a.folded.scale_shift == nullptr)
+          if (a.folded.channel_pairs == nullptr)
             return invalid_argument("the halo-tile int8 convolution runs the folded epilogue only, which needs a "
                                     "16-byte aligned residual");
           KILN_CUDA_CHECK(launch_halo_igemm_int8_conv(geometry, tile, tiling, a.x, a.w, a.folded, a.y, stream));

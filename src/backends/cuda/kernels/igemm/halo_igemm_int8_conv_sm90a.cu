@@ -253,7 +253,7 @@ cudaError_t launch_halo_igemm_int8_conv(const IgemmInt8Conv& conv, HaloTile tile
                                         const int8_t* x, const int8_t* w, const IgemmFolded& f, void* y,
                                         cudaStream_t stream) {
   const igemm::HaloKernel kernel = igemm::halo_kernel(tile);
-  if (kernel == nullptr || f.scale_shift == nullptr || tiling.rows_per_tile <= 0 ||
+  if (kernel == nullptr || f.channel_pairs == nullptr || tiling.rows_per_tile <= 0 ||
       tiling.shared_bytes > kHaloMaxSharedBytes)
     return cudaErrorInvalidValue;
   if (tiling.blocks == 0) return cudaSuccess;

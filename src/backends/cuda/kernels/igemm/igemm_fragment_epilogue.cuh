@@ -58,7 +58,7 @@ __device__ __forceinline__ void store_matrices(uint32_t address, const uint32_t 
                : "memory");
 }
 
-// The folded epilogue (f.scale_shift set) of one warp's 16 rows per m64 of a tile of BM x BN
+// The folded epilogue (f.channel_pairs set) of one warp's 16 rows per m64 of a tile of BM x BN
 // outputs: acc[mi][i][v] is the wgmma fragment of rows warp_row + 64 * mi (+ lane / 4, + 8) and
 // channels i * MmaN + 8j + 2q (+1). `staged` is the tile's shared int8 area (BM x BN bytes), where
 // prefetch_residual placed the residual chunks with fragment_chunk_offset; the caller has waited
@@ -101,22 +101,18 @@ __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mma
         float v[4];
 #pragma unroll
         for (int t = 0; t < 2; ++t) {  // j0 and j0 + 1: channels 8 apart
-          const int n = block_n + chunk * kVectorBytes + 8 * t + 2 * q;
-          float2 scale = make_float2(0.f, 0.f), shift = make_float2(0.f, 0.f);
-          if (n < c.out_channels) {
-            scale = __ldg(reinterpret_cast<const float2*>(f.scale_shift + n));
-            shift = __ldg(reinterpret_cast<const float2*>(f.scale_shift + c.out_channels + n));
-          }
+          const int n = block_n + chunk * kVectorBytes + 8 * t + 2 * q;  // even, in the padded vectors
+          const float4 pair = __ldg(f.channel_pairs + n / 2);
           const int reg = 4 * (j0 + t) + 2 * half;
-          v[2 * t] = fmaf(static_cast<float>(acc[mi][i][reg]), scale.x, shift.x);
-          v[2 * t + 1] = fmaf(static_cast<float>(acc[mi][i][reg + 1]), scale.y, shift.y);
+          v[2 * t] = fmaf(static_cast<float>(acc[mi][i][reg]), pair.x, pair.z);
+          v[2 * t + 1] = fmaf(static_cast<float>(acc[mi][i][reg + 1]), pair.y, pair.w);
         }
 #pragma unroll
         for (int b = 0; b < 4; ++b) {
           if (residual) v[b] = fmaf(int8_at(static_cast<int>(z[m]), b), f.residual_ratio, v[b]);
-          v[b] = fminf(fmaxf(v[b], f.lower), 127.f);
+          v[b] = fmaxf(v[b], f.lower);
         }
-        out[m] = pack_int8x4(v[0], v[1], v[2], v[3]);
+        out[m] = pack_saturated_int8x4(v[0], v[1], v[2], v[3]);
       }
       __syncwarp();  // every lane's ldmatrix read the chunks before they are overwritten
       store_matrices(address, out);

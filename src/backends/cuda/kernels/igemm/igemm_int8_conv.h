@@ -11,6 +11,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "backends/cuda/conv_geometry32.h"
 #include "backends/cuda/cudnn/quantized_epilogue.h"
@@ -24,13 +25,24 @@ using IgemmInt8Conv = ConvGeometry32;
 
 // The common epilogue folded per output channel (FoldedEpilogue in quantized_layer.h), on the
 // device: int8 Y = sat8(round(sum * scale[k] + shift[k] + residual * residual_ratio)), clamped
-// below at `lower` (0 with ReLU). A null scale_shift runs the general QuantizedEpilogue instead.
+// below at `lower` (0 with ReLU). A null channel_pairs runs the general QuantizedEpilogue instead.
 struct IgemmFolded {
-  const float* scale_shift = nullptr;  // device [2 * out_channels], 16-byte aligned
+  // Device: output channels 2p and 2p + 1 as the float4 (scale, scale, shift, shift), zero-padded
+  // to a multiple of kIgemmFoldedChannelPad channels (igemm_channel_pairs), so that a thread's
+  // two channels come in one 16-byte load and no tile checks its channels against K.
+  const float4* channel_pairs = nullptr;
   const int8_t* residual = nullptr;    // 16-byte aligned, or null
   float residual_ratio = 0.f;
   float lower = -128.f;
 };
+
+// The widest tile's channels: IgemmFolded's vectors are padded to a multiple of it.
+constexpr int kIgemmFoldedChannelPad = 256;
+
+// IgemmFolded::channel_pairs on the host, from the scales then the shifts ([2 * K], as
+// FoldedEpilogue holds them): (scale[2p], scale[2p + 1], shift[2p], shift[2p + 1]) for each pair p,
+// zeros past K up to the next multiple of kIgemmFoldedChannelPad.
+std::vector<float> igemm_channel_pairs(const std::vector<float>& scale_shift);
 
 // A block's output tile (pixels x channels); the value is the tactic id.
 enum class IgemmTile : int32_t {
@@ -68,7 +80,7 @@ const char* igemm_tile_name(IgemmTile tile);
 // Once per process is enough; called from create(), never while capturing.
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile);
 
-// x, w and y must be 16-byte aligned; `folded`, where its scale_shift is set, replaces `epilogue`.
+// x, w and y must be 16-byte aligned; `folded`, where its channel_pairs is set, replaces `epilogue`.
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
                                    const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
                                    cudaStream_t stream);

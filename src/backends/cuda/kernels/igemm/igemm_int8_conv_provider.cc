@@ -56,6 +56,17 @@ Expected<ConvProblem> igemm_int8_conv_problem(const LayerSpec& spec) {
   return problem;
 }
 
+std::vector<float> igemm_channel_pairs(const std::vector<float>& scale_shift) {
+  const size_t channels = scale_shift.size() / 2;
+  const size_t padded = (channels + kIgemmFoldedChannelPad - 1) / kIgemmFoldedChannelPad * kIgemmFoldedChannelPad;
+  std::vector<float> pairs(2 * padded, 0.f);
+  for (size_t k = 0; k < channels; ++k) {
+    pairs[2 * (k & ~size_t{1}) + (k & 1)] = scale_shift[k];                 // the pair's scales
+    pairs[2 * (k & ~size_t{1}) + 2 + (k & 1)] = scale_shift[channels + k];  // then its shifts
+  }
+  return pairs;
+}
+
 namespace {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -86,7 +97,7 @@ class IgemmInt8LayerKernel final : public LayerKernel {
     // The folded epilogue where the layer has one and its residual takes 16-byte loads.
     const void* residual = params_.has_residual && inputs.size() > kQResidual ? inputs[kQResidual] : nullptr;
     if (scale_shift_.get() != nullptr && (residual == nullptr || aligned16(residual))) {
-      args.folded.scale_shift = static_cast<const float*>(scale_shift_.get());
+      args.folded.channel_pairs = static_cast<const float4*>(scale_shift_.get());
       args.folded.residual = static_cast<const int8_t*>(residual);
       args.folded.residual_ratio = folded_.residual_ratio;
       args.folded.lower = folded_.relu ? 0.f : -128.f;
@@ -135,8 +146,8 @@ Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_layer_kernel(const LayerS
   DeviceBuffer scale_shift;
   if (folds_per_channel(spec, params)) {
     KILN_ASSIGN_OR_RETURN(folded, folded_epilogue(spec, params));
-    KILN_ASSIGN_OR_RETURN(scale_shift,
-                          DeviceBuffer::upload(folded.scale_shift.data(), folded.scale_shift.size() * sizeof(float)));
+    const std::vector<float> pairs = igemm_channel_pairs(folded.scale_shift);
+    KILN_ASSIGN_OR_RETURN(scale_shift, DeviceBuffer::upload(pairs.data(), pairs.size() * sizeof(float)));
   }
   return std::unique_ptr<LayerKernel>(std::make_unique<IgemmInt8LayerKernel>(
       params, std::move(launch), std::move(scales), std::move(scale_shift), std::move(folded)));

@@ -41,7 +41,7 @@ Expected<std::unique_ptr<LayerKernel>> make_igemm_int8_conv_kernel(const LayerSp
                                                                    const QuantizedParams& params, IgemmTile tile);
 
 // What an int8 implicit-GEMM kernel launches on: the layer's tensors, checked present and 16-byte
-// aligned, and its epilogue, general and folded. folded.scale_shift is null where the layer does
+// aligned, and its epilogue, general and folded. folded.channel_pairs is null where the layer does
 // not fold per channel or its residual is not 16-byte aligned.
 struct IgemmLaunchArgs {
   const int8_t* x = nullptr;

@@ -17,11 +17,17 @@ constexpr int kEpilogueChunk = 16;  // output channels one thread finishes at a 
 // different banks.
 constexpr int kSumRowPadWords = 8;
 
-// Four values, already clamped to [-128, 127], rounded to nearest even and packed as int8.
-__device__ __forceinline__ uint32_t pack_int8x4(float a, float b, float c, float d) {
-  const uint32_t low = __byte_perm(__float2int_rn(a), __float2int_rn(b), 0x0040);
-  const uint32_t high = __byte_perm(__float2int_rn(c), __float2int_rn(d), 0x0040);
-  return __byte_perm(low, high, 0x5410);
+// Four values rounded to nearest even, saturated to [-128, 127] and packed as int8 (a first).
+// The conversion pack saturates, so the epilogue clamps only from below (ReLU's 0): two
+// instructions fewer an element than clamping in float, and two packs instead of three byte permutes.
+__device__ __forceinline__ uint32_t pack_saturated_int8x4(float a, float b, float c, float d) {
+  uint32_t high, packed;
+  // cvt.pack.sat.s8.s32.b32 x, p, q, r: x = r << 16 | sat8(p) << 8 | sat8(q).
+  asm("cvt.pack.sat.s8.s32.b32 %0, %1, %2, 0;" : "=r"(high) : "r"(__float2int_rn(d)), "r"(__float2int_rn(c)));
+  asm("cvt.pack.sat.s8.s32.b32 %0, %1, %2, %3;"
+      : "=r"(packed)
+      : "r"(__float2int_rn(b)), "r"(__float2int_rn(a)), "r"(high));
+  return packed;
 }
 
 // The signed byte `byte` of `word`, as a float.
@@ -47,7 +53,7 @@ template <int BM, int BN, int Threads, class Place = NaturalChunks<BN>>
 __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmInt8Conv& c, const IgemmFolded& f,
                                                   int block_m, int block_n, int tid, Place place = {},
                                                   int m_end = -1) {
-  if (f.scale_shift == nullptr || f.residual == nullptr) return;
+  if (f.channel_pairs == nullptr || f.residual == nullptr) return;
   constexpr int kChunksPerRow = BN / kEpilogueChunk;
   const int m_total = m_end < 0 ? c.batch * c.out_h * c.out_w : m_end;
   for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Threads) {
@@ -61,7 +67,7 @@ __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmIn
 // Outputs of the BM x BN tile at (block_m, block_n) from `sums` (row i at sums + i * (BN + 8)),
 // shared by a block of Threads threads; the caller synchronizes the block after staging, and
 // after the copies of prefetch_residual into `staged_residual` are done. The folded epilogue,
-// where f has one: 16 sums read as four 16-byte words, the channel's scale and shift as float4s,
+// where f has one: 16 sums read as four 16-byte words, each channel pair's scales and shifts as a float4,
 // the residual and the output as one 16-byte vector each, about six instructions an element;
 // otherwise the general epilogue of each element.
 template <int BM, int BN, int Threads>
@@ -79,9 +85,8 @@ __device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const in
     if (m >= m_total || k0 >= c.out_channels) continue;  // K is a multiple of 16: whole chunks
     const int32_t* sum = sums + row * kSumRowWords + col;
     const int64_t index = static_cast<int64_t>(m) * c.out_channels + k0;
-    if (f.scale_shift != nullptr) {
-      const float4* scale = reinterpret_cast<const float4*>(f.scale_shift + k0);
-      const float4* shift = reinterpret_cast<const float4*>(f.scale_shift + c.out_channels + k0);
+    if (f.channel_pairs != nullptr) {
+      const float4* pairs = f.channel_pairs + k0 / 2;
       const int4 z = f.residual != nullptr ? *reinterpret_cast<const int4*>(staged_residual + row * BN + col)
                                            : make_int4(0, 0, 0, 0);
       const int z_words[4] = {z.x, z.y, z.z, z.w};
@@ -89,15 +94,15 @@ __device__ __forceinline__ void finish_staged_sums(const int32_t* sums, const in
 #pragma unroll
       for (int word = 0; word < 4; ++word) {
         const int4 s = reinterpret_cast<const int4*>(sum)[word];
-        const float4 a = __ldg(scale + word), b = __ldg(shift + word);
-        float v[4] = {fmaf(static_cast<float>(s.x), a.x, b.x), fmaf(static_cast<float>(s.y), a.y, b.y),
-                      fmaf(static_cast<float>(s.z), a.z, b.z), fmaf(static_cast<float>(s.w), a.w, b.w)};
+        const float4 a = __ldg(pairs + 2 * word), b = __ldg(pairs + 2 * word + 1);  // (scale, scale, shift, shift)
+        float v[4] = {fmaf(static_cast<float>(s.x), a.x, a.z), fmaf(static_cast<float>(s.y), a.y, a.w),
+                      fmaf(static_cast<float>(s.z), b.x, b.z), fmaf(static_cast<float>(s.w), b.y, b.w)};
 #pragma unroll
         for (int t = 0; t < 4; ++t) {
           if (f.residual != nullptr) v[t] = fmaf(int8_at(z_words[word], t), f.residual_ratio, v[t]);
-          v[t] = fminf(fmaxf(v[t], f.lower), 127.f);
+          v[t] = fmaxf(v[t], f.lower);
         }
-        q[word] = pack_int8x4(v[0], v[1], v[2], v[3]);
+        q[word] = pack_saturated_int8x4(v[0], v[1], v[2], v[3]);
       }
       *reinterpret_cast<uint4*>(static_cast<int8_t*>(y) + index) = make_uint4(q[0], q[1], q[2], q[3]);
     } else {

@@ -65,9 +65,19 @@ struct TileLoader {
       : vector(tid % kVectorsPerRow), row(tid / kVectorsPerRow) {
     const int out_pixels = c.out_h * c.out_w, m_total = c.batch * out_pixels;
     const int taps = c.kernel_h * c.kernel_w;  // at most 64 (the provider checks)
+    // A pointwise layer (1x1, stride 1, no padding) reads X pixel m for output pixel m: no
+    // divisions and no tap loop. ResNet-50's most frequent layers are such, and the load side's
+    // integer work is part of what bounds their few-step tiles (docs/perf-notes.md, session 8).
+    const bool pointwise = taps == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_h == 0 && c.pad_w == 0 &&
+                           c.in_h == c.out_h && c.in_w == c.out_w;
 #pragma unroll
     for (int j = 0; j < kARows; ++j) {
       const int m = block_m + row + j * kRowsPerPass;
+      if (pointwise) {
+        origin[j] = static_cast<int64_t>(m) * c.in_pixel_stride;
+        taps_inside[j] = m < m_total ? 1 : 0;
+        continue;
+      }
       const int n = m / out_pixels, p = m % out_pixels;
       const int ih0 = (p / c.out_w) * c.stride_h - c.pad_h, iw0 = (p % c.out_w) * c.stride_w - c.pad_w;
       origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_pixel_stride;

@@ -100,7 +100,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
   __syncthreads();  // every warpgroup is done with the pipeline's stages; the residual has landed
   const int warp_row = warpgroup * Tile::kWarpgroupRows + warp_in_group * 16;
   // The folded epilogue from the fragments (igemm_fragment_epilogue.cuh), warp by warp.
-  if (f.scale_shift != nullptr) {
+  if (f.channel_pairs != nullptr) {
     finish_fragments<kBlockM, BN, MmasM, Tile::kMmas, kMmaN>(acc, shared + align_pad + Tile::kResidualOffset, c, f,
                                                              block_m, block_n, warp_row, lane, y);
     return;
