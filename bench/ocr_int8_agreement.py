@@ -78,9 +78,9 @@ def fetch_detector(work):
     return onnx_path
 
 
-def letterbox(name, size):
+def letterbox(images, name, size):
     """RGB uint8 HxWx3: the image scaled so its longer side is size, padded with black."""
-    img = Image.open(os.path.join(IMAGES, name)).convert("RGB")
+    img = Image.open(os.path.join(images, name)).convert("RGB")
     scale = size / max(img.size)
     w, h = max(1, round(img.width * scale)), max(1, round(img.height * scale))
     canvas = Image.new("RGB", (size, size))
@@ -112,10 +112,10 @@ def f_score(tp, pred, ref):
     return None if pred + ref == 0 else 2.0 * tp / (pred + ref)
 
 
-def missing_requirements(work):
+def missing_requirements(work, images):
     """What this script needs that is not there, as apt-get package names."""
     missing = []
-    if not os.path.isdir(IMAGES):
+    if not os.path.isdir(images):
         missing.append("opencv-doc")
     if Image is None:
         missing.append("python3-pil")
@@ -131,13 +131,15 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/kiln/ocr"),
                     help="model download, plans, images and outputs (outside the repository)")
+    ap.add_argument("--images", default=IMAGES,
+                    help="folder holding the photos (a copy of opencv-doc's, e.g. on a GPU machine without it)")
     ap.add_argument("--size", type=int, default=640, help="square input side, a multiple of 32")
     ap.add_argument("--calib-method", default="mse", choices=["entropy", "minmax", "percentile", "mse"])
     ap.add_argument("--accuracy-budget", help="INT8 accuracy budget, e.g. 1%% (evaluated on the calibration images)")
     ap.add_argument("--eval-batches", type=int, default=0,
                     help="with --accuracy-budget: evaluate on this many calibration images (default: all)")
     args = ap.parse_args()
-    missing = missing_requirements(args.work)
+    missing = missing_requirements(args.work, args.images)
     if missing:
         sys.exit("ocr_int8_agreement: missing " + ", ".join(missing) + ": apt-get install " + " ".join(missing))
     if args.size % 32:
@@ -148,12 +150,12 @@ def main():
     calib_dir = os.path.join(run_dir, "calibration")
     os.makedirs(calib_dir, exist_ok=True)
     for name in CALIB_IMAGES:
-        Image.fromarray(letterbox(name, args.size)).save(
+        Image.fromarray(letterbox(args.images, name, args.size)).save(
             os.path.join(calib_dir, os.path.splitext(name)[0] + ".png"))
     eval_inputs = {}
     for name in EVAL_IMAGES:
         eval_inputs[name] = os.path.join(run_dir, os.path.splitext(name)[0] + ".npy")
-        np.save(eval_inputs[name], normalize(letterbox(name, args.size)))
+        np.save(eval_inputs[name], normalize(letterbox(args.images, name, args.size)))
 
     shape = f"x=1x3x{args.size}x{args.size}"
     shapes = ["--min-shapes", shape, "--opt-shapes", shape, "--max-shapes", shape]
