@@ -119,7 +119,8 @@ def missing_requirements(work, images):
         missing.append("opencv-doc")
     if Image is None:
         missing.append("python3-pil")
-    has_model = os.path.isdir(work) and any(f.endswith(".tgz") for f in os.listdir(work))
+    has_model = os.path.exists(os.path.join(work, DETECTOR)) or (
+        os.path.isdir(work) and any(f.endswith(".tgz") for f in os.listdir(work)))
     if shutil.which("npm") is None and not has_model:
         missing.append("npm")
     return missing
