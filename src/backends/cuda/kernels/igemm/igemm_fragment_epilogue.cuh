@@ -64,21 +64,25 @@ __device__ __forceinline__ void store_matrices(uint32_t address, const uint32_t 
 // prefetch_residual placed the residual chunks with fragment_chunk_offset; the caller has waited
 // for those copies and synchronized the block. Output pixels from m_end on are not written
 // (m_end < 0: the layer's last pixel ends them).
-template <int BM, int BN, int MmasM, int Mmas, int MmaN>
-__device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
-                                                 const IgemmInt8Conv& c, const IgemmFolded& f, int block_m,
-                                                 int block_n, int warp_row, int lane, void* y, int m_end = -1) {
+//
+// Residual: whether f.residual is set, a template argument so that each form is straight-line
+// code: a runtime test per four outputs made the compiler issue the other form's clamps too,
+// predicated off (Nsight Compute's per-instruction counts, docs/perf-notes.md, session 8).
+template <int BM, int BN, int MmasM, int Mmas, int MmaN, bool Residual>
+__device__ __forceinline__ void finish_fragments_of(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
+                                                    const IgemmInt8Conv& c, const IgemmFolded& f, int block_m,
+                                                    int block_n, int warp_row, int lane, void* y, int m_end) {
   constexpr int kChunks = BN / kVectorBytes;  // per row
   static_assert(kChunks % 2 == 0 && MmaN % 16 == 0, "stmatrix x4 covers two chunks of 16 rows");
   const int m_total = m_end < 0 ? c.batch * c.out_h * c.out_w : m_end, q = lane % 4;
-  const bool residual = f.residual != nullptr;
+  constexpr bool residual = Residual;
   // Each lane addresses one row of one of the four 8x8 matrices of an x4: rows 0-7 or 8-15 of
   // the warp's 16, chunk pair member 0 or 1.
   const int matrix = lane / 8, matrix_row = (matrix & 1) * 8 + lane % 8, matrix_chunk = matrix >> 1;
 #pragma unroll
   for (int mi = 0; mi < MmasM; ++mi) {
     const int base = warp_row + 64 * mi;
-    if (residual) {
+    if constexpr (residual) {
 #pragma unroll
       for (int it = 0; it < kChunks / 2; ++it) {  // 16 rows of kChunks chunks, 32 lanes
         const int idx = it * 32 + lane;
@@ -92,7 +96,7 @@ __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mma
       const uint32_t address =
           shared_address(staged + fragment_chunk_offset<BN>(base + matrix_row, pair + matrix_chunk));
       uint32_t z[4] = {0, 0, 0, 0};
-      if (residual) load_matrices(z, address);
+      if constexpr (residual) load_matrices(z, address);
       uint32_t out[4];
 #pragma unroll
       for (int m = 0; m < 4; ++m) {
@@ -109,7 +113,7 @@ __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mma
         }
 #pragma unroll
         for (int b = 0; b < 4; ++b) {
-          if (residual) v[b] = fmaf(int8_at(static_cast<int>(z[m]), b), f.residual_ratio, v[b]);
+          if constexpr (residual) v[b] = fmaf(int8_at(static_cast<int>(z[m]), b), f.residual_ratio, v[b]);
           v[b] = fmaxf(v[b], f.lower);
         }
         out[m] = pack_saturated_int8x4(v[0], v[1], v[2], v[3]);
@@ -129,6 +133,18 @@ __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mma
           natural_order(p);
     }
   }
+}
+
+// The folded epilogue, its form picked once per tile.
+template <int BM, int BN, int MmasM, int Mmas, int MmaN>
+__device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
+                                                 const IgemmInt8Conv& c, const IgemmFolded& f, int block_m,
+                                                 int block_n, int warp_row, int lane, void* y, int m_end = -1) {
+  if (f.residual != nullptr)
+    finish_fragments_of<BM, BN, MmasM, Mmas, MmaN, true>(acc, staged, c, f, block_m, block_n, warp_row, lane, y, m_end);
+  else
+    finish_fragments_of<BM, BN, MmasM, Mmas, MmaN, false>(acc, staged, c, f, block_m, block_n, warp_row, lane, y,
+                                                          m_end);
 }
 #endif
 

@@ -54,13 +54,21 @@ __device__ __forceinline__ void prefetch_residual(uint32_t staged, const IgemmIn
                                                   int block_m, int block_n, int tid, Place place = {},
                                                   int m_end = -1) {
   if (f.channel_pairs == nullptr || f.residual == nullptr) return;
-  constexpr int kChunksPerRow = BN / kEpilogueChunk;
+  // A thread copies the same 16 channels of every kRowsPerPass-th row: one address computed, then
+  // a constant stride (the generic chunk loop's divisions and 64-bit products cost more
+  // instructions than the copies, on tiles of one reduction step).
+  constexpr int kChunksPerRow = BN / kEpilogueChunk, kRowsPerPass = Threads / kChunksPerRow;
+  static_assert(Threads % kChunksPerRow == 0 && BM % kRowsPerPass == 0, "whole rows a pass, whole passes a tile");
   const int m_total = m_end < 0 ? c.batch * c.out_h * c.out_w : m_end;
-  for (int chunk = tid; chunk < BM * kChunksPerRow; chunk += Threads) {
-    const int row = chunk / kChunksPerRow, col = (chunk % kChunksPerRow) * kEpilogueChunk;
-    const int m = block_m + row, k0 = block_n + col;
-    if (m >= m_total || k0 >= c.out_channels) continue;
-    copy_vector(staged + place(row, col), f.residual + static_cast<int64_t>(m) * c.out_channels + k0, true);
+  const int row0 = tid / kChunksPerRow, col = (tid % kChunksPerRow) * kEpilogueChunk;
+  if (block_n + col >= c.out_channels) return;
+  const int8_t* src = f.residual + static_cast<int64_t>(block_m + row0) * c.out_channels + block_n + col;
+  const int64_t pass_stride = static_cast<int64_t>(kRowsPerPass) * c.out_channels;
+#pragma unroll
+  for (int j = 0; j < BM / kRowsPerPass; ++j) {
+    const int row = row0 + j * kRowsPerPass;
+    if (block_m + row >= m_total) break;
+    copy_vector(staged + place(row, col), src + j * pass_stride, true);
   }
 }
 
