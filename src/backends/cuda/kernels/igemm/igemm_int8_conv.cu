@@ -200,7 +200,9 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
   // One block per output tile, in a one-dimensional grid (igemm::tile_origin).
   const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
   if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(conv, x, w, epilogue, folded, y);
+  IgemmInt8Conv launched = conv;  // the blocks split their index by the tile's channel tiles
+  launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
+  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/cuda/conv_geometry32.h"
+#include "backends/cuda/fast_divisor.h"
 #include "backends/cuda/cudnn/quantized_epilogue.h"
 
 namespace kiln::cuda {
@@ -21,7 +22,19 @@ namespace kiln::cuda {
 // C and K must be multiples of this: X rows, W rows and the tile steps are 16-byte vectors.
 constexpr int kIgemmChannelMultiple = 16;
 
-using IgemmInt8Conv = ConvGeometry32;
+// The convolution's geometry with the divisors its kernels divide by per block, as multiplies
+// (fast_divisor.h): pixels of an output image and of an output row, from the geometry; and the
+// launched tile's count of output-channel tiles, set by launch_igemm_int8_conv.
+struct IgemmInt8Conv : ConvGeometry32 {
+  FastDivisor out_pixels_divisor, out_w_divisor, channel_tiles_divisor;
+
+  IgemmInt8Conv() = default;
+  IgemmInt8Conv(const ConvGeometry32& g)  // NOLINT: every 32-bit geometry is a kernel's geometry
+      : ConvGeometry32(g), out_pixels_divisor(at_least_1(g.out_h * g.out_w)), out_w_divisor(at_least_1(g.out_w)) {}
+
+ private:
+  static int32_t at_least_1(int32_t d) { return d > 0 ? d : 1; }
+};
 
 // The common epilogue folded per output channel (FoldedEpilogue in quantized_layer.h), on the
 // device: int8 Y = sat8(round(sum * scale[k] + shift[k] + residual * residual_ratio)), clamped

@@ -31,10 +31,12 @@ __device__ __forceinline__ void wait_copies() {
 // output channels fastest: the blocks sharing a run of pixels run together, so X's rows come
 // from DRAM once (the other blocks read them from L2), and the rows of Y and of the residual are
 // written and read whole by neighbouring blocks instead of a slice now and a slice much later.
+// c.channel_tiles_divisor divides by the layer's (out_channels + BN - 1) / BN tiles of BN channels.
 template <int BM, int BN>
 __device__ __forceinline__ int2 tile_origin(const IgemmInt8Conv& c) {
-  const int n_tiles = (c.out_channels + BN - 1) / BN;
-  return make_int2(static_cast<int>(blockIdx.x) / n_tiles * BM, static_cast<int>(blockIdx.x) % n_tiles * BN);
+  int pixel_tile, channel_tile;
+  c.channel_tiles_divisor.divide(static_cast<int>(blockIdx.x), pixel_tile, channel_tile);
+  return make_int2(pixel_tile * BM, channel_tile * BN);
 }
 
 // A block of Threads threads loading the reduction steps (StepBytes channels of one tap) of a
@@ -78,8 +80,10 @@ struct TileLoader {
         taps_inside[j] = m < m_total ? 1 : 0;
         continue;
       }
-      const int n = m / out_pixels, p = m % out_pixels;
-      const int ih0 = (p / c.out_w) * c.stride_h - c.pad_h, iw0 = (p % c.out_w) * c.stride_w - c.pad_w;
+      int n, p, oh, ow;
+      c.out_pixels_divisor.divide(m, n, p);
+      c.out_w_divisor.divide(p, oh, ow);
+      const int ih0 = oh * c.stride_h - c.pad_h, iw0 = ow * c.stride_w - c.pad_w;
       origin[j] = (static_cast<int64_t>(n * c.in_h + ih0) * c.in_w + iw0) * c.in_pixel_stride;
       uint64_t inside = 0;
       if (m < m_total)
