@@ -7,17 +7,13 @@
 // The method (Granlund and Montgomery): for a divisor d with l = ceil(log2 d), the multiplier
 // m = ceil(2^(31 + l) / d) fits in 32 bits, and for every n < 2^31, floor(n * m / 2^(31 + l)) =
 // floor(n / d): n * m / 2^(31 + l) exceeds n / d by less than n / 2^(31 + l) < 2^-l <= 1 / d,
-// too little to reach the next multiple of 1 / d above n / d. Free of Kiln's other headers: nvcc
+// too little to reach the next multiple of 1 / d above n / d. Free of Kiln's heavier headers: nvcc
 // compiles it into kernels.
 #pragma once
 
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define KILN_HOST_DEVICE __host__ __device__
-#else
-#define KILN_HOST_DEVICE
-#endif
+#include "core/host_device.h"
 
 namespace kiln::cuda {
 
@@ -49,4 +45,3 @@ struct FastDivisor {
 
 }  // namespace kiln::cuda
 
-#undef KILN_HOST_DEVICE

@@ -6,11 +6,7 @@
 // min and max are spelled as std::min / std::max define them, so NaNs also behave alike.
 #pragma once
 
-#if defined(__CUDACC__)
-#define KILN_HOST_DEVICE __host__ __device__
-#else
-#define KILN_HOST_DEVICE
-#endif
+#include "core/host_device.h"
 
 namespace kiln::detection {
 
