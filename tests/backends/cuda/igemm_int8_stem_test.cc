@@ -89,11 +89,8 @@ TEST_P(IgemmInt8StemTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) 
   ASSERT_TRUE(supported.ok()) << supported.to_string();
 
   KILN_REQUIRE_GPU();
-  // Every tile the device runs: the wgmma tiles too on an H100 or H200.
-  const cudaDeviceProp& props = testing::test_device().props;
-  size_t runnable = 0;
-  for (cuda::IgemmTile tile : cuda::kIgemmTiles) runnable += cuda::igemm_tile_runs_on(tile, props.major, props.minor);
-  EXPECT_EQ(testing::expect_provider_tactics_match(provider, layer, "kiln_s2d_igemm_int8_").size(), runnable);
+  EXPECT_EQ(testing::expect_provider_tactics_match(provider, layer, "kiln_s2d_igemm_int8_").size(),
+            testing::igemm_tiles_on_test_device());
 }
 
 TEST_P(IgemmInt8StemTest, EveryProviderTacticMatchesTheReference) {

@@ -6,6 +6,7 @@
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/device_context.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "gpu_layer_runner.h"
 #include "gtest/gtest.h"
 #include "ir/op_schema.h"
@@ -106,6 +107,13 @@ void expect_quantized_match(const Tensor& actual, const Tensor& expected, const 
   }
   EXPECT_LE(max_diff, 1) << what;
   EXPECT_GE(static_cast<double>(exact), 0.99 * static_cast<double>(expected.numel())) << what;
+}
+
+size_t igemm_tiles_on_test_device() {
+  const cudaDeviceProp& props = test_device().props;
+  size_t runnable = 0;
+  for (cuda::IgemmTile tile : cuda::kIgemmTiles) runnable += cuda::igemm_tile_runs_on(tile, props.major, props.minor);
+  return runnable;
 }
 
 std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvider& provider,

@@ -100,6 +100,10 @@ QuantizedLayer int8_qconv(const QConvShape& shape, const QuantizedCase& q);
 std::vector<std::string> expect_provider_tactics_match(const cuda::TacticProvider& provider,
                                                        const QuantizedLayer& layer, std::string_view prefix);
 
+// How many of the int8 implicit GEMM's tiles (kIgemmTiles) the test device runs: the tactics its
+// providers must offer (the wgmma tiles too on an H100 or H200).
+size_t igemm_tiles_on_test_device();
+
 // Random int8 values in [-127, 127].
 Tensor random_int8(std::vector<int64_t> dims, unsigned seed);
 
