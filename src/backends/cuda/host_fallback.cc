@@ -56,6 +56,8 @@ class HostKernel final : public LayerKernel {
 class HostFallbackProvider final : public TacticProvider {
  public:
   std::string_view name() const override { return "host"; }
+  // The reference runs the wrapper whole, a pool in its body included.
+  bool runs_trailing_pool() const override { return true; }
   Status supports(const LayerSpec& spec) const override { return check_reference_kernels_of(*spec.node); }
   Expected<std::vector<Tactic>> tactics(const LayerSpec&, const DeviceContext&) const override {
     return std::vector<Tactic>{{"host_reference", 0}};

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "kiln/status.h"
@@ -50,6 +51,9 @@ struct LayerSpec {
   // The op computed: `node`, or the op a kiln.ChannelsLast wrapper holds in its body. Its
   // attributes are the op's own (schema defaults filled in).
   const Node* op = nullptr;
+  // A MaxPool the wrapper's body runs on op's output (fuse_stem_max_pool), or null: the layer's
+  // output is the pooled one. Only providers whose runs_trailing_pool() holds are offered it.
+  const Node* pool = nullptr;
   // For a kiln.ChannelsLast layer: which inputs are channels-last (all outputs are). For a conv
   // these are X, W (physically [K, R, S, C/group]) and the residual Z.
   std::vector<bool> input_nhwc;
@@ -131,6 +135,14 @@ class TacticProvider {
   // Whether its kernels implement output_capacity() and output_dims(): only such providers are
   // offered layers with data-dependent outputs.
   virtual bool computes_data_dependent_shapes() const { return false; }
+  // Whether it takes layers with a fused trailing pool (LayerSpec::pool): the others never see them.
+  virtual bool runs_trailing_pool() const { return false; }
+  // supports(), and no for a pooled layer where the provider does not run the pool.
+  Status takes(const LayerSpec& spec) const {
+    if (spec.pool != nullptr && !runs_trailing_pool())
+      return unsupported("{} does not run a layer's fused max pool", name());
+    return supports(spec);
+  }
   // The candidates the builder times; at least one when supports() is Ok.
   virtual Expected<std::vector<Tactic>> tactics(const LayerSpec& spec, const DeviceContext& dev) const = 0;
   // The kernel for one of tactics()'s candidates (matched by id).

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_stem_provider.h"
 #include "builder/layout_assignment.h"
 #include "builder/precision_assignment.h"
+#include "builder/stem_pool_fusion.h"
 #include "builder/timing_cache.h"
 #include "runtime/cuda/cuda_engine.h"
 #include "runtime/cuda/tactic_selector.h"
@@ -93,6 +95,11 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   KILN_ASSIGN_OR_RETURN(LayoutReport layout, assign_channels_last(*graph));
   report += fmt::format("layout: {} layers channels-last, {} more kept channels-last between them, {} reformats\n",
                         layout.channels_last_layers, layout.region_layers, layout.reformats);
+  // The pooled int8 stem is sm_90a code: elsewhere the stem and its pool stay two layers.
+  if (target.compute_major == 9 && target.compute_minor == 0) {
+    KILN_ASSIGN_OR_RETURN(std::vector<std::string> fused, fuse_stem_max_pool(*graph, cuda::stem_pool_fusable));
+    for (const std::string& line : fused) report += line + "\n";
+  }
 
   KILN_ASSIGN_OR_RETURN(auto input_dims, tuning_dims(*graph, config));
   KILN_ASSIGN_OR_RETURN(ConcreteDims dims, infer_concrete_dims(*graph, input_dims));

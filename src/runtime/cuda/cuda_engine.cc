@@ -48,7 +48,7 @@ Expected<std::pair<const cuda::TacticProvider*, cuda::Tactic>> first_tactic(cons
   const bool data_dependent = spec.has_data_dependent_output();
   for (const cuda::TacticProvider* p : cuda::all_providers()) {
     if (data_dependent && !p->computes_data_dependent_shapes()) continue;
-    if (!p->supports(spec).ok()) continue;
+    if (!p->takes(spec).ok()) continue;
     auto tactics = p->tactics(spec, dev);
     if (tactics.ok() && !tactics->empty()) return std::make_pair(p, tactics->front());
   }
@@ -334,7 +334,7 @@ Status CudaContext::make_layers(const ConcreteDims& dims) {
     if (!kernel.ok()) {
       // Shapes other than the ones tuned for may not suit the recorded tactic: take the
       // provider's first candidate for these shapes.
-      auto tactics = provider->supports(spec).ok() ? provider->tactics(spec, dev) : Expected<std::vector<cuda::Tactic>>(kernel.status());
+      auto tactics = provider->takes(spec).ok() ? provider->tactics(spec, dev) : Expected<std::vector<cuda::Tactic>>(kernel.status());
       if (!tactics.ok() || tactics->empty()) return with_context(kernel.status(), node.describe());
       kernel = provider->create(spec, tactics->front(), dev);
       if (!kernel.ok()) return with_context(kernel.status(), node.describe());

@@ -42,6 +42,10 @@ Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& 
     const auto flags = node.attr_ints("nhwc_inputs");
     spec.op = body.nodes().front().get();
     spec.channels_last = true;
+    // A stem whose max pool joined its layer (fuse_stem_max_pool): the body's second node.
+    if (body.nodes().size() == 2 && body.nodes().back()->op_type() == "MaxPool") spec.pool = body.nodes().back().get();
+    else if (body.nodes().size() != 1)
+      return unsupported("{}: a channels-last layer of {} ops", node.describe(), body.nodes().size());
     for (const Value* in : spec.op->inputs()) {
       int k = -1;
       for (size_t j = 0; in != nullptr && j < body.inputs().size(); ++j)

@@ -141,7 +141,7 @@ Expected<TacticSelection> select_tactics(const Graph& graph, const ConcreteDims&
         if (options.verbose) reasons += fmt::format("    not {}: ruled out by --tactic-sources\n", p->name());
         continue;
       }
-      Status s = p->supports(spec);
+      Status s = p->takes(spec);
       if (!s.ok()) {
         if (options.verbose) reasons += fmt::format("    not {}: {}\n", p->name(), s.message());
         continue;

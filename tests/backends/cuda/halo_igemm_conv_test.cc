@@ -154,6 +154,8 @@ std::vector<cuda::HaloTile> tiles_taking(const QConvShape& s) {
   c.in_w = c.out_w = static_cast<int32_t>(s.w);
   c.in_channels = c.in_pixel_stride = static_cast<int32_t>(s.c);
   c.out_channels = static_cast<int32_t>(s.k);
+  c.kernel_h = c.kernel_w = 3;
+  c.pad_h = c.pad_w = 1;
   std::vector<cuda::HaloTile> tiles;
   for (cuda::HaloTile tile : cuda::kHaloTiles)
     if (cuda::halo_tile_takes(tile, c)) tiles.push_back(tile);

@@ -84,6 +84,69 @@ TEST(HaloTilingTest, RowsLongerThanTheTileAreRefused) {
   EXPECT_FALSE(halo_tile_takes(HaloTile::k256x64x64, conv3x3(1, 4, 257, 64, 64)));
 }
 
+// The int8 space-to-depth stem's row form (space_to_depth_row_geometry) of a 7x7, stride 2, pad 3
+// stem over `batch` images of h x w: blocks of (h + 6) / 2 + 1 rows (the windows' 4 blocked rows
+// begin at every output row), 64-channel pixels 16 bytes apart, 64 output channels.
+IgemmInt8Conv stem_rows(int batch, int out_h, int out_w) {
+  IgemmInt8Conv g;
+  g.batch = batch;
+  g.out_h = out_h;
+  g.out_w = out_w;
+  g.in_h = out_h + 3;
+  g.in_w = out_w + 3;
+  g.in_channels = 64;
+  g.in_pixel_stride = kHaloStemPixelStride;
+  g.out_channels = 64;
+  g.kernel_h = 4;
+  return g;
+}
+
+// Worked by hand: ResNet-50's stem at batch 256 (112x112 outputs over 115x115 blocks). The
+// 128-row tile holds one 112-pixel row; its halo is 4 blocked rows of 115 x 16 bytes (7360,
+// padded to 8192); one chunk: four 64x64 B tiles (16384), the halo, the 128x64 epilogue tile.
+TEST(HaloTilingTest, ResNetStemRowsOn128x64) {
+  const HaloTiling t = halo_tiling(HaloTile::k128x64x64, stem_rows(256, 112, 112), HaloWindow::kStemRows4);
+  EXPECT_EQ(t.window, HaloWindow::kStemRows4);
+  EXPECT_EQ(t.rows_per_tile, 1);
+  EXPECT_EQ(t.row_tiles, 112);
+  EXPECT_EQ(t.chunks, 1);
+  EXPECT_EQ(t.stages, 1);
+  EXPECT_EQ(t.halo_row_bytes, 1840);
+  EXPECT_EQ(t.halo_bytes, 8192);
+  EXPECT_EQ(t.stage_bytes, 16384 + 8192);
+  EXPECT_EQ(t.shared_bytes, 24576 + 8192 + 1024);
+  EXPECT_EQ(t.blocks, 256 * 112);
+  EXPECT_TRUE(halo_tile_takes(HaloTile::k128x64x64, stem_rows(256, 112, 112), HaloWindow::kStemRows4));
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k64x64x64, stem_rows(256, 112, 112), HaloWindow::kStemRows4));
+}
+
+// Two rows a block on the 256-row tile: 5 blocked rows (9200 bytes, padded to 9216).
+TEST(HaloTilingTest, ResNetStemRowsOn256x64) {
+  const HaloTiling t = halo_tiling(HaloTile::k256x64x64, stem_rows(256, 112, 112), HaloWindow::kStemRows4);
+  EXPECT_EQ(t.rows_per_tile, 2);
+  EXPECT_EQ(t.row_tiles, 56);
+  EXPECT_EQ(t.halo_bytes, 9216);
+  EXPECT_EQ(t.shared_bytes, 16384 + 9216 + 16384 + 1024);
+  EXPECT_EQ(t.blocks, 256 * 56);
+}
+
+// Each window takes its own convolution alone: the 3x3 tiling of the stem's rows, or the rows'
+// of a 3x3, is refused, as are row forms whose blocks stop short of the last taps.
+TEST(HaloTilingTest, WindowsTakeTheirOwnConvolutionsOnly) {
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k128x64x64, stem_rows(1, 20, 100), HaloWindow::k3x3));
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k128x64x64, conv3x3(1, 20, 100, 64, 64), HaloWindow::kStemRows4));
+  IgemmInt8Conv short_rows = stem_rows(1, 20, 100);
+  short_rows.in_w = 102;
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k128x64x64, short_rows, HaloWindow::kStemRows4));
+  IgemmInt8Conv short_image = stem_rows(1, 20, 100);
+  short_image.in_h = 22;
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k128x64x64, short_image, HaloWindow::kStemRows4));
+  IgemmInt8Conv wide = stem_rows(1, 20, 100);
+  wide.in_channels = 128;
+  EXPECT_FALSE(halo_tile_takes(HaloTile::k128x64x64, wide, HaloWindow::kStemRows4));
+  EXPECT_TRUE(halo_tile_takes(HaloTile::k128x64x64, stem_rows(1, 20, 100), HaloWindow::kStemRows4));
+}
+
 // Every tile, every row length it takes, short and tall images, one and many chunks: whole rows
 // within BM, all of the image's rows covered once, aligned stages, and shared memory one block
 // may have. (The narrowest rows make the largest halos: 1-pixel rows give a 256-row tile a halo

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "backends/cuda/cuda_check.h"
-#include "backends/cuda/kernels/igemm/halo_igemm_int8_conv.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_conv_provider.h"
 
 namespace kiln::cuda {
@@ -88,17 +87,7 @@ class HaloIgemmInt8ConvProvider final : public TacticProvider {
     const IgemmInt8Conv geometry = conv_geometry32(*problem);
     if (!halo_tile_takes(tile, geometry))
       return unsupported("{}: a {}-pixel output row does not fit the tile", tactic.name, geometry.out_w);
-    const HaloTiling tiling = halo_tiling(tile, geometry);
-    KILN_CUDA_CHECK(prepare_halo_igemm_int8_conv(tile));
-    return make_igemm_int8_layer_kernel(
-        spec, *problem->quant, [geometry, tile, tiling](const IgemmLaunchArgs& a, cudaStream_t stream) -> Status {
-          // halo_takes saw the layer fold; an unaligned residual is what is left.
-          if (a.folded.channel_pairs == nullptr)
-            return invalid_argument("the halo-tile int8 convolution runs the folded epilogue only, which needs a "
-                                    "16-byte aligned residual");
-          KILN_CUDA_CHECK(launch_halo_igemm_int8_conv(geometry, tile, tiling, a.x, a.w, a.folded, a.y, stream));
-          return Status::Ok();
-        });
+    return make_halo_igemm_int8_kernel(spec, *problem->quant, geometry, HaloWindow::k3x3, tile);
   }
 
  private:
@@ -110,6 +99,25 @@ class HaloIgemmInt8ConvProvider final : public TacticProvider {
 };
 
 }  // namespace
+
+Expected<std::unique_ptr<LayerKernel>> make_halo_igemm_int8_kernel(const LayerSpec& spec,
+                                                                   const QuantizedParams& params,
+                                                                   const IgemmInt8Conv& geometry, HaloWindow window,
+                                                                   HaloTile tile) {
+  if (!halo_tile_takes(tile, geometry, window))
+    return invalid_argument("the halo tile {} does not take the layer's geometry", halo_tile_name(tile));
+  const HaloTiling tiling = halo_tiling(tile, geometry, window);
+  KILN_CUDA_CHECK(prepare_halo_igemm_int8_conv(window, tile));
+  return make_igemm_int8_layer_kernel(
+      spec, params, [geometry, tile, tiling](const IgemmLaunchArgs& a, cudaStream_t stream) -> Status {
+        // The providers saw the layer fold; an unaligned residual is what is left.
+        if (a.folded.channel_pairs == nullptr)
+          return invalid_argument("the halo-tile int8 convolution runs the folded epilogue only, which needs a "
+                                  "16-byte aligned residual");
+        KILN_CUDA_CHECK(launch_halo_igemm_int8_conv(geometry, tile, tiling, a.x, a.w, a.folded, a.y, stream));
+        return Status::Ok();
+      });
+}
 
 const TacticProvider& halo_igemm_int8_conv_provider() {
   static const HaloIgemmInt8ConvProvider provider;

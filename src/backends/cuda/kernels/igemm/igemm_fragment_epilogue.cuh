@@ -68,7 +68,9 @@ __device__ __forceinline__ void store_matrices(uint32_t address, const uint32_t 
 // Residual: whether f.residual is set, a template argument so that each form is straight-line
 // code: a runtime test per four outputs made the compiler issue the other form's clamps too,
 // predicated off (Nsight Compute's per-instruction counts, docs/perf-notes.md, session 8).
-template <int BM, int BN, int MmasM, int Mmas, int MmaN, bool Residual>
+// Store: whether the rows go on to Y; without, the finished int8 tile stays in `staged`, each
+// 16-byte chunk in the stored order (natural_order undoes it), for a caller that reads it on.
+template <int BM, int BN, int MmasM, int Mmas, int MmaN, bool Residual, bool Store = true>
 __device__ __forceinline__ void finish_fragments_of(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
                                                     const IgemmInt8Conv& c, const IgemmFolded& f, int block_m,
                                                     int block_n, int warp_row, int lane, void* y, int m_end) {
@@ -122,15 +124,17 @@ __device__ __forceinline__ void finish_fragments_of(const int32_t (&acc)[MmasM][
       store_matrices(address, out);
     }
     __syncwarp();
+    if constexpr (Store) {
 #pragma unroll
-    for (int it = 0; it < kChunks / 2; ++it) {
-      const int idx = it * 32 + lane;
-      const int row = base + idx / kChunks, chunk = idx % kChunks;
-      const int m = block_m + row, k0 = block_n + chunk * kVectorBytes;
-      if (m >= m_total || k0 >= c.out_channels) continue;
-      const uint4 p = *reinterpret_cast<const uint4*>(staged + fragment_chunk_offset<BN>(row, chunk));
-      *reinterpret_cast<uint4*>(static_cast<int8_t*>(y) + static_cast<int64_t>(m) * c.out_channels + k0) =
-          natural_order(p);
+      for (int it = 0; it < kChunks / 2; ++it) {
+        const int idx = it * 32 + lane;
+        const int row = base + idx / kChunks, chunk = idx % kChunks;
+        const int m = block_m + row, k0 = block_n + chunk * kVectorBytes;
+        if (m >= m_total || k0 >= c.out_channels) continue;
+        const uint4 p = *reinterpret_cast<const uint4*>(staged + fragment_chunk_offset<BN>(row, chunk));
+        *reinterpret_cast<uint4*>(static_cast<int8_t*>(y) + static_cast<int64_t>(m) * c.out_channels + k0) =
+            natural_order(p);
+      }
     }
   }
 }
@@ -145,6 +149,15 @@ __device__ __forceinline__ void finish_fragments(const int32_t (&acc)[MmasM][Mma
   else
     finish_fragments_of<BM, BN, MmasM, Mmas, MmaN, false>(acc, staged, c, f, block_m, block_n, warp_row, lane, y,
                                                           m_end);
+}
+// The folded epilogue without a residual, left in `staged` for the caller (finish_fragments_of
+// with Store false); the caller synchronizes before reading other warps' rows.
+template <int BM, int BN, int MmasM, int Mmas, int MmaN>
+__device__ __forceinline__ void stage_fragments(const int32_t (&acc)[MmasM][Mmas][MmaN / 2], int8_t* staged,
+                                                const IgemmInt8Conv& c, const IgemmFolded& f, int block_n,
+                                                int warp_row, int lane) {
+  finish_fragments_of<BM, BN, MmasM, Mmas, MmaN, false, false>(acc, staged, c, f, 0, block_n, warp_row, lane, nullptr,
+                                                               -1);
 }
 #endif
 

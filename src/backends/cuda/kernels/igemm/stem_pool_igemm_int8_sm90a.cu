@@ -1,0 +1,139 @@
+// The pooled int8 space-to-depth stem (stem_pool_igemm_int8_conv.h) on Hopper's warpgroup MMAs.
+// Shared memory, from its 1024-byte aligned start: the four taps' B tiles (copied once), two
+// halos (five blocked rows each: step s computes from one while step s + 1's rows are copied
+// into the other), two int8 tiles of 256 x 64 (step s's conv rows, and step s - 1's, whose second
+// row is the pool's row above).
+//
+// Per step, the barriers: the first makes the step's rows (and, once, the weights) visible, after
+// every thread has pooled from the tile this step's epilogue overwrites; the second makes the
+// epilogue's rows visible to the pool, whose threads read every warp's rows.
+//
+// sm_90a only, built apart as the other *_sm90a.cu files are (src/backends/cuda/CMakeLists.txt);
+// the guard keeps a compile for any other target an empty kernel.
+#include <cstdint>
+#include <limits>
+
+#include "backends/cuda/kernels/igemm/halo_mma.cuh"
+#include "backends/cuda/kernels/igemm/igemm_fragment_epilogue.cuh"
+#include "backends/cuda/kernels/igemm/stem_pool_igemm_int8_conv.h"
+
+namespace kiln::cuda::igemm {
+
+namespace {
+
+using StemStage = HaloStage<HaloWindow::kStemRows4, 2, 2, kStemPoolBlockN>;
+using StemTile = StemStage::Tile;
+static_assert(StemTile::kBlockM == kStemPoolBlockM && StemTile::kThreads == kStemPoolThreads, "the host's tile");
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+// The signed bytewise maximum of two 16-byte chunks.
+__device__ __forceinline__ uint4 max_bytes(uint4 a, uint4 b) {
+  return make_uint4(__vmaxs4(a.x, b.x), __vmaxs4(a.y, b.y), __vmaxs4(a.z, b.z), __vmaxs4(a.w, b.w));
+}
+#endif
+
+__global__ void __launch_bounds__(kStemPoolThreads, 2)
+    stem_pool_igemm_int8_kernel(IgemmInt8Conv c, StemPoolTiling t, const int8_t* __restrict__ x,
+                                const int8_t* __restrict__ w, IgemmFolded f, int8_t* __restrict__ y) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  constexpr int BN = kStemPoolBlockN, kMmas = StemTile::kMmas, kMmaN = StemTile::kMmaN;
+  extern __shared__ __align__(16) int8_t shared[];
+  const uint32_t align_pad = swizzle_align_pad(shared), base = shared_address(shared) + align_pad;
+  const uint32_t halo0 = base + StemStage::kWeightBytes;
+  int8_t* const tiles = shared + align_pad + StemStage::kWeightBytes + 2 * t.halo_bytes;
+  constexpr int kTileBytes = kStemPoolBlockM * BN;
+
+  const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
+  const int warp_row = warpgroup * StemTile::kWarpgroupRows + (tid % kWarpgroupThreads) / 32 * 16;
+  const int image = static_cast<int>(blockIdx.x) / t.strips, strip = static_cast<int>(blockIdx.x) % t.strips;
+  const int p0 = strip * t.strip_rows;
+  const int p_end = p0 + t.strip_rows < t.pool_h ? p0 + t.strip_rows : t.pool_h;
+  // Step j computes conv rows 2 (p0 + j) and 2 (p0 + j) + 1 and pools row p0 + j (j >= 0).
+  const int first = p0 == 0 ? 0 : -1, last = p_end - p0 - 1;
+
+  load_halo_weights<StemStage>(c, w, base, 0, 0, tid);
+  copy_stem_rows<kStemPoolThreads>(c, x, halo0, image, 2 * (p0 + first), 5, t.halo_row_bytes, tid);
+  commit_copies();
+
+  uint32_t a_lane[2];
+  halo_lane_rows<HaloWindow::kStemRows4>(a_lane, c, t.halo_row_bytes, 2 * c.out_w, warp_row, lane);
+
+  for (int j = first; j <= last; ++j) {
+    const int buffer = (j - first) & 1;
+    if (j < last)
+      copy_stem_rows<kStemPoolThreads>(c, x, halo0 + (buffer ^ 1) * t.halo_bytes, image, 2 * (p0 + j + 1), 5,
+                                       t.halo_row_bytes, tid);
+    commit_copies();  // an empty group on the last step keeps the wait below the same
+    wait_copies<1>();
+    fence_shared_for_async_proxy();
+    __syncthreads();
+
+    int32_t acc[2][kMmas][StemTile::kAccPerMma];
+#pragma unroll
+    for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+      for (int i = 0; i < kMmas; ++i)
+#pragma unroll
+        for (int v = 0; v < StemTile::kAccPerMma; ++v) acc[mi][i][v] = 0;
+    run_halo_taps<HaloWindow::kStemRows4, StemStage>(acc, base, halo0 + buffer * t.halo_bytes, a_lane,
+                                                      t.halo_row_bytes);
+    int8_t* const tile = tiles + buffer * kTileBytes;
+    stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile, c, f, 0, warp_row, lane);
+    __syncthreads();
+    if (j < 0) continue;
+
+    // Pooled row p: conv rows 2p - 1 (the other tile's row 1; none for p = 0), 2p and 2p + 1 (this
+    // tile's rows 0 and 1; none past OH), columns 2q - 1 .. 2q + 1 inside the row. One thread a
+    // 16-channel chunk of a pooled pixel; the tiles hold the chunks in the stored order, whose
+    // bytewise maximum natural_order puts back.
+    const int p = p0 + j, q = tid / (BN / kVectorBytes), chunk = tid % (BN / kVectorBytes);
+    if (q >= t.pool_w || chunk * kVectorBytes >= c.out_channels) continue;
+    const int8_t* const above = tiles + (buffer ^ 1) * kTileBytes;
+    const bool has_above = p > 0, has_below = 2 * p + 1 < c.out_h;
+    const auto at = [&](const int8_t* from, int row, int col) {
+      return *reinterpret_cast<const uint4*>(from + fragment_chunk_offset<BN>(row * c.out_w + col, chunk));
+    };
+    uint4 m = at(tile, 0, 2 * q);
+#pragma unroll
+    for (int dx = -1; dx <= 1; ++dx) {
+      const int col = 2 * q + dx;
+      if (col < 0 || col >= c.out_w) continue;
+      if (dx != 0) m = max_bytes(m, at(tile, 0, col));
+      if (has_above) m = max_bytes(m, at(above, 1, col));
+      if (has_below) m = max_bytes(m, at(tile, 1, col));
+    }
+    *reinterpret_cast<uint4*>(y + (static_cast<int64_t>(image * t.pool_h + p) * t.pool_w + q) * c.out_channels +
+                              chunk * kVectorBytes) = natural_order(m);
+  }
+#endif
+}
+
+}  // namespace
+
+}  // namespace kiln::cuda::igemm
+
+namespace kiln::cuda {
+
+cudaError_t prepare_stem_pool_igemm_int8_conv() {
+  const cudaError_t e = cudaFuncSetAttribute(igemm::stem_pool_igemm_int8_kernel,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, kHaloMaxSharedBytes);
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(igemm::stem_pool_igemm_int8_kernel,
+                                                 cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
+}
+
+cudaError_t launch_stem_pool_igemm_int8_conv(const IgemmInt8Conv& rows, const StemPoolTiling& tiling,
+                                             const int8_t* x, const int8_t* w, const IgemmFolded& f, void* y,
+                                             cudaStream_t stream) {
+  if (f.channel_pairs == nullptr || f.residual != nullptr || tiling.strip_rows <= 0 ||
+      tiling.shared_bytes > kHaloMaxSharedBytes)
+    return cudaErrorInvalidValue;
+  if (tiling.blocks == 0) return cudaSuccess;
+  if (tiling.blocks > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
+  igemm::stem_pool_igemm_int8_kernel<<<static_cast<unsigned>(tiling.blocks), kStemPoolThreads, tiling.shared_bytes,
+                                       stream>>>(rows, tiling, x, w, f, static_cast<int8_t*>(y));
+  return cudaGetLastError();
+}
+
+}  // namespace kiln::cuda
