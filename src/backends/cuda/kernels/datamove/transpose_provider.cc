@@ -11,7 +11,7 @@ namespace kiln::cuda::datamove {
 
 namespace {
 
-// A short axis moved last (an RGB image to channels-last): one thread per column.
+// A short axis moved last (an RGB image to channels-last): runs of pixels through shared memory.
 class ToMinorKernel final : public LayerKernel {
  public:
   ToMinorKernel(int64_t batch, int64_t rows, int64_t cols, int elem) : batch_(batch), rows_(rows), cols_(cols), elem_(elem) {}
