@@ -22,6 +22,8 @@ struct PassStats {
   int nodes_before = 0;
   int nodes_after = 0;
   std::vector<std::string> events;
+  // "pass NAME: A -> B layers" and one line per event; empty when the pass changed nothing.
+  std::string to_string() const;
 };
 
 struct OptimizationReport {
@@ -34,9 +36,14 @@ struct OptimizationReport {
 
 // The passes of an optimization level, in order (src/passes/pipeline.cc).
 std::vector<std::unique_ptr<Pass>> make_pipeline(int level);
-// Every pass name any level uses (to validate --disable-pass).
+// The passes the CUDA build runs after layout assignment (at optimization level 2 and up).
+std::vector<std::unique_ptr<Pass>> make_lowering_pipeline(int level);
+// Every pass name any level or lowering uses (to validate --disable-pass).
 std::vector<std::string> all_pass_names();
 
 Expected<OptimizationReport> optimize_graph(Graph& graph, const PassOptions& options);
+// The lowering passes over a lowered graph (the same statistics, disabling and IR dumps, the
+// dumps named lowering_NN_<pass>).
+Expected<OptimizationReport> lower_graph(Graph& graph, const PassOptions& options);
 
 }  // namespace kiln

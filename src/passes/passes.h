@@ -26,4 +26,7 @@ std::unique_ptr<Pass> make_fuse_qlinear();
 std::unique_ptr<Pass> make_fuse_sibling_convs();
 std::unique_ptr<Pass> make_fuse_pointwise_chain();
 
+// Lowering: passes over the CUDA build's graph after layout assignment, whose reformats they see.
+std::unique_ptr<Pass> make_fuse_quantize_transpose();
+
 }  // namespace kiln

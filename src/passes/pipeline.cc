@@ -32,9 +32,17 @@ std::vector<std::unique_ptr<Pass>> make_pipeline(int level) {
   return p;
 }
 
+// Fusions that need the lowered graph: they match the reformats layout assignment inserts.
+std::vector<std::unique_ptr<Pass>> make_lowering_pipeline(int level) {
+  std::vector<std::unique_ptr<Pass>> p;
+  if (level >= 2) p.push_back(make_fuse_quantize_transpose());
+  return p;
+}
+
 std::vector<std::string> all_pass_names() {
   std::vector<std::string> names;
   for (const auto& p : make_pipeline(3)) names.emplace_back(p->name());
+  for (const auto& p : make_lowering_pipeline(3)) names.emplace_back(p->name());
   return names;
 }
 

@@ -126,14 +126,18 @@ TEST(QuantizedLayerLowering, Int8MaxPoolStaysChannelsLast) {
 // graph input is quantized: FP16 precision leaves it float32 (its only reader is the quantizer,
 // which keeps a float32 scale: no Cast), the Q moves before the pool, and channels-last lowering
 // transposes the int8 input into the region, not the float one.
-TEST(QuantizedLayerLowering, Int8StemQuantizesTheFloat32InputAndTransposesInt8) {
-  GraphBuilder b(13);
+void build_int8_stem(GraphBuilder& b) {
   Value* x = b.input("x", {2, 3, 16, 14});
   Value* c1 = b.node("Conv", "stem", {fake_quant(b, "in", x, kInScale), b.constant("w1", exact_weights({16, 3, 7, 7}, 0, 1))},
                      {{"strides", ints({2, 2})}, {"pads", ints({3, 3, 3, 3})}});
   Value* pooled = b.node("MaxPool", "pool", {b.node("Relu", "relu1", {c1})},
                          {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
   b.output(b.node("Conv", "conv2", {fake_quant(b, "act1", pooled, kActScale), b.constant("w2", exact_weights({16, 16, 1, 1}, 0, 2))}));
+}
+
+TEST(QuantizedLayerLowering, Int8StemQuantizesTheFloat32InputAndTransposesInt8) {
+  GraphBuilder b(13);
+  build_int8_stem(b);
   auto o = optimize_and_compare(b, 2);
   ASSERT_EQ(count_ops(*o.graph, "QConv"), 2);
 
@@ -163,6 +167,34 @@ TEST(QuantizedLayerLowering, Int8StemQuantizesTheFloat32InputAndTransposesInt8) 
   // Identical int8 activations (the input is quantized from float32 either way); the float16
   // output rounds once.
   EXPECT_LE(*difference, 2e-3);
+}
+
+// The same stem after lowering's fusion: the quantizer and the reformat into the region are one
+// kiln.QuantizeTranspose reading the graph input, and the lowered graph still computes exactly
+// what the optimized one does (inputs in [-4, 4): some saturate at scale 1/64).
+TEST(QuantizedLayerLowering, Int8StemQuantizerFusesWithItsReformat) {
+  GraphBuilder b(13);
+  build_int8_stem(b);
+  auto o = optimize_and_compare(b, 2);
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  ASSERT_TRUE(assign_channels_last(*lowered).ok());
+  PassOptions options;
+  options.level = 2;
+  auto report = lower_graph(*lowered, options);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(count_ops(*lowered, "QuantizeLinear"), 0) << dump_graph(*lowered);
+  EXPECT_EQ(count_ops(*lowered, "Transpose"), 1) << "only the output's";
+  const Node* fused = find_op(*lowered, std::string(kQuantizeTransposeOp));
+  ASSERT_NE(fused, nullptr) << dump_graph(*lowered);
+  EXPECT_EQ(fused->input(0), lowered->inputs()[0]);
+  EXPECT_EQ(fused->output(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(fused->output(0)->shape(), Shape::from_dims({2, 16, 14, 3}));
+  EXPECT_NE(fused->name().find(" + "), std::string::npos) << fused->name();
+  std::vector<Tensor> inputs = b.random_inputs();
+  for (int64_t i = 0; i < inputs[0].numel(); ++i) inputs[0].data<float>()[i] *= 4.f;
+  const auto difference = output_difference(*lowered, *o.graph, inputs);
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  EXPECT_EQ(*difference, 0.0);
 }
 
 // FP8: conv (E4M3 X and W) -> Q -> DQ -> 1x1 conv, both with float outputs. FP16 precision rewrites

@@ -4,7 +4,8 @@
 // Mul for the gate, Split for sibling outputs, the body's ops for Pointwise), in the original
 // order, so a fused graph computes what the unfused one did. The quantized layers likewise run
 // ConvInteger/MatMulInteger, DequantizeLinear, Add, the activation and QuantizeLinear (FP8 ones:
-// DequantizeLinear, Cast and Conv/MatMul in double; see fp8_accumulators).
+// DequantizeLinear, Cast and Conv/MatMul in double; see fp8_accumulators). QuantizeTranspose runs
+// QuantizeLinear, then Transpose.
 #include <algorithm>
 #include <vector>
 
@@ -225,6 +226,21 @@ Status qconv(KernelContext& ctx) { return run_quantized(ctx, "ConvInteger", "Con
 
 Status qmatmul(KernelContext& ctx) { return run_quantized(ctx, "MatMulInteger", "MatMul", -1); }
 
+// kiln.QuantizeTranspose: the graph it replaced, QuantizeLinear into x's shape, then Transpose
+// (which reads `perm` from the layer, under the same name).
+Status quantize_transpose(KernelContext& ctx) {
+  static const Node quantize = standalone_node("QuantizeLinear", 13);
+  const Tensor& x = ctx.input(0);
+  Tensor q(ctx.output(0).dtype(), x.dims());
+  KILN_RETURN_IF_ERROR(run_kernel(quantize, {&x, &ctx.input(1), optional_input(ctx, 2)}, {&q}));
+  const KernelFn* transpose = KernelRegistry::global().find("Transpose", "");
+  if (transpose == nullptr) return internal_error("no reference kernel for Transpose");
+  KernelContext transpose_ctx(ctx.node(), {&q}, {ctx.output(0)});
+  KILN_RETURN_IF_ERROR(with_context((*transpose)(transpose_ctx), "Transpose"));
+  ctx.output(0) = transpose_ctx.output(0);
+  return Status::Ok();
+}
+
 Status pointwise(KernelContext& ctx) {
   const Attribute* body = ctx.node().attr("body");
   if (body == nullptr || !body->g) return invalid_argument("attribute 'body' is missing");
@@ -292,6 +308,7 @@ void register_fused_kernels(KernelRegistry& r) {
   r.add(std::string(kFusedMatMulOp), fused_matmul, domain);
   r.add(std::string(kQConvOp), qconv, domain);
   r.add(std::string(kQMatMulOp), qmatmul, domain);
+  r.add(std::string(kQuantizeTransposeOp), quantize_transpose, domain);
   r.add(std::string(kPointwiseOp), pointwise, domain);
   r.add(std::string(kChannelsLastOp), channels_last, domain);
 }

@@ -15,6 +15,11 @@
 //                     residual, activation) and an optional int8 output. kiln.QMatMul is the same
 //                     over a MatMul with a constant [K, N] matrix. Inputs: see QuantizedInput.
 //                     The fuse_qdq pass makes them from DequantizeLinear -> layer -> QuantizeLinear.
+//   kiln.QuantizeTranspose  QuantizeLinear with a per-tensor scale (and zero point), its output
+//                     transposed by `perm`: inputs x, scale, zero_point?, as QuantizeLinear's.
+//                     The CUDA lowering makes it from QuantizeLinear -> layout reformat
+//                     (src/passes/fuse_quantize_transpose.cc), so one kernel reads the float
+//                     tensor and writes the quantized one in the other layout.
 // The fused layers end with an epilogue: y += Z, then y = act(y) (see Activation).
 #pragma once
 
@@ -34,6 +39,7 @@ inline constexpr std::string_view kPointwiseOp = "Pointwise";
 inline constexpr std::string_view kChannelsLastOp = "ChannelsLast";
 inline constexpr std::string_view kQConvOp = "QConv";
 inline constexpr std::string_view kQMatMulOp = "QMatMul";
+inline constexpr std::string_view kQuantizeTransposeOp = "QuantizeTranspose";
 
 // Input slots of kiln.QConv and kiln.QMatMul. y = activation(acc * (x_scale * w_scale[k]) + B[k]
 // + (Z int8 ? Z * z_scale : Z)), quantized to int8 with y_scale when that input is present, else

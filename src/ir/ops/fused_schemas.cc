@@ -10,6 +10,7 @@
 #include "ir/ops/conv_geometry.h"
 #include "ir/ops/fused_ops.h"
 #include "ir/ops/infer_utils.h"
+#include "ir/ops/transpose_perm.h"
 
 namespace kiln {
 
@@ -170,6 +171,31 @@ Status infer_quantized(InferContext& ctx, std::string_view base_op, int weight_c
   return Status::Ok();
 }
 
+// kiln.QuantizeTranspose: QuantizeLinear's checks and output type, on the transposed shape. Only
+// per-tensor parameters: a per-axis scale names an axis of x, which the transpose moves.
+Status infer_quantize_transpose(InferContext& ctx) {
+  for (int i : {1, 2}) {
+    if (!ctx.has_input(i)) continue;
+    const auto dims = ctx.input_shape(i).static_dims();
+    if (dims && checked_numel(*dims) != 1)
+      return invalid_argument("the {} must be one value, got {}", i == 1 ? "scale" : "zero point",
+                              dims_to_string(*dims));
+  }
+  const OpSchema* quantize = OpRegistry::global().find("QuantizeLinear", "");
+  if (quantize == nullptr || !quantize->infer_fn) return internal_error("no schema for QuantizeLinear");
+  KILN_RETURN_IF_ERROR(quantize->infer_fn(ctx));
+  const auto [dtype, shape] = ctx.output(0);
+  if (!shape.rank_known()) {
+    ctx.set_output(0, dtype, Shape::unknown_dims(static_cast<int>(ctx.node().attr_ints("perm").size())));
+    return Status::Ok();
+  }
+  KILN_ASSIGN_OR_RETURN(auto perm, transpose_perm(ctx.node(), shape.rank()));
+  std::vector<Dim> out;
+  for (int64_t p : perm) out.push_back(shape[static_cast<int>(p)]);
+  ctx.set_output(0, dtype, Shape(std::move(out)));
+  return Status::Ok();
+}
+
 Status infer_pointwise(InferContext& ctx) {
   return infer_body(
       ctx, [](int, const Shape& s) { return s; }, [](const Shape& s) { return s; });
@@ -222,6 +248,10 @@ void register_fused_schemas(OpRegistry& r) {
             .inputs(4, 8)
             .attr("output_dtype", Attribute::of_int(1))
             .infer([](InferContext& ctx) { return infer_quantized(ctx, "MatMulInteger", -1); }));
+  r.add(OpSchema(std::string(kQuantizeTransposeOp), domain)
+            .inputs(2, 3)
+            .required_attr("perm", AttrType::kInts)
+            .infer(infer_quantize_transpose));
   r.add(OpSchema(std::string(kPointwiseOp), domain)
             .inputs(1, INT_MAX)
             .outputs(1, INT_MAX)

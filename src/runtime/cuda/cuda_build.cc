@@ -9,6 +9,7 @@
 #include "builder/precision_assignment.h"
 #include "builder/stem_pool_fusion.h"
 #include "builder/timing_cache.h"
+#include "passes/pass_manager.h"
 #include "runtime/cuda/cuda_engine.h"
 #include "runtime/cuda/tactic_selector.h"
 #include "runtime/cuda_backend.h"
@@ -95,6 +96,13 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   KILN_ASSIGN_OR_RETURN(LayoutReport layout, assign_channels_last(*graph));
   report += fmt::format("layout: {} layers channels-last, {} more kept channels-last between them, {} reformats\n",
                         layout.channels_last_layers, layout.region_layers, layout.reformats);
+  // Fusions over the lowered graph (the reformats layout assignment made), listed with the others.
+  PassOptions lowering;
+  lowering.level = config.optimization_level;
+  lowering.disabled = std::set<std::string>(config.disabled_passes.begin(), config.disabled_passes.end());
+  lowering.dump_ir_dir = config.dump_ir_dir;
+  KILN_ASSIGN_OR_RETURN(OptimizationReport lowered, lower_graph(*graph, lowering));
+  for (const PassStats& pass : lowered.passes) report += pass.to_string();
   // The pooled int8 stem is sm_90a code: elsewhere the stem and its pool stay two layers.
   if (target.compute_major == 9 && target.compute_minor == 0) {
     KILN_ASSIGN_OR_RETURN(std::vector<std::string> fused, fuse_stem_max_pool(*graph, cuda::stem_pool_fusable));

@@ -119,6 +119,19 @@ TEST(CudaDataMovementTest, TransposeNchwNhwcUseTheTiledKernel) {
   EXPECT_TRUE(contains(names, "kiln_transpose_tiled_8B"));
 }
 
+// An RGB image to channels-last (the to-minor kernel's three-row form): full and partial tiles,
+// vector and scalar loads, aligned and unaligned output runs, every word size.
+TEST(CudaDataMovementTest, TransposeRgbToChannelsLastUsesTheToMinorKernel) {
+  KILN_REQUIRE_GPU();
+  for (DataType dt : {DataType::kUInt8, DataType::kFloat16, DataType::kFloat32, DataType::kInt64})
+    for (const std::vector<int64_t>& dims : {std::vector<int64_t>{2, 3, 224, 224}, {3, 3, 17, 33}, {1, 3, 40, 52}}) {
+      SCOPED_TRACE(type_name(dt) + " " + dims_to_string(dims));
+      const auto names = expect_matches_reference(node("Transpose", {{"perm", Attribute::of_ints({0, 2, 3, 1})}}),
+                                                  {random_data(dt, dims, 9)}, {});
+      EXPECT_TRUE(contains(names, "kiln_transpose_to_minor_" + std::to_string(data_type_size(dt)) + "B"));
+    }
+}
+
 TEST(CudaDataMovementTest, ConcatAxes) {
   KILN_REQUIRE_GPU();
   struct Case {

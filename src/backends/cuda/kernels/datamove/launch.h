@@ -25,7 +25,8 @@ inline constexpr int64_t kMaxTiledRows = int64_t{65535} * 32;
 cudaError_t launch_batched_transpose(const void* src, void* dst, int64_t batch, int64_t rows, int64_t cols,
                                      int elem_bytes, cudaStream_t stream);
 
-// dst[b][c][r] = src[b][r][c] for a short `rows` axis (a few channels): one thread per column.
+// dst[b][c][r] = src[b][r][c] for a short `rows` axis (a few channels): runs of columns through
+// shared memory, each output run written with 16-byte stores.
 inline constexpr int kMaxMinorRows = 16;
 cudaError_t launch_transpose_to_minor(const void* src, void* dst, int64_t batch, int rows, int64_t cols, int elem_bytes,
                                       cudaStream_t stream);

@@ -1,6 +1,6 @@
-// Kernels for the narrow tensors at a CNN's input (3 colour channels): a transpose that moves a
-// short axis last and a pad of the last axis. The general kernels do poorly there: the tiled
-// transpose wastes most of each 32x32 tile, the strided map pays 8-D index math per element.
+// A kernel for the narrow tensors at a CNN's input (3 colour channels): a pad of the last axis,
+// which the strided map would do with 8-D index math per element. (The transpose that moves such
+// a short axis last is transpose_kernels.cuh's to-minor kernel.)
 #include <cstdint>
 
 #include "backends/cuda/kernels/datamove/launch.h"
@@ -8,18 +8,6 @@
 namespace kiln::cuda::datamove {
 
 namespace {
-
-template <class T>
-__global__ void to_minor_kernel(const T* __restrict__ src, T* __restrict__ dst, int64_t batch, int rows, int64_t cols) {
-  const int64_t n = batch * cols;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t b = i / cols, c = i - b * cols;
-    const T* s = src + b * rows * cols + c;
-    T* d = dst + i * rows;
-    for (int r = 0; r < rows; ++r) d[r] = s[r * cols];
-  }
-}
 
 template <class T>
 __global__ void pad_rows_kernel(const T* __restrict__ src, T* __restrict__ dst, int64_t rows, int src_cols, int dst_cols) {
@@ -49,15 +37,6 @@ cudaError_t by_size(int elem_bytes, Args... args) {
 }
 
 template <class T>
-struct ToMinor {
-  static cudaError_t run(const void* src, void* dst, int64_t batch, int rows, int64_t cols, cudaStream_t s) {
-    to_minor_kernel<T><<<grid_for(batch * cols), 256, 0, s>>>(static_cast<const T*>(src), static_cast<T*>(dst), batch,
-                                                              rows, cols);
-    return cudaGetLastError();
-  }
-};
-
-template <class T>
 struct PadRows {
   static cudaError_t run(const void* src, void* dst, int64_t rows, int src_cols, int dst_cols, cudaStream_t s) {
     pad_rows_kernel<T><<<grid_for(rows * dst_cols), 256, 0, s>>>(static_cast<const T*>(src), static_cast<T*>(dst),
@@ -67,11 +46,6 @@ struct PadRows {
 };
 
 }  // namespace
-
-cudaError_t launch_transpose_to_minor(const void* src, void* dst, int64_t batch, int rows, int64_t cols, int elem_bytes,
-                                      cudaStream_t stream) {
-  return by_size<ToMinor>(elem_bytes, src, dst, batch, rows, cols, stream);
-}
 
 cudaError_t launch_pad_rows(const void* src, void* dst, int64_t rows, int src_cols, int dst_cols, int elem_bytes,
                             cudaStream_t stream) {

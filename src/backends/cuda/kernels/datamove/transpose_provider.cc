@@ -11,21 +11,7 @@ namespace kiln::cuda::datamove {
 
 namespace {
 
-// A transpose seen as `batch` row-major rows x cols matrices, each transposed.
-struct BatchedSwap {
-  int64_t batch = 1, rows = 0, cols = 0;
-};
-
-// The merged view of output dims [batch?, cols, rows] reads the input [batch?, rows, cols].
-std::optional<BatchedSwap> as_batched_swap(const StridedView& v) {
-  if (v.rank == 2 && v.strides[0] == 1 && v.strides[1] == v.dims[0])
-    return BatchedSwap{1, v.dims[1], v.dims[0]};
-  if (v.rank == 3 && v.strides[1] == 1 && v.strides[2] == v.dims[1] && v.strides[0] == v.dims[1] * v.dims[2])
-    return BatchedSwap{v.dims[0], v.dims[2], v.dims[1]};
-  return std::nullopt;
-}
-
-// A short axis moved last (an RGB image to channels-last): one thread per column.
+// A short axis moved last (an RGB image to channels-last): runs of pixels through shared memory.
 class ToMinorKernel final : public LayerKernel {
  public:
   ToMinorKernel(int64_t batch, int64_t rows, int64_t cols, int elem) : batch_(batch), rows_(rows), cols_(cols), elem_(elem) {}
@@ -81,9 +67,9 @@ class TransposeProvider final : public DataMovementProvider {
 
   // The tiled kernel's shape when it applies (its grid bounds the rows).
   static std::optional<BatchedSwap> tiled_swap(const LayerSpec& spec) {
-    auto view = view_of(spec);
-    if (!view.ok()) return std::nullopt;
-    std::optional<BatchedSwap> swap = as_batched_swap(*view);
+    auto perm = transpose_perm(*spec.op, static_cast<int>(spec.inputs[0]->dims.size()));
+    if (!perm.ok()) return std::nullopt;
+    std::optional<BatchedSwap> swap = batched_swap(spec.inputs[0]->dims, *perm);
     if (swap && swap->rows > kMaxTiledRows) return std::nullopt;
     return swap;
   }

@@ -48,6 +48,17 @@ Expected<StridedView> permuted_view(const std::vector<int64_t>& dims, const std:
   return merged_view(out_dims, strides);
 }
 
+std::optional<BatchedSwap> batched_swap(const std::vector<int64_t>& dims, const std::vector<int64_t>& perm) {
+  auto view = permuted_view(dims, perm);
+  if (!view.ok()) return std::nullopt;
+  // The merged view of output dims [batch?, cols, rows] reads the input [batch?, rows, cols].
+  const StridedView& v = *view;
+  if (v.rank == 2 && v.strides[0] == 1 && v.strides[1] == v.dims[0]) return BatchedSwap{1, v.dims[1], v.dims[0]};
+  if (v.rank == 3 && v.strides[1] == 1 && v.strides[2] == v.dims[1] && v.strides[0] == v.dims[1] * v.dims[2])
+    return BatchedSwap{v.dims[0], v.dims[2], v.dims[1]};
+  return std::nullopt;
+}
+
 int widest_word(int elem_bytes, const std::vector<uint64_t>& values) {
   for (int w = 8; w > elem_bytes; w /= 2) {
     bool divides = true;

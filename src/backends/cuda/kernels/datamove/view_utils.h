@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,15 @@ Expected<StridedView> merged_view(std::vector<int64_t> dims, std::vector<int64_t
 Expected<StridedView> exact_view(const std::vector<int64_t>& dims, const std::vector<int64_t>& strides);
 // A tensor of `dims` read transposed: output dim k is input dim perm[k].
 Expected<StridedView> permuted_view(const std::vector<int64_t>& dims, const std::vector<int64_t>& perm);
+
+// A transpose seen as `batch` row-major rows x cols matrices, each transposed: what the tiled and
+// to-minor kernels take (the NCHW <-> NHWC reformats are [N, C, HW] <-> [N, HW, C]).
+struct BatchedSwap {
+  int64_t batch = 1, rows = 0, cols = 0;
+};
+// The tensor of `dims` transposed by `perm` as such a swap (after merging axes that stay
+// together), when it is one.
+std::optional<BatchedSwap> batched_swap(const std::vector<int64_t>& dims, const std::vector<int64_t>& perm);
 
 // The widest word (8, 4, 2 bytes, at least elem_bytes) dividing every value: byte counts, byte
 // offsets and addresses a copy touches.

@@ -47,6 +47,17 @@ cudaError_t launch_dequantize_vectorized(DataType q_type, DataType scale_type, c
                                          const void* x, const void* scale, const void* zero_point, void* y,
                                          cudaStream_t stream);
 
+// QuantizeLinear with per-tensor parameters (scale[0], zero_point[0]) fused into a transpose of
+// `batch` row-major rows x cols matrices: y[b][c][r] = quantize(x[b][r][c]), bit for bit as
+// launch_quantize then the transpose. The data-movement transposes' kernels with the quantization
+// applied on load (datamove/transpose_kernels.cuh): kTiled, 32x32 tiles (rows up to
+// datamove::kMaxTiledRows), or kToMinor, for up to datamove::kMaxMinorRows rows (an RGB image to
+// channels-last), whose output is written with 16-byte stores. Types as launch_quantize's.
+enum class TransposeKernel { kTiled, kToMinor };
+cudaError_t launch_quantize_transpose(DataType x_type, DataType scale_type, DataType q_type, TransposeKernel kernel,
+                                      int64_t batch, int64_t rows, int64_t cols, const void* x, const void* scale,
+                                      const void* zero_point, void* y, cudaStream_t stream);
+
 // Scratch memory launch_dynamic_quantize needs for n elements (per-block minima and maxima).
 size_t dynamic_quantize_workspace_bytes(int64_t n);
 

@@ -85,22 +85,13 @@ Expected<ParamAxis> param_axis(const LayerSpec& spec) {
 }
 
 Expected<QuantizePlan> make_quantize(const LayerSpec& spec) {
+  KILN_ASSIGN_OR_RETURN(QuantizeTypes types, quantize_types(spec, "QuantizeLinear"));
   QuantizePlan plan;
-  plan.real_type = spec.inputs[0]->dtype;
-  plan.scale_type = spec.inputs[1]->dtype;
-  plan.quantized_type = spec.outputs[0].dtype;
-  if (!is_real_type(plan.real_type)) return unsupported("QuantizeLinear of {} input", data_type_name(plan.real_type));
-  if (!is_real_type(plan.scale_type)) return unsupported("QuantizeLinear with a {} scale", data_type_name(plan.scale_type));
-  if (!is_quantized_type(plan.quantized_type))
-    return unsupported("QuantizeLinear to {} (uint8, int8 and float8e4m3 are supported)",
-                       data_type_name(plan.quantized_type));
-  if (spec.has_input(2) && spec.inputs[2]->dtype != plan.quantized_type)
-    return invalid_argument("the zero point is {} but the output is {}", data_type_name(spec.inputs[2]->dtype),
-                            data_type_name(plan.quantized_type));
+  plan.real_type = types.real;
+  plan.scale_type = types.scale;
+  plan.quantized_type = types.quantized;
   KILN_ASSIGN_OR_RETURN(plan.axis, param_axis(spec));
-  KILN_RETURN_IF_ERROR(check_fp8_zero_point(spec, plan.quantized_type));
-  plan.tactic_name = fmt::format("kiln_quantize_linear_{}_{}_{}", type_tag(plan.real_type), type_tag(plan.scale_type),
-                                 type_tag(plan.quantized_type));
+  plan.tactic_name = "kiln_quantize_linear_" + types.tag;
   return plan;
 }
 
@@ -220,6 +211,23 @@ class QuantizeProvider final : public TacticProvider {
 };
 
 }  // namespace
+
+Expected<QuantizeTypes> quantize_types(const LayerSpec& spec, std::string_view op) {
+  QuantizeTypes t;
+  t.real = spec.inputs[0]->dtype;
+  t.scale = spec.inputs[1]->dtype;
+  t.quantized = spec.outputs[0].dtype;
+  if (!is_real_type(t.real)) return unsupported("{} of {} input", op, data_type_name(t.real));
+  if (!is_real_type(t.scale)) return unsupported("{} with a {} scale", op, data_type_name(t.scale));
+  if (!is_quantized_type(t.quantized))
+    return unsupported("{} to {} (uint8, int8 and float8e4m3 are supported)", op, data_type_name(t.quantized));
+  if (spec.has_input(2) && spec.inputs[2]->dtype != t.quantized)
+    return invalid_argument("the zero point is {} but the output is {}", data_type_name(spec.inputs[2]->dtype),
+                            data_type_name(t.quantized));
+  KILN_RETURN_IF_ERROR(check_fp8_zero_point(spec, t.quantized));
+  t.tag = fmt::format("{}_{}_{}", type_tag(t.real), type_tag(t.scale), type_tag(t.quantized));
+  return t;
+}
 
 const TacticProvider& quantize_provider() {
   static const QuantizeProvider provider;
