@@ -4,6 +4,7 @@
 // engine computes what the CPU engine does; with the fusion disabled, the two layers stay.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "gpu_layer_runner.h"
@@ -38,7 +39,9 @@ class QuantizedInputEngine : public ::testing::Test {
  protected:
   void SetUp() override {
     KILN_REQUIRE_GPU();
-    auto network = Network::from_onnx_file(KILN_QDQ_NET);
+    // A test run from an installed package finds the generated network where KILN_TEST_QDQ_NET says.
+    const char* copied = std::getenv("KILN_TEST_QDQ_NET");
+    auto network = Network::from_onnx_file(copied != nullptr ? copied : KILN_QDQ_NET);
     ASSERT_TRUE(network.ok()) << network.status().to_string();
     network_ = std::move(*network);
     auto cpu = Builder(BuilderConfig{}).build(*network_);
