@@ -12,20 +12,16 @@ size_t aligned(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kA
 }  // namespace
 
 SpaceToDepthConvKernel::SpaceToDepthConvKernel(SpaceToDepthStem stem, DeviceBuffer weights,
-                                               std::unique_ptr<LayerKernel> conv, bool make_blocks)
-    : stem_(std::move(stem)), weights_(std::move(weights)), conv_(std::move(conv)), make_blocks_(make_blocks) {}
+                                               std::unique_ptr<LayerKernel> conv)
+    : stem_(std::move(stem)), weights_(std::move(weights)), conv_(std::move(conv)) {}
 
-size_t SpaceToDepthConvKernel::blocks_bytes() const { return make_blocks_ ? aligned(stem_.block_bytes()) : 0; }
+size_t SpaceToDepthConvKernel::blocks_bytes() const { return aligned(stem_.block_bytes()); }
 
 size_t SpaceToDepthConvKernel::workspace_bytes() const { return blocks_bytes() + conv_->workspace_bytes(); }
 
 Status SpaceToDepthConvKernel::enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
                                        const std::vector<void*>& outputs) {
   if (inputs.empty() || inputs[0] == nullptr) return invalid_argument("the space-to-depth stem is missing X");
-  if (inputs.size() < 2) return invalid_argument("the space-to-depth stem is missing W");
-  std::vector<const void*> conv_inputs = inputs;
-  conv_inputs[1] = weights_.get();
-  if (!make_blocks_) return conv_->enqueue(env, conv_inputs, outputs);
   if (env.workspace == nullptr || env.workspace_bytes < workspace_bytes())
     return invalid_argument("the space-to-depth stem needs {} bytes of workspace, got {}", workspace_bytes(),
                             env.workspace_bytes);
@@ -47,7 +43,9 @@ Status SpaceToDepthConvKernel::enqueue(const LaunchEnv& env, const std::vector<c
   LaunchEnv conv_env = env;
   conv_env.workspace = static_cast<uint8_t*>(env.workspace) + blocks_bytes();
   conv_env.workspace_bytes = env.workspace_bytes - blocks_bytes();
+  std::vector<const void*> conv_inputs = inputs;
   conv_inputs[0] = env.workspace;
+  conv_inputs[1] = weights_.get();
   return conv_->enqueue(conv_env, conv_inputs, outputs);
 }
 

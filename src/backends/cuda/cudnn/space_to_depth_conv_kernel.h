@@ -1,8 +1,7 @@
 // The space-to-depth stem (space_to_depth_stem.h) as a layer kernel: the blocking kernel into
 // workspace, then a kernel of the blocked stride-1 convolution with the layer's epilogue (a cuDNN
 // plan for float layers, the int8 implicit GEMM for kiln.QConv), reading the blocks as X and the
-// rearranged weights as W. A kernel that makes the blocks itself (the direct pooled int8 stem,
-// stem_pool_igemm_int8_conv.h) gets X as it is, with the rearranged weights (make_blocks false).
+// rearranged weights as W.
 #pragma once
 
 #include <memory>
@@ -15,8 +14,7 @@ namespace kiln::cuda {
 
 class SpaceToDepthConvKernel final : public LayerKernel {
  public:
-  SpaceToDepthConvKernel(SpaceToDepthStem stem, DeviceBuffer weights, std::unique_ptr<LayerKernel> conv,
-                         bool make_blocks = true);
+  SpaceToDepthConvKernel(SpaceToDepthStem stem, DeviceBuffer weights, std::unique_ptr<LayerKernel> conv);
   size_t workspace_bytes() const override;
   Status enqueue(const LaunchEnv& env, const std::vector<const void*>& inputs,
                  const std::vector<void*>& outputs) override;
@@ -26,7 +24,6 @@ class SpaceToDepthConvKernel final : public LayerKernel {
   SpaceToDepthStem stem_;
   DeviceBuffer weights_;  // rearranged for the blocked convolution
   std::unique_ptr<LayerKernel> conv_;
-  bool make_blocks_;
 };
 
 // The layer's constant W (`weights`, on the host, [K, R, S, C] of the layer's type) rearranged for

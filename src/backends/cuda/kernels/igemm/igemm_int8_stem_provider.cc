@@ -18,7 +18,7 @@ namespace {
 // The halo tiles' tactic ids follow the implicit GEMM's (IgemmTile values) from here; the pooled
 // kernel's are this base plus its strip's pooled rows.
 constexpr int64_t kHaloTacticBase = 100;
-constexpr int64_t kPoolTacticBase = 200, kDirectPoolTacticBase = 300;
+constexpr int64_t kPoolTacticBase = 200;
 
 // The layer's convolution alone: `spec` with Y the convolution's output (channels-last) where the
 // wrapper's body pools it (LayerSpec::pool), `spec` itself otherwise.
@@ -177,30 +177,14 @@ class IgemmInt8StemProvider final : public TacticProvider {
     if (!s.ok()) return s.status();
     std::vector<Tactic> tactics;
     if (!halo_tiles_run_on(device.props.major, device.props.minor)) return tactics;
-    // The blocked form makes the blocks in workspace; the direct form needs none.
-    const bool blocks_fit = s->stem.stem.block_bytes() < spec.workspace_limit;
+    if (s->stem.stem.block_bytes() >= spec.workspace_limit)
+      return unsupported("the blocked input needs {} bytes of workspace, over the limit of {}",
+                         s->stem.stem.block_bytes(), spec.workspace_limit);
     for (int strip : kStemPoolStrips)
-      if (blocks_fit)
-        tactics.push_back({"kiln_s2d_pool_igemm_int8_256x64x64_wgmma_s" + std::to_string(strip) +
+      tactics.push_back({"kiln_s2d_pool_igemm_int8_256x64x64_wgmma_s" + std::to_string(strip) +
                              s->stem.problem.quant->slug(),
                          kPoolTacticBase + strip});
-    // The direct form, where X's rows are whole 16-byte copies: "kiln_s2d_pool_direct_igemm_...".
-    for (int strip : kStemPoolStrips)
-      if (stem_pool_direct_tiling(s->rows, strip, input_of(s->stem.stem)).blocks > 0)
-        tactics.push_back({"kiln_s2d_pool_direct_igemm_int8_256x64x64_wgmma_s" + std::to_string(strip) +
-                               s->stem.problem.quant->slug(),
-                           kDirectPoolTacticBase + strip});
     return tactics;
-  }
-
-  static StemPoolInput input_of(const SpaceToDepthStem& stem) {
-    StemPoolInput in;
-    in.height = static_cast<int32_t>(stem.height);
-    in.width = static_cast<int32_t>(stem.width);
-    in.channels = static_cast<int32_t>(stem.channels);
-    in.origin_h = static_cast<int32_t>(stem.origin[0]);
-    in.origin_w = static_cast<int32_t>(stem.origin[1]);
-    return in;
   }
 
   static Expected<std::unique_ptr<LayerKernel>> create_pooled(const LayerSpec& spec, const Tactic& tactic,
@@ -208,16 +192,13 @@ class IgemmInt8StemProvider final : public TacticProvider {
     if (!halo_tiles_run_on(device.props.major, device.props.minor))
       return unsupported("{} needs a compute capability 9.0 GPU (sm_90a), not {}.{}", tactic.name, device.props.major,
                          device.props.minor);
-    const bool direct = tactic.id >= kDirectPoolTacticBase;
-    const int64_t strip = tactic.id - (direct ? kDirectPoolTacticBase : kPoolTacticBase);
+    const int64_t strip = tactic.id - kPoolTacticBase;
     if (strip <= 0 || strip > 64) return invalid_argument("{} is not a pooled int8 stem tactic id ({})", tactic.id,
                                                           tactic.name);
     const Expected<PooledStem> s = pooled_stem(spec);
     if (!s.ok()) return s.status();
     const IgemmInt8Conv rows = s->rows;
-    const StemPoolTiling tiling = direct ? stem_pool_direct_tiling(rows, static_cast<int>(strip), input_of(s->stem.stem))
-                                         : stem_pool_tiling(rows, static_cast<int>(strip));
-    if (tiling.blocks == 0) return unsupported("{}: the tile does not take the layer", tactic.name);
+    const StemPoolTiling tiling = stem_pool_tiling(rows, static_cast<int>(strip));
     KILN_CUDA_CHECK(prepare_stem_pool_igemm_int8_conv());
     KILN_ASSIGN_OR_RETURN(
         std::unique_ptr<LayerKernel> conv,
@@ -232,7 +213,7 @@ class IgemmInt8StemProvider final : public TacticProvider {
                           upload_space_to_depth_weights(s->stem.stem, s->stem.problem,
                                                         *spec.inputs[kQWeights]->host_constant));
     return std::unique_ptr<LayerKernel>(
-        std::make_unique<SpaceToDepthConvKernel>(s->stem.stem, std::move(weights), std::move(conv), !direct));
+        std::make_unique<SpaceToDepthConvKernel>(s->stem.stem, std::move(weights), std::move(conv)));
   }
 };
 

@@ -12,10 +12,6 @@
 // while step s computes. Only the folded epilogue without a residual, 64 output channels at most
 // (one 64-channel tile), output rows of at most 128 pixels (two a 256-row tile).
 //
-// Two forms: over the blocked rows the space-to-depth kernel made in workspace, or direct, over
-// X itself: each step copies the ten image rows under its five blocked rows and makes the blocks
-// in shared memory, so the blocked input (a quarter more bytes than X) is never written or read.
-//
 // This header is the host's side (the tiling, which the provider checks and the tests exercise
 // without a GPU, and the launch), free of Kiln's heavier headers.
 #pragma once
@@ -34,13 +30,7 @@ constexpr int kStemPoolBlockM = 256;       // two warpgroups of two m64s: two co
 constexpr int kStemPoolThreads = 256;
 constexpr int kStemPoolMaxRowPixels = kStemPoolBlockM / 2;
 // The strips' lengths the provider offers as tactics (pooled rows a block).
-constexpr int kStemPoolStrips[] = {8, 14, 28};
-
-// The direct form's X: channels-last [N, H, W, C] int8 of at most 4 channels, and where block
-// (b, a) starts in it (SpaceToDepthStem::origin: block b covers rows 2b - origin_h, + 1).
-struct StemPoolInput {
-  int32_t height = 0, width = 0, channels = 0, origin_h = 0, origin_w = 0;
-};
+constexpr int kStemPoolStrips[] = {4, 8, 14};
 
 struct StemPoolTiling {
   int32_t pool_h = 0, pool_w = 0;  // the pooled output: (OH - 1) / 2 + 1 by (OW - 1) / 2 + 1
@@ -48,13 +38,8 @@ struct StemPoolTiling {
   int32_t strips = 0;              // per image: ceil(pool_h / S)
   int32_t halo_row_bytes = 0;      // a blocked row: W x 16 bytes
   int32_t halo_bytes = 0;          // five blocked rows (two conv rows' taps), padded to 1024
-  int32_t shared_bytes = 0;        // weights, two halos (one direct), two int8 tiles, 1024 of slack
+  int32_t shared_bytes = 0;        // weights, two halos, two int8 tiles, 1024 of alignment slack
   int64_t blocks = 0;              // N * strips, strips of an image together
-  // The direct form (input.height > 0): two buffers of ten image rows (W x C bytes, a multiple of
-  // 16), after the tiles.
-  StemPoolInput input;
-  int32_t image_row_bytes = 0;
-  int32_t image_rows_bytes = 0;  // ten rows, padded to 1024
 };
 
 // The tiling of the stem's row form `rows` (HaloWindow::kStemRows4) pooled 3x3 / 2 / pad 1, in
@@ -78,29 +63,11 @@ constexpr StemPoolTiling stem_pool_tiling(const IgemmInt8Conv& rows, int strip_r
   return t;
 }
 
-// The direct form's tiling (stem_pool_tiling's, reading `input` itself); blocks = 0 where an
-// image row is not a whole number of 16-byte copies.
-constexpr StemPoolTiling stem_pool_direct_tiling(const IgemmInt8Conv& rows, int strip_rows, const StemPoolInput& input) {
-  StemPoolTiling t = stem_pool_tiling(rows, strip_rows);
-  const int32_t row_bytes = input.width * input.channels;
-  if (t.blocks == 0 || input.height <= 0 || input.channels > 4 || row_bytes % 16 != 0) {
-    t.blocks = 0;
-    return t;
-  }
-  t.input = input;
-  t.image_row_bytes = row_bytes;
-  t.image_rows_bytes = (10 * row_bytes + kHaloAlign - 1) / kHaloAlign * kHaloAlign;
-  t.shared_bytes += 2 * t.image_rows_bytes - t.halo_bytes;  // one halo: the blocks are made per step
-  if (t.shared_bytes > kHaloMaxSharedBytes) t.blocks = 0;
-  return t;
-}
-
-// Lets the kernels use their shared memory. Once per process is enough; called from create().
+// Lets the kernel use its shared memory. Once per process is enough; called from create().
 cudaError_t prepare_stem_pool_igemm_int8_conv();
 
-// x (the blocked rows, or X itself where tiling.input is set), w (the row form's weights [K, 4, 1,
-// 64]) and y ([N, PH, PW, K] int8) must be 16-byte aligned, f.channel_pairs set and f.residual
-// null; `tiling` is stem_pool_tiling(rows, S) or stem_pool_direct_tiling(rows, S, input).
+// x (the blocked rows), w (the row form's weights [K, 4, 1, 64]) and y ([N, PH, PW, K] int8) must
+// be 16-byte aligned, f.channel_pairs set and f.residual null; `tiling` is stem_pool_tiling(rows, S).
 cudaError_t launch_stem_pool_igemm_int8_conv(const IgemmInt8Conv& rows, const StemPoolTiling& tiling,
                                              const int8_t* x, const int8_t* w, const IgemmFolded& f, void* y,
                                              cudaStream_t stream);

@@ -6,9 +6,7 @@
 //
 // Per step, the barriers: the first makes the step's rows (and, once, the weights) visible, after
 // every thread has pooled from the tile this step's epilogue overwrites; the second makes the
-// epilogue's rows visible to the pool, whose threads read every warp's rows. The direct form
-// copies image rows instead (two buffers of ten, after the tiles) and makes its one halo's blocks
-// from them between the first barrier and one more.
+// epilogue's rows visible to the pool, whose threads read every warp's rows.
 //
 // sm_90a only, built apart as the other *_sm90a.cu files are (src/backends/cuda/CMakeLists.txt);
 // the guard keeps a compile for any other target an empty kernel.
@@ -34,46 +32,6 @@ __device__ __forceinline__ uint4 max_bytes(uint4 a, uint4 b) {
 }
 #endif
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-// Copies the ten image rows under the five blocked rows from `block_row` (rows 2 block_row -
-// origin_h ..) to shared address `rows`; zeros for rows outside the image.
-__device__ __forceinline__ void copy_image_rows(const StemPoolTiling& t, const int8_t* x, uint32_t rows, int image,
-                                                int block_row, int tid) {
-  const int row_vectors = t.image_row_bytes / kVectorBytes, first = 2 * block_row - t.input.origin_h;
-  for (int v = tid; v < 10 * row_vectors; v += kStemPoolThreads) {
-    const int r = first + v / row_vectors;
-    const bool inside = r >= 0 && r < t.input.height;
-    const int8_t* src = x + (static_cast<int64_t>(image) * t.input.height + r) * t.image_row_bytes +
-                        (v % row_vectors) * kVectorBytes;
-    copy_vector(rows + v * kVectorBytes, inside ? src : x, inside);
-  }
-}
-
-// Makes the five blocked rows' blocks (space_to_depth_blocks.cu's layout: 2x2 pixels of 4
-// channels, zeros outside the image and past C) at `halo` from the ten image rows at `rows`.
-__device__ __forceinline__ void make_blocks(const StemPoolTiling& t, const IgemmInt8Conv& c, const int8_t* rows,
-                                            int8_t* halo, int tid) {
-  const int blocks_w = c.in_w, channels = t.input.channels;
-  for (int v = tid; v < 5 * blocks_w; v += kStemPoolThreads) {
-    const int br = v / blocks_w, bc = v - br * blocks_w;
-    uint32_t words[4];
-#pragma unroll
-    for (int d = 0; d < 4; ++d) {
-      const int col = 2 * bc + d % 2 - t.input.origin_w;
-      const int8_t* pixel = rows + (2 * br + d / 2) * t.image_row_bytes + col * channels;
-      uint32_t word = 0;
-      if (col >= 0 && col < t.input.width)
-#pragma unroll
-        for (int ch = 0; ch < 4; ++ch)
-          if (ch < channels) word |= static_cast<uint32_t>(static_cast<uint8_t>(pixel[ch])) << (8 * ch);
-      words[d] = word;
-    }
-    *reinterpret_cast<uint4*>(halo + v * kVectorBytes) = make_uint4(words[0], words[1], words[2], words[3]);
-  }
-}
-#endif
-
-template <bool Direct>
 __global__ void __launch_bounds__(kStemPoolThreads, 2)
     stem_pool_igemm_int8_kernel(IgemmInt8Conv c, StemPoolTiling t, const int8_t* __restrict__ x,
                                 const int8_t* __restrict__ w, IgemmFolded f, int8_t* __restrict__ y) {
@@ -82,10 +40,8 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
   extern __shared__ __align__(16) int8_t shared[];
   const uint32_t align_pad = swizzle_align_pad(shared), base = shared_address(shared) + align_pad;
   const uint32_t halo0 = base + StemStage::kWeightBytes;
-  constexpr int kHalos = Direct ? 1 : 2;
-  int8_t* const tiles = shared + align_pad + StemStage::kWeightBytes + kHalos * t.halo_bytes;
+  int8_t* const tiles = shared + align_pad + StemStage::kWeightBytes + 2 * t.halo_bytes;
   constexpr int kTileBytes = kStemPoolBlockM * BN;
-  const int image_rows_offset = StemStage::kWeightBytes + kHalos * t.halo_bytes + 2 * kTileBytes;
 
   const int tid = threadIdx.x, lane = tid % 32, warpgroup = tid / kWarpgroupThreads;
   const int warp_row = warpgroup * StemTile::kWarpgroupRows + (tid % kWarpgroupThreads) / 32 * 16;
@@ -96,10 +52,7 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
   const int first = p0 == 0 ? 0 : -1, last = p_end - p0 - 1;
 
   load_halo_weights<StemStage>(c, w, base, 0, 0, tid);
-  if constexpr (Direct)
-    copy_image_rows(t, x, base + image_rows_offset, image, 2 * (p0 + first), tid);
-  else
-    copy_stem_rows<kStemPoolThreads>(c, x, halo0, image, 2 * (p0 + first), 5, t.halo_row_bytes, tid);
+  copy_stem_rows<kStemPoolThreads>(c, x, halo0, image, 2 * (p0 + first), 5, t.halo_row_bytes, tid);
   commit_copies();
 
   uint32_t a_lane[2];
@@ -107,24 +60,13 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
 
   for (int j = first; j <= last; ++j) {
     const int buffer = (j - first) & 1;
-    if (j < last) {
-      if constexpr (Direct)
-        copy_image_rows(t, x, base + image_rows_offset + (buffer ^ 1) * t.image_rows_bytes, image, 2 * (p0 + j + 1),
-                        tid);
-      else
-        copy_stem_rows<kStemPoolThreads>(c, x, halo0 + (buffer ^ 1) * t.halo_bytes, image, 2 * (p0 + j + 1), 5,
-                                         t.halo_row_bytes, tid);
-    }
+    if (j < last)
+      copy_stem_rows<kStemPoolThreads>(c, x, halo0 + (buffer ^ 1) * t.halo_bytes, image, 2 * (p0 + j + 1), 5,
+                                       t.halo_row_bytes, tid);
     commit_copies();  // an empty group on the last step keeps the wait below the same
     wait_copies<1>();
     fence_shared_for_async_proxy();
     __syncthreads();
-    if constexpr (Direct) {
-      // The previous step's MMAs (which read the halo) ended before the barrier above.
-      make_blocks(t, c, shared + align_pad + image_rows_offset + buffer * t.image_rows_bytes,
-                  shared + align_pad + StemStage::kWeightBytes, tid);
-      __syncthreads();
-    }
 
     int32_t acc[2][kMmas][StemTile::kAccPerMma];
 #pragma unroll
@@ -133,7 +75,7 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
       for (int i = 0; i < kMmas; ++i)
 #pragma unroll
         for (int v = 0; v < StemTile::kAccPerMma; ++v) acc[mi][i][v] = 0;
-    run_halo_taps<HaloWindow::kStemRows4, StemStage>(acc, base, halo0 + (Direct ? 0 : buffer * t.halo_bytes), a_lane,
+    run_halo_taps<HaloWindow::kStemRows4, StemStage>(acc, base, halo0 + buffer * t.halo_bytes, a_lane,
                                                       t.halo_row_bytes);
     int8_t* const tile = tiles + buffer * kTileBytes;
     stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile, c, f, 0, warp_row, lane);
@@ -173,13 +115,12 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
 namespace kiln::cuda {
 
 cudaError_t prepare_stem_pool_igemm_int8_conv() {
-  for (auto kernel : {igemm::stem_pool_igemm_int8_kernel<false>, igemm::stem_pool_igemm_int8_kernel<true>}) {
-    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kHaloMaxSharedBytes);
-    if (e == cudaSuccess)
-      e = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
-    if (e != cudaSuccess) return e;
-  }
-  return cudaSuccess;
+  const cudaError_t e = cudaFuncSetAttribute(igemm::stem_pool_igemm_int8_kernel,
+                                             cudaFuncAttributeMaxDynamicSharedMemorySize, kHaloMaxSharedBytes);
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(igemm::stem_pool_igemm_int8_kernel,
+                                                 cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
 }
 
 cudaError_t launch_stem_pool_igemm_int8_conv(const IgemmInt8Conv& rows, const StemPoolTiling& tiling,
@@ -190,10 +131,8 @@ cudaError_t launch_stem_pool_igemm_int8_conv(const IgemmInt8Conv& rows, const St
     return cudaErrorInvalidValue;
   if (tiling.blocks == 0) return cudaSuccess;
   if (tiling.blocks > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  const auto kernel = tiling.input.height > 0 ? igemm::stem_pool_igemm_int8_kernel<true>
-                                              : igemm::stem_pool_igemm_int8_kernel<false>;
-  kernel<<<static_cast<unsigned>(tiling.blocks), kStemPoolThreads, tiling.shared_bytes, stream>>>(
-      rows, tiling, x, w, f, static_cast<int8_t*>(y));
+  igemm::stem_pool_igemm_int8_kernel<<<static_cast<unsigned>(tiling.blocks), kStemPoolThreads, tiling.shared_bytes,
+                                       stream>>>(rows, tiling, x, w, f, static_cast<int8_t*>(y));
   return cudaGetLastError();
 }
 
