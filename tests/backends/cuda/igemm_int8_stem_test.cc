@@ -307,7 +307,7 @@ TEST(PooledStemTest, RefusesWithReasonsAndOffersNothingOffHopper) {
   auto on_hopper = provider.tactics(p.layer.spec, hopper);
   ASSERT_TRUE(on_hopper.ok()) << on_hopper.status().to_string();
   ASSERT_EQ(on_hopper->size(), std::size(cuda::kStemPoolStrips));
-  EXPECT_EQ(on_hopper->front().name, "kiln_s2d_pool_igemm_int8_256x64x64_wgmma_s4_bias_relu_to_int8");
+  EXPECT_EQ(on_hopper->front().name, "kiln_s2d_pool_igemm_int8_256x64x64_wgmma_s8_bias_relu_to_int8");
   auto on_ampere = provider.tactics(p.layer.spec, ampere);
   ASSERT_TRUE(on_ampere.ok()) << on_ampere.status().to_string();
   EXPECT_TRUE(on_ampere->empty());

@@ -30,7 +30,7 @@ constexpr int kStemPoolBlockM = 256;       // two warpgroups of two m64s: two co
 constexpr int kStemPoolThreads = 256;
 constexpr int kStemPoolMaxRowPixels = kStemPoolBlockM / 2;
 // The strips' lengths the provider offers as tactics (pooled rows a block).
-constexpr int kStemPoolStrips[] = {4, 8, 14};
+constexpr int kStemPoolStrips[] = {8, 14, 28};
 
 struct StemPoolTiling {
   int32_t pool_h = 0, pool_w = 0;  // the pooled output: (OH - 1) / 2 + 1 by (OW - 1) / 2 + 1
