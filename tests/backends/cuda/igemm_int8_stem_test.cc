@@ -119,8 +119,7 @@ TEST_P(IgemmInt8StemTest, EveryTileMatchesTheReferenceAndReplaysFromACudaGraph) 
     return std::count_if(run.begin(), run.end(), [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
   };
   EXPECT_EQ(static_cast<size_t>(count("kiln_s2d_igemm_int8_")), testing::igemm_tiles_on_test_device());
-  cudaDeviceProp props{};
-  ASSERT_EQ(cudaGetDeviceProperties(&props, 0), cudaSuccess);
+  const cudaDeviceProp& props = testing::test_device().props;
   EXPECT_EQ(static_cast<size_t>(count("kiln_s2d_halo_igemm_int8_")),
             cuda::halo_tiles_run_on(props.major, props.minor) ? c.halo_tiles : 0);
 }
