@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "builder/wrapped_op.h"
 #include "core/error.h"
 #include "ir/ops/fused_ops.h"
 
@@ -9,27 +10,6 @@ namespace kiln {
 
 namespace {
 
-// The one op a kiln.ChannelsLast wrapper runs, or null (not a wrapper, or a fused one).
-const Node* single_op(const Node& n) {
-  if (n.domain() != kKilnDomain || n.op_type() != kChannelsLastOp) return nullptr;
-  const Attribute* body = n.attr("body");
-  return body != nullptr && body->g && body->g->nodes().size() == 1 ? body->g->nodes().front().get() : nullptr;
-}
-
-// The values `op`'s inputs are outside `wrapper` (its body's formal inputs are the wrapper's, in order).
-std::vector<const Value*> outer_inputs(const Node& wrapper, const Node& op) {
-  const Graph& body = *wrapper.attr("body")->g;
-  std::vector<const Value*> outer;
-  for (const Value* in : op.inputs()) {
-    const Value* v = nullptr;
-    for (size_t j = 0; in != nullptr && j < body.inputs().size() && j < wrapper.inputs().size(); ++j)
-      if (body.inputs()[j] == in) v = wrapper.inputs()[j];
-    outer.push_back(v);
-  }
-  return outer;
-}
-
-bool is_qconv(const Node& n) { return n.domain() == kKilnDomain && n.op_type() == kQConvOp; }
 bool is_max_pool(const Node& n) { return n.domain().empty() && n.op_type() == "MaxPool"; }
 
 // The conv wrapper's body with the pool appended: same inputs, the pool's output the body's.

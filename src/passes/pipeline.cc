@@ -43,6 +43,8 @@ std::vector<std::string> all_pass_names() {
   std::vector<std::string> names;
   for (const auto& p : make_pipeline(3)) names.emplace_back(p->name());
   for (const auto& p : make_lowering_pipeline(3)) names.emplace_back(p->name());
+  // The CUDA build's fusions for compute capability 9.0 kernels (runtime/cuda/cuda_build.cc).
+  for (const char* fusion : {"fuse_stem_max_pool", "fuse_shortcut_conv"}) names.emplace_back(fusion);
   return names;
 }
 

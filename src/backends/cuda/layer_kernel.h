@@ -54,6 +54,12 @@ struct LayerSpec {
   // A MaxPool the wrapper's body runs on op's output (fuse_stem_max_pool), or null: the layer's
   // output is the pooled one. Only providers whose runs_trailing_pool() holds are offered it.
   const Node* pool = nullptr;
+  // A kiln.QConv the wrapper's body runs first and whose float output is op's residual
+  // (fuse_shortcut_conv: a ResNet block's projection shortcut), or null. Its inputs follow op's in
+  // `inputs` and `node_input_of_op`, from shortcut_input_begin on; op's residual slot is then
+  // absent. Only providers whose runs_shortcut_conv() holds are offered such a layer.
+  const Node* shortcut = nullptr;
+  size_t shortcut_input_begin = 0;
   // For a kiln.ChannelsLast layer: which inputs are channels-last (all outputs are). For a conv
   // these are X, W (physically [K, R, S, C/group]) and the residual Z.
   std::vector<bool> input_nhwc;
@@ -137,10 +143,15 @@ class TacticProvider {
   virtual bool computes_data_dependent_shapes() const { return false; }
   // Whether it takes layers with a fused trailing pool (LayerSpec::pool): the others never see them.
   virtual bool runs_trailing_pool() const { return false; }
-  // supports(), and no for a pooled layer where the provider does not run the pool.
+  // Whether it takes layers with a fused shortcut convolution (LayerSpec::shortcut).
+  virtual bool runs_shortcut_conv() const { return false; }
+  // supports(), and no for a pooled layer or one with a shortcut convolution where the provider
+  // does not run that part: it would compute the layer without it.
   Status takes(const LayerSpec& spec) const {
     if (spec.pool != nullptr && !runs_trailing_pool())
       return unsupported("{} does not run a layer's fused max pool", name());
+    if (spec.shortcut != nullptr && !runs_shortcut_conv())
+      return unsupported("{} does not run a layer's fused shortcut convolution", name());
     return supports(spec);
   }
   // The candidates the builder times; at least one when supports() is Ok.

@@ -98,6 +98,12 @@ Node activation_node(const Activation& act) {
   return standalone_node(act.op, 17, std::move(attrs));
 }
 
+bool is_shortcut_conv_pair(const Node& first, const Node& second) {
+  const auto qconv = [](const Node& n) { return n.domain() == kKilnDomain && n.op_type() == kQConvOp; };
+  return qconv(first) && qconv(second) && first.outputs().size() == 1 &&
+         second.input(kQResidual) == first.outputs().front();
+}
+
 Node standalone_node(std::string op_type, int opset, std::map<std::string, Attribute> attrs) {
   Node node(op_type, op_type, "", opset);
   node.attrs() = std::move(attrs);

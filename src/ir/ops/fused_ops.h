@@ -9,7 +9,10 @@
 //   kiln.ChannelsLast one op (Conv, FusedConv, a pool, ...) run on channels-last tensors: `body`
 //                     holds the op as a one-node graph on the usual [N, C, spatial...] tensors;
 //                     inputs flagged in `nhwc_inputs` and every output are [N, spatial..., C].
-//                     The CUDA lowering makes these (src/builder/layout_assignment.h).
+//                     The CUDA lowering makes these (src/builder/layout_assignment.h). Two
+//                     ops only where a CUDA fusion joined layers: a conv and the MaxPool of its
+//                     output (stem_pool_fusion.h), a kiln.QConv with a float output and the
+//                     kiln.QConv adding it as residual (shortcut_conv_fusion.h).
 //   kiln.QConv        a quantized convolution: int8 X and constant int8 W (per-output-channel
 //                     scales) accumulated exactly in int32, then the float epilogue (scales, bias,
 //                     residual, activation) and an optional int8 output. kiln.QMatMul is the same
@@ -80,6 +83,10 @@ void set_activation_attrs(Node& fused, const Activation& act);
 // A detached node computing the activation (not gated) with the registered kernel's attributes:
 // what the reference kernels of the fused ops run.
 Node activation_node(const Activation& act);
+
+// Whether `first` and `second` are a fused shortcut convolution's body (shortcut_conv_fusion.h):
+// two kiln.QConv, the second adding the first's output as its residual.
+bool is_shortcut_conv_pair(const Node& first, const Node& second);
 
 // A node outside any graph, with its schema set and attribute defaults filled in, for running a
 // registered kernel on tensors that are not graph values (fused kernels compose the kernels of

@@ -218,11 +218,15 @@ Status infer_channels_last(InferContext& ctx) {
   if (static_cast<int>(flags.size()) != ctx.num_inputs())
     return invalid_argument("'nhwc_inputs' has {} entries for {} inputs", flags.size(), ctx.num_inputs());
   const Attribute* body_attr = ctx.node().attr("body");
-  // One op, or a convolution then the MaxPool of its output (fuse_stem_max_pool).
+  // One op, a convolution then the MaxPool of its output (fuse_stem_max_pool), or a shortcut
+  // kiln.QConv then the kiln.QConv taking its output as residual (fuse_shortcut_conv).
   if (body_attr == nullptr || !body_attr->g) return invalid_argument("attribute 'body' is missing");
   const auto& nodes = body_attr->g->nodes();
-  if (nodes.size() != 1 && !(nodes.size() == 2 && nodes.back()->op_type() == "MaxPool"))
-    return invalid_argument("the body must hold one node, or a convolution and its MaxPool");
+  const bool pooled = nodes.size() == 2 && nodes.back()->op_type() == "MaxPool";
+  const bool shortcut = nodes.size() == 2 && is_shortcut_conv_pair(*nodes.front(), *nodes.back());
+  if (nodes.size() != 1 && !pooled && !shortcut)
+    return invalid_argument("the body must hold one node, a convolution and its MaxPool, or a kiln.QConv and the "
+                            "kiln.QConv adding its output");
   return infer_body(
       ctx, [&](int i, const Shape& s) { return flags[static_cast<size_t>(i)] != 0 ? permute_shape(s, false) : s; },
       [](const Shape& s) { return permute_shape(s, true); });

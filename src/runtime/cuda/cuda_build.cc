@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_shortcut_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_stem_provider.h"
 #include "builder/layout_assignment.h"
 #include "builder/precision_assignment.h"
+#include "builder/shortcut_conv_fusion.h"
 #include "builder/stem_pool_fusion.h"
 #include "builder/timing_cache.h"
 #include "passes/pass_manager.h"
@@ -103,9 +105,18 @@ Expected<std::unique_ptr<Engine>> build_cuda_engine(std::shared_ptr<Graph> graph
   lowering.dump_ir_dir = config.dump_ir_dir;
   KILN_ASSIGN_OR_RETURN(OptimizationReport lowered, lower_graph(*graph, lowering));
   for (const PassStats& pass : lowered.passes) report += pass.to_string();
-  // The pooled int8 stem is sm_90a code: elsewhere the stem and its pool stay two layers.
+  // The pooled int8 stem and the fused shortcut convolutions are sm_90a code: elsewhere their
+  // parts stay separate layers. Each can be disabled by name, as the passes can.
   if (target.compute_major == 9 && target.compute_minor == 0) {
-    KILN_ASSIGN_OR_RETURN(std::vector<std::string> fused, fuse_stem_max_pool(*graph, cuda::stem_pool_fusable));
+    std::vector<std::string> fused;
+    if (!lowering.disabled.count("fuse_stem_max_pool")) {
+      KILN_ASSIGN_OR_RETURN(fused, fuse_stem_max_pool(*graph, cuda::stem_pool_fusable));
+    }
+    for (const std::string& line : fused) report += line + "\n";
+    fused.clear();
+    if (!lowering.disabled.count("fuse_shortcut_conv")) {
+      KILN_ASSIGN_OR_RETURN(fused, fuse_shortcut_conv(*graph, cuda::shortcut_conv_fusable));
+    }
     for (const std::string& line : fused) report += line + "\n";
   }
 

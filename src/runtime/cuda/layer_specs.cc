@@ -43,15 +43,30 @@ Expected<cuda::LayerSpec> make_layer_spec(const Node& node, const ConcreteDims& 
     spec.op = body.nodes().front().get();
     spec.channels_last = true;
     // A stem whose max pool joined its layer (fuse_stem_max_pool): the body's second node.
-    if (body.nodes().size() == 2 && body.nodes().back()->op_type() == "MaxPool") spec.pool = body.nodes().back().get();
-    else if (body.nodes().size() != 1)
+    if (body.nodes().size() == 2 && body.nodes().back()->op_type() == "MaxPool") {
+      spec.pool = body.nodes().back().get();
+    } else if (body.nodes().size() == 2 && is_shortcut_conv_pair(*body.nodes().front(), *body.nodes().back())) {
+      // A convolution with its shortcut convolution (fuse_shortcut_conv): the second node is the layer's.
+      spec.shortcut = body.nodes().front().get();
+      spec.op = body.nodes().back().get();
+    } else if (body.nodes().size() != 1) {
       return unsupported("{}: a channels-last layer of {} ops", node.describe(), body.nodes().size());
-    for (const Value* in : spec.op->inputs()) {
-      int k = -1;
-      for (size_t j = 0; in != nullptr && j < body.inputs().size(); ++j)
-        if (body.inputs()[j] == in) k = static_cast<int>(j);
-      spec.node_input_of_op.push_back(k);
-      spec.input_nhwc.push_back(k >= 0 && flags.at(static_cast<size_t>(k)) != 0);
+    }
+    // op's inputs, then the shortcut's: each the wrapper input it is, or -1 (absent, or made
+    // inside the body as op's residual is).
+    auto add_inputs_of = [&](const Node& op) {
+      for (const Value* in : op.inputs()) {
+        int k = -1;
+        for (size_t j = 0; in != nullptr && j < body.inputs().size(); ++j)
+          if (body.inputs()[j] == in) k = static_cast<int>(j);
+        spec.node_input_of_op.push_back(k);
+        spec.input_nhwc.push_back(k >= 0 && flags.at(static_cast<size_t>(k)) != 0);
+      }
+    };
+    add_inputs_of(*spec.op);
+    if (spec.shortcut != nullptr) {
+      spec.shortcut_input_begin = spec.node_input_of_op.size();
+      add_inputs_of(*spec.shortcut);
     }
   } else {
     for (size_t i = 0; i < node.inputs().size(); ++i) spec.node_input_of_op.push_back(node.inputs()[i] ? static_cast<int>(i) : -1);

@@ -12,6 +12,7 @@
 #include "backends/cuda/kernels/depthwise/depthwise_conv_provider.h"
 #include "backends/cuda/kernels/igemm/halo_igemm_int8_conv_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_conv_provider.h"
+#include "backends/cuda/kernels/igemm/igemm_int8_shortcut_provider.h"
 #include "backends/cuda/kernels/igemm/igemm_int8_stem_provider.h"
 #include "backends/cuda/layer_kernel.h"
 
@@ -140,7 +141,8 @@ std::vector<const TacticProvider*> cudnn_providers() {
   static const SpaceToDepthConvProvider space_to_depth_conv;
   // cudnn_conv_test.cc finds the first four by position.
   return {&conv, &space_to_depth_conv, &direct_quantized_provider(), &depthwise_conv_provider(), &fp8_conv,
-          &igemm_int8_conv_provider(), &igemm_int8_stem_provider(), &halo_igemm_int8_conv_provider()};
+          &igemm_int8_conv_provider(), &igemm_int8_stem_provider(), &halo_igemm_int8_conv_provider(),
+          &igemm_int8_shortcut_provider()};
 }
 
 }  // namespace kiln::cuda

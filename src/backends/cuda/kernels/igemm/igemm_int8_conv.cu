@@ -206,4 +206,33 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
   return cudaGetLastError();
 }
 
+cudaError_t prepare_igemm_int8_shortcut_conv(IgemmTile tile) {
+  const igemm::ShortcutTileKernel k = igemm::wgmma_shortcut_tile_kernel(tile);
+  if (k.kernel == nullptr) return cudaErrorInvalidValue;
+  const cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
+}
+
+cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x,
+                                            const int8_t* w, const IgemmShortcut& shortcut,
+                                            const IgemmFolded& folded, void* y, cudaStream_t stream) {
+  const igemm::ShortcutTileKernel k = igemm::wgmma_shortcut_tile_kernel(tile);
+  const IgemmInt8Conv& s = shortcut.conv;
+  // The shortcut kernel finishes with the folded epilogue only, and both convolutions fill the same tile.
+  if (k.kernel == nullptr || folded.channel_pairs == nullptr || folded.residual != nullptr ||
+      shortcut.rescale == nullptr || s.batch != conv.batch || s.out_h != conv.out_h || s.out_w != conv.out_w ||
+      s.out_channels != conv.out_channels)
+    return cudaErrorInvalidValue;
+  const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
+  if (m == 0 || conv.out_channels == 0) return cudaSuccess;
+  const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
+  if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
+  IgemmInt8Conv launched = conv;
+  launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
+  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, shortcut, folded, y);
+  return cudaGetLastError();
+}
+
 }  // namespace kiln::cuda

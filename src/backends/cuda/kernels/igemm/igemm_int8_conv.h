@@ -93,9 +93,30 @@ const char* igemm_tile_name(IgemmTile tile);
 // Once per process is enough; called from create(), never while capturing.
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile);
 
+// A second convolution summed into the same output (a ResNet block's projection shortcut,
+// fuse_shortcut_conv): its geometry, whose output pixels and channels are the first's, its X and
+// W (16-byte aligned), and per output channel the factor taking the first's int32 sums into units
+// of the second's (channel scale of the first / of the second), zero-padded as IgemmFolded's
+// vectors. The kernel reduces the first, rescales its sums (float product rounded to nearest
+// even, as igemm_shortcut_rescale states), then goes on with the second's steps into the same
+// accumulators: one output tile, no int8 shortcut tensor written and read back.
+struct IgemmShortcut {
+  IgemmInt8Conv conv;
+  const int8_t* x = nullptr;
+  const int8_t* w = nullptr;
+  const float* rescale = nullptr;
+};
+
 // x, w and y must be 16-byte aligned; `folded`, where its channel_pairs is set, replaces `epilogue`.
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
                                    const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
                                    cudaStream_t stream);
+
+// The tile's kernel summing `shortcut` into the convolution: wgmma tiles only (sm_90a), the
+// folded epilogue only (folded.channel_pairs set, no residual; its scales in the shortcut's units).
+cudaError_t prepare_igemm_int8_shortcut_conv(IgemmTile tile);
+cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x,
+                                            const int8_t* w, const IgemmShortcut& shortcut,
+                                            const IgemmFolded& folded, void* y, cudaStream_t stream);
 
 }  // namespace kiln::cuda

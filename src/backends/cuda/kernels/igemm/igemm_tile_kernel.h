@@ -14,4 +14,11 @@ struct TileKernel {
 // The wgmma tile's kernel, or none (kernel null) for another tile.
 TileKernel wgmma_tile_kernel(IgemmTile tile);
 
+// The same tiles summing a shortcut convolution (launch_igemm_int8_shortcut_conv).
+struct ShortcutTileKernel {
+  void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, IgemmShortcut, IgemmFolded, void*) = nullptr;
+  int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
+};
+ShortcutTileKernel wgmma_shortcut_tile_kernel(IgemmTile tile);
+
 }  // namespace kiln::cuda::igemm

@@ -173,6 +173,29 @@ __device__ __forceinline__ void wgmma_m64nk32(int32_t (&d)[32], const uint32_t (
 
 // Keeps the compiler from moving reads of r above the wgmma wait that makes r final.
 __device__ __forceinline__ void pin(int32_t& r) { asm volatile("" : "+r"(r)::"memory"); }
+
+// Every sum of a tile's fragments (acc[mi][i][v]: channel i * MmaN + 8 (v / 4) + 2 (lane % 4) +
+// v % 2 of the tile at block_n) times its channel's factor, rounded to nearest even:
+// round(float(sum) * rescale[channel]) in float32, which igemm_shortcut_rescale replays on the
+// host. The caller has retired every wgmma writing acc (wgmma_wait<0>).
+template <int MmasM, int Mmas, int MmaN>
+__device__ __forceinline__ void rescale_fragments(int32_t (&acc)[MmasM][Mmas][MmaN / 2], const float* rescale,
+                                                  int block_n, int lane) {
+#pragma unroll
+  for (int mi = 0; mi < MmasM; ++mi)
+#pragma unroll
+    for (int i = 0; i < Mmas; ++i)
+#pragma unroll
+      for (int j = 0; j < MmaN / 8; ++j) {
+        // The pair's channels: even, inside the zero-padded vector.
+        const float2 r = __ldg(reinterpret_cast<const float2*>(rescale + block_n + i * MmaN + 8 * j + 2 * (lane % 4)));
+#pragma unroll
+        for (int v = 4 * j; v < 4 * j + 4; ++v) {
+          pin(acc[mi][i][v]);
+          acc[mi][i][v] = __float2int_rn(__fmul_rn(__int2float_rn(acc[mi][i][v]), v % 2 == 0 ? r.x : r.y));
+        }
+      }
+}
 #endif
 
 }  // namespace kiln::cuda::igemm

@@ -21,11 +21,12 @@ namespace kiln::cuda::igemm {
 
 namespace {
 
-// MinBlocks: the blocks an SM should hold at once, which caps the registers a thread may use.
-template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
-__global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::kThreads, MinBlocks)
-    igemm_int8_conv_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
-                                 QuantizedEpilogue e, IgemmFolded f, void* y) {
+// The tile's body, shared by the plain kernel and the one summing a shortcut convolution
+// (Shortcut: sh.conv's steps follow c's, after c's sums are rescaled into sh's units).
+template <int Warpgroups, int MmasM, int BN, int StepBytes, bool Shortcut>
+__device__ __forceinline__ void wgmma_tile(const IgemmInt8Conv& c, const int8_t* __restrict__ x,
+                                           const int8_t* __restrict__ w, const QuantizedEpilogue& e,
+                                           const IgemmFolded& f, void* y, const IgemmShortcut& sh) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
   constexpr int kBlockM = Tile::kBlockM, kMmaN = Tile::kMmaN, kAccPerMma = Tile::kAccPerMma;
@@ -37,11 +38,17 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
   const int2 origin = tile_origin<kBlockM, BN>(c);
   const int block_m = origin.x, block_n = origin.y;
   typename Tile::Loader loader(c, tid, block_m, block_n);
-  const int steps = loader.steps;
+  // The shortcut's loader: constructed for the plain kernel too, where the compiler drops it.
+  typename Tile::Loader shortcut_loader(Shortcut ? sh.conv : c, tid, block_m, block_n);
+  const int first_steps = loader.steps, steps = first_steps + (Shortcut ? shortcut_loader.steps : 0);
   const auto place = [](int row, int vector) { return swizzled<StepBytes>(row, vector); };
-  auto load_step = [&](int stage) {
+  // Steps are loaded in order: c's, then the shortcut's.
+  auto load_step = [&](int stage, int step) {
     const uint32_t a_tile = shared_base + stage * Tile::kStageBytes;
-    loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
+    if (!Shortcut || step < first_steps)
+      loader.load_next(c, x, w, a_tile, a_tile + Tile::kATileBytes, place);
+    else
+      shortcut_loader.load_next(sh.conv, sh.x, sh.w, a_tile, a_tile + Tile::kATileBytes, place);
   };
 
   int32_t acc[MmasM][Tile::kMmas][kAccPerMma];
@@ -55,7 +62,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
   constexpr int kAhead = kStages - 2;  // steps loaded ahead of the one computed
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) {
-    if (s < steps) load_step(s);
+    if (s < steps) load_step(s, s);
     // The residual joins the last prologue group: step 0 does not wait for it.
     if (s == kAhead - 1)
       prefetch_residual<kBlockM, BN, Tile::kThreads>(
@@ -70,8 +77,15 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
     fence_shared_for_async_proxy();
     __syncthreads();
     const int next = step + kAhead;
-    if (next < steps) load_step(next % kStages);
+    if (next < steps) load_step(next % kStages, next);
     commit_copies();
+    if constexpr (Shortcut) {
+      // c's sums are complete: into the shortcut's units before its first MMA adds to them.
+      if (step == first_steps) {
+        wgmma_wait<0>();
+        rescale_fragments<MmasM, Tile::kMmas, kMmaN>(acc, sh.rescale, block_n, lane);
+      }
+    }
 
     const uint32_t a_tile =
         shared_base + (step % kStages) * Tile::kStageBytes + warpgroup * Tile::kWarpgroupRows * StepBytes;
@@ -105,6 +119,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
                                                              block_m, block_n, warp_row, lane, y);
     return;
   }
+  if constexpr (Shortcut) return;  // the shortcut kernel always folds (launch checks)
   // The general epilogue: stage the sums (igemm_staged_epilogue.cuh) from the wgmma D fragment:
   // registers 4j, 4j + 1 hold row lane / 4 of the warp's 16, channels 8j + 2 * (lane % 4) and the
   // next; 4j + 2, 4j + 3 the same channels of row lane / 4 + 8.
@@ -126,6 +141,21 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::k
 #endif
 }
 
+// MinBlocks: the blocks an SM should hold at once, which caps the registers a thread may use.
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
+__global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::kThreads, MinBlocks)
+    igemm_int8_conv_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
+                                 QuantizedEpilogue e, IgemmFolded f, void* y) {
+  wgmma_tile<Warpgroups, MmasM, BN, StepBytes, false>(c, x, w, e, f, y, IgemmShortcut{});
+}
+
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
+__global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, StepBytes>::kThreads, MinBlocks)
+    igemm_int8_shortcut_wgmma_kernel(IgemmInt8Conv c, const int8_t* __restrict__ x, const int8_t* __restrict__ w,
+                                     IgemmShortcut sh, IgemmFolded f, void* y) {
+  wgmma_tile<Warpgroups, MmasM, BN, StepBytes, true>(c, x, w, QuantizedEpilogue{}, f, y, sh);
+}
+
 template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
 TileKernel tile_kernel() {
   using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
@@ -133,18 +163,35 @@ TileKernel tile_kernel() {
           Tile::kThreads, Tile::kSharedBytes};
 }
 
-}  // namespace
-
-TileKernel wgmma_tile_kernel(IgemmTile tile) {
+// Each tile's instantiation, with the blocks per SM that registers (32, 64 or 128 sums a thread)
+// and shared memory allow, handed to `make` (tile_kernel or shortcut_tile_kernel).
+template <template <int, int, int, int, int> class Make>
+auto kernel_of_tile(IgemmTile tile) {
   switch (tile) {
-    // Blocks per SM as registers (32, 64 or 128 sums a thread) and shared memory allow.
-    case IgemmTile::k128x128x64_wgmma: return tile_kernel<2, 1, 128, 64, 2>();
-    case IgemmTile::k64x64x64_wgmma: return tile_kernel<1, 1, 64, 64, 4>();
-    case IgemmTile::k64x128x64_wgmma: return tile_kernel<1, 1, 128, 64, 3>();
-    case IgemmTile::k64x256x64_wgmma: return tile_kernel<1, 1, 256, 64, 2>();
-    case IgemmTile::k128x64x64_wgmma: return tile_kernel<1, 2, 64, 64, 3>();
-    default: return {};
+    case IgemmTile::k128x128x64_wgmma: return Make<2, 1, 128, 64, 2>::get();
+    case IgemmTile::k64x64x64_wgmma: return Make<1, 1, 64, 64, 4>::get();
+    case IgemmTile::k64x128x64_wgmma: return Make<1, 1, 128, 64, 3>::get();
+    case IgemmTile::k64x256x64_wgmma: return Make<1, 1, 256, 64, 2>::get();
+    case IgemmTile::k128x64x64_wgmma: return Make<1, 2, 64, 64, 3>::get();
+    default: return decltype(Make<1, 1, 64, 64, 4>::get()){};
   }
 }
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
+struct PlainKernel {
+  static TileKernel get() { return tile_kernel<Warpgroups, MmasM, BN, StepBytes, MinBlocks>(); }
+};
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int MinBlocks>
+struct ShortcutKernel {
+  static ShortcutTileKernel get() {
+    using Tile = WgmmaTile<Warpgroups, MmasM, BN, StepBytes>;
+    return {igemm_int8_shortcut_wgmma_kernel<Warpgroups, MmasM, BN, StepBytes, MinBlocks>, Tile::kBlockM, BN,
+            Tile::kThreads, Tile::kSharedBytes};
+  }
+};
+
+}  // namespace
+
+TileKernel wgmma_tile_kernel(IgemmTile tile) { return kernel_of_tile<PlainKernel>(tile); }
+ShortcutTileKernel wgmma_shortcut_tile_kernel(IgemmTile tile) { return kernel_of_tile<ShortcutKernel>(tile); }
 
 }  // namespace kiln::cuda::igemm
