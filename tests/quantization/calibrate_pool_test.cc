@@ -8,6 +8,7 @@
 #include "passes/pass_test_util.h"
 #include "quantization/calibrate.h"
 #include "quantization/calibration_cache.h"
+#include "testing/onnx_builder.h"
 
 namespace kiln {
 namespace {
@@ -96,6 +97,62 @@ TEST_F(CalibratePool, ACacheMissingAnotherTensorIsAnError) {
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), StatusCode::kNotFound) << report.status().to_string();
   EXPECT_NE(report.status().message().find("no scale for tensor 'x'"), std::string::npos) << report.status().to_string();
+}
+
+
+// The same network as an ONNX model through the Builder on the CPU: the INT8 engine's conv writes
+// int8, its pool is kiln.QGlobalAveragePool, and it stays close to the float engine.
+TEST_F(CalibratePool, Int8EngineRunsTheDequantizingPool) {
+  testing::OnnxBuilder m(13);
+  m.input("x", onnx::TensorProto::FLOAT, {2, 4, 6, 6});
+  auto values = [](int64_t n, uint32_t seed) {
+    const Tensor t = testing::random_float({n}, seed);
+    return std::vector<float>(t.data<float>(), t.data<float>() + n);
+  };
+  m.float_initializer("w", {8, 4, 3, 3}, values(8 * 4 * 9, 1));
+  m.float_initializer("b", {8}, values(8, 2));
+  m.float_initializer("wfc", {8, 4}, values(32, 3));
+  onnx::NodeProto& conv = m.node("Conv", {"x", "w", "b"}, {"conv"}, "conv");
+  auto* pads = conv.add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto::INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  m.node("Relu", {"conv"}, {"relu"}, "relu");
+  m.node("GlobalAveragePool", {"relu"}, {"pool"}, "pool");
+  m.node("Flatten", {"pool"}, {"flat"}, "flatten");
+  m.node("MatMul", {"flat", "wfc"}, {"y"}, "fc");
+  m.output("y");
+  const std::string bytes = m.bytes();
+  auto network = Network::from_onnx_bytes(bytes.data(), bytes.size());
+  ASSERT_TRUE(network.ok()) << network.status().to_string();
+
+  const Tensor x = testing::random_float({2, 4, 6, 6}, 9);
+  auto run = [&](const BuilderConfig& config, std::string& report) -> Tensor {
+    Builder builder(config);
+    auto engine = builder.build(**network);
+    EXPECT_TRUE(engine.ok()) << engine.status().to_string();
+    if (!engine.ok()) return Tensor();
+    report = builder.report();
+    auto context = (*engine)->create_context();
+    EXPECT_TRUE((*context)->set_input("x", {x.dtype(), x.dims(), x.raw()}).ok());
+    EXPECT_TRUE((*context)->execute().ok());
+    auto y = (*context)->output("y");
+    EXPECT_TRUE(y.ok());
+    Tensor out(y->dtype, y->dims);
+    EXPECT_TRUE(copy_to_host(*y, out.raw()).ok());
+    return out;
+  };
+  std::string float_report, int8_report;
+  const Tensor want = run(BuilderConfig{}, float_report);
+  BuilderConfig int8;
+  int8.int8 = true;
+  int8.calibration = config();
+  const Tensor got = run(int8, int8_report);
+  ASSERT_TRUE(want.defined() && got.defined());
+  EXPECT_NE(int8_report.find("int8: 2 quantized layers (kiln.QConv/QMatMul), 1 dequantizing pools (kiln.QGlobalAveragePool)"),
+            std::string::npos)
+      << int8_report;
+  EXPECT_LT(testing::max_relative_error({got}, {want}), 0.05);
 }
 
 }  // namespace
