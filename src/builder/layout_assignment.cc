@@ -46,6 +46,11 @@ bool wants_channels_last(const Node& n) {
     return rank4(x) && x_type && w != nullptr && w->is_constant() && rank4(w) && n.outputs().size() == 1 &&
            (z < 0 || n.input(z) == nullptr || rank4(n.input(z)));
   }
+  // The dequantizing global pool reads the int8 output of a channels-last quantized conv.
+  if (n.domain() == kKilnDomain && op == kQGlobalAveragePoolOp) {
+    const Value* x = n.input(0);
+    return rank4(x) && (x->dtype() == DataType::kInt8 || x->dtype() == DataType::kUInt8);
+  }
   if (!n.domain().empty()) return false;
   // MaxPool also on int8: INT8 engines pool their quantized activations (the GPU kernel takes both).
   const bool byte_max_pool = op == "MaxPool" && n.input(0) != nullptr && n.input(0)->dtype() == DataType::kInt8;

@@ -23,6 +23,10 @@ bool is_quantized_layer(const Node& node) {
   return node.domain() == kKilnDomain && (node.op_type() == kQConvOp || node.op_type() == kQMatMulOp);
 }
 
+bool is_dequantizing_pool(const Node& node) {
+  return node.domain() == kKilnDomain && node.op_type() == kQGlobalAveragePoolOp;
+}
+
 // The QuantizeLinear nodes that are the only readers of a float32 graph input (an INT8 stem's
 // input): they read it as it is, with a float32 scale, instead of through a Cast to 16 bits. The
 // quantizer takes float32 as well; the Cast would add a pass over the largest input of the
@@ -54,6 +58,7 @@ bool keeps_float32(const Node& node, size_t input, const std::unordered_set<cons
   if (float32_quantizers.count(&node)) return true;
   // The quantized layers' scales and bias are float32 by contract; only a float residual is data.
   if (is_quantized_layer(node)) return input != kQResidual;
+  if (is_dequantizing_pool(node)) return true;  // x_scale (x is int8)
   if (op == "Resize") return input == 1 || input == 2;  // roi, scales
   if (op == "Upsample") return input == 1;               // scales
   return false;
@@ -119,7 +124,8 @@ Status convert_nodes(Graph& graph, DataType storage, int64_t onnx_storage,
     }
     if (node->op_type() == "Cast" && node->attr_int("to") == kOnnxFloat) node->attrs()["to"] = Attribute::of_int(onnx_storage);
     // A quantized layer's float output (int8 ones, with an output scale, stay int8).
-    if (is_quantized_layer(*node) && node->input(kQOutputScale) == nullptr && node->attr_int("output_dtype", kOnnxFloat) == kOnnxFloat)
+    const bool float_output = (is_quantized_layer(*node) && node->input(kQOutputScale) == nullptr) || is_dequantizing_pool(*node);
+    if (float_output && node->attr_int("output_dtype", kOnnxFloat) == kOnnxFloat)
       node->attrs()["output_dtype"] = Attribute::of_int(onnx_storage);
     if (node->domain() == kKilnDomain && node->has_attr("body")) KILN_RETURN_IF_ERROR(convert_body(*node, storage));
   }

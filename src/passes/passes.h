@@ -20,6 +20,7 @@ std::unique_ptr<Pass> make_fuse_gemm_activation();
 // Explicit quantization (after the float fusions, whose layers they quantize).
 std::unique_ptr<Pass> make_propagate_qdq();
 std::unique_ptr<Pass> make_fuse_qdq();
+std::unique_ptr<Pass> make_fuse_dequantize_global_pool();
 std::unique_ptr<Pass> make_fuse_qlinear();
 
 // Level 3: horizontal fusion, pointwise chains.

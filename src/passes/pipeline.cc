@@ -22,6 +22,7 @@ std::vector<std::unique_ptr<Pass>> make_pipeline(int level) {
     p.push_back(make_fuse_gemm_activation());
     p.push_back(make_propagate_qdq());
     p.push_back(make_fuse_qdq());
+    p.push_back(make_fuse_dequantize_global_pool());
     p.push_back(make_fuse_qlinear());
   }
   if (level >= 3) {

@@ -88,8 +88,9 @@ class DropMeter {
 // "'tensor' (read by layer, layer)": a quantized activation as the report names it.
 std::string describe_activation(const Graph& graph, const Value* value) {
   std::vector<std::string> readers;
+  const Uses uses(graph);
   for (const auto& n : graph.nodes())
-    for (int slot : quantized_input_slots(*n))
+    for (int slot : quantized_input_slots(*n, uses))
       if (n->input(slot) == value) readers.push_back(n->name());
   return fmt::format("'{}' (read by {})", value->name(), fmt::join(readers, ", "));
 }

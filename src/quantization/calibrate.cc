@@ -26,13 +26,20 @@ std::vector<CalibrationInput> calibration_inputs(const Graph& graph) {
 
 namespace {
 
-// Scales read from the cache, for exactly the tensors the graph quantizes.
-Expected<std::vector<std::pair<const Value*, float>>> scales_from_cache(const std::vector<const Value*>& tensors,
-                                                                         DataType type, const CalibrationConfig& config) {
+// Scales read from the cache, for exactly the tensors the graph quantizes. A pool's input
+// (quantized_for_pool) that the cache lacks stays float, named in `float_pool_inputs`: caches
+// made before Kiln quantized those keep working. Any other tensor missing is an error.
+Expected<ActivationScales> scales_from_cache(const Graph& graph, const std::vector<const Value*>& tensors,
+                                             DataType type, const CalibrationConfig& config,
+                                             std::vector<std::string>& float_pool_inputs) {
   KILN_ASSIGN_OR_RETURN(auto cached, read_calibration_cache(config.cache_path, calibration_cache_header(config, type)));
-  std::vector<std::pair<const Value*, float>> scales;
+  ActivationScales scales;
   for (const Value* v : tensors) {
     auto it = cached.find(v->name());
+    if (it == cached.end() && quantized_for_pool(graph, v, type)) {
+      float_pool_inputs.push_back(v->name());
+      continue;
+    }
     if (it == cached.end())
       return not_found("calibration cache '{}' has no scale for tensor '{}' (made for another model or optimization "
                        "level? delete it to calibrate again)",
@@ -79,11 +86,18 @@ Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const Cal
   if (config.method == CalibrationMethod::kPercentile && !(config.percentile > 0 && config.percentile <= 100))
     return invalid_argument("the calibration percentile must be in (0, 100], got {}", config.percentile);
   const std::vector<const Value*> tensors = quantized_activations(graph, type);
-  std::vector<std::pair<const Value*, float>> scales;
+  ActivationScales scales;
   std::error_code ec;
   const bool cached = !config.cache_path.empty() && std::filesystem::exists(config.cache_path, ec);
+  std::string cache_report;
   if (cached) {
-    KILN_ASSIGN_OR_RETURN(scales, scales_from_cache(tensors, type, config));
+    std::vector<std::string> float_pool_inputs;
+    KILN_ASSIGN_OR_RETURN(scales, scales_from_cache(graph, tensors, type, config, float_pool_inputs));
+    for (const std::string& name : float_pool_inputs)
+      cache_report += fmt::format("{}: calibration cache {} has no scale for '{}' (a global pool's input): it stays "
+                                  "float; delete the cache to calibrate it\n",
+                                  quantized_type_tag(type), config.cache_path, name);
+    if (log && !cache_report.empty()) log(cache_report);
   } else if (!tensors.empty()) {
     KILN_ASSIGN_OR_RETURN(auto histograms, observe_tensors(graph, tensors, config, log));
     for (size_t i = 0; i < tensors.size(); ++i)
@@ -103,7 +117,7 @@ Expected<std::string> quantize_calibrated(Graph& graph, DataType type, const Cal
   return fmt::format("{}: {} activation tensor(s) quantized, scales {} ({})\n", quantized_type_tag(type), pairs,
                      cached ? "from the cache " + config.cache_path : std::string("calibrated"),
                      calibration_method_name(config.method)) +
-         selection_report;
+         cache_report + selection_report;
 }
 
 }  // namespace kiln

@@ -90,9 +90,9 @@ Tensor zero_scalar(DataType type) {
   return zero;
 }
 
-}  // namespace
-
-std::vector<int> quantized_input_slots(const Node& node, DataType type) {
+// The slots of a conv or matmul with constant weights that `type` quantizes (see
+// quantized_input_slots).
+std::vector<int> layer_slots(const Node& node, DataType type) {
   if (!is_quantized_layer(node) || node.input(1) == nullptr || !node.input(1)->is_constant()) return {};
   const bool int8_stem = type == DataType::kInt8 && is_int8_space_to_depth_stem(node);
   if (!fits_tensor_cores(node, type) && !int8_stem) return {};
@@ -102,28 +102,71 @@ std::vector<int> quantized_input_slots(const Node& node, DataType type) {
   return slots;
 }
 
+// When `node` is a GlobalAveragePool whose input int8 quantizes: the layer writing that input,
+// a conv or matmul whose X is quantized and whose output only the pool reads (so fuse_qdq makes
+// its output int8). Else null. FP8 layers write float, and FP8 has no such pool kernel.
+const Node* quantized_layer_before_pool(const Node& node, const Uses& uses, DataType type) {
+  if (type != DataType::kInt8 || !node.domain().empty() || node.op_type() != "GlobalAveragePool") return nullptr;
+  const Value* x = node.input(0);
+  if (!is_float_activation(x) || !x->shape().rank_known() || x->shape().rank() < 3 || uses.sole_reader(x) != &node)
+    return nullptr;
+  const Node* layer = x->producer();
+  if (layer == nullptr || layer->outputs().size() != 1) return nullptr;
+  const std::vector<int> slots = layer_slots(*layer, type);
+  return std::find(slots.begin(), slots.end(), 0) != slots.end() ? layer : nullptr;
+}
+
+}  // namespace
+
+std::vector<int> quantized_input_slots(const Node& node, const Uses& uses, DataType type) {
+  if (quantized_layer_before_pool(node, uses, type) != nullptr) return {0};
+  return layer_slots(node, type);
+}
+
 std::vector<const Value*> quantized_activations(const Graph& graph, DataType type) {
+  const Uses uses(graph);
   std::vector<const Value*> values;
   std::unordered_set<const Value*> seen;
   for (const auto& n : graph.nodes())
-    for (int slot : quantized_input_slots(*n, type))
+    for (int slot : quantized_input_slots(*n, uses, type))
       if (seen.insert(n->input(slot)).second) values.push_back(n->input(slot));
   return values;
+}
+
+bool quantized_for_pool(const Graph& graph, const Value* value, DataType type) {
+  const Uses uses(graph);
+  const Node* reader = uses.sole_reader(value);
+  return reader != nullptr && quantized_layer_before_pool(*reader, uses, type) != nullptr;
 }
 
 Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*, float>>& scales, DataType type) {
   if (!is_symmetric_quantized_type(type))
     return internal_error("Q/DQ pairs quantize to int8 or float8e4m3, not {}", data_type_name(type));
   const int opset = onnx_opset(graph);
-  // Which slots read each value, found before any rewiring.
+  std::unordered_set<std::string> chosen;
+  for (const auto& [value, scale] : scales) chosen.insert(value->name());
+  // Which slots read each value, found before any rewiring. A pool's input whose layer stays
+  // float stays float too: the layer could not write int8, and a separate QuantizeLinear would
+  // cost more than the pool saves.
+  const Uses uses(graph);
   std::map<const Value*, std::vector<std::pair<Node*, int>>> readers;
+  std::unordered_set<const Value*> after_float_layer;
   for (const auto& n : graph.nodes())
-    for (int slot : quantized_input_slots(*n, type)) readers[n->input(slot)].emplace_back(n.get(), slot);
+    for (int slot : quantized_input_slots(*n, uses, type)) {
+      const Node* layer = quantized_layer_before_pool(*n, uses, type);
+      if (layer != nullptr && !chosen.count(layer->input(0)->name())) {
+        after_float_layer.insert(n->input(slot));
+        continue;
+      }
+      readers[n->input(slot)].emplace_back(n.get(), slot);
+    }
+  int pairs = 0;
   for (const auto& [value, scale] : scales) {
     if (!(scale > 0.f) || !std::isfinite(scale))
       return invalid_argument("tensor '{}': the {} scale must be positive and finite, got {}", value->name(),
                               quantized_type_tag(type), scale);
     auto it = readers.find(value);
+    if (it == readers.end() && after_float_layer.count(value)) continue;
     if (it == readers.end())
       return invalid_argument("tensor '{}' is not an input that {} quantizes", value->name(), quantized_type_tag(type));
     Value* x = graph.find_value(value->name());
@@ -141,10 +184,11 @@ Expected<int> insert_qdq(Graph& graph, const std::vector<std::pair<const Value*,
                                   {quantized, scale_value, zero_point}, dequantized)
                              .status());
     for (auto [node, slot] : it->second) node->inputs()[static_cast<size_t>(slot)] = dequantized;
+    ++pairs;
   }
   KILN_RETURN_IF_ERROR(graph.topological_sort());
   KILN_RETURN_IF_ERROR(infer_graph_shapes(graph));
-  return static_cast<int>(scales.size());
+  return pairs;
 }
 
 }  // namespace kiln

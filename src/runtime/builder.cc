@@ -95,11 +95,15 @@ Expected<std::unique_ptr<Engine>> Builder::build(const Network& network) {
     // The pipeline again: its Q/DQ passes fuse the inserted pairs into kiln.QConv/QMatMul layers
     // (the float passes find nothing new to do).
     KILN_ASSIGN_OR_RETURN(OptimizationReport fused, optimize_graph(*graph, options));
-    int layers = 0;
-    for (const auto& n : graph->nodes())
+    int layers = 0, pools = 0;
+    for (const auto& n : graph->nodes()) {
       layers += n->domain() == kKilnDomain && (n->op_type() == kQConvOp || n->op_type() == kQMatMulOp);
-    int8_report += fmt::format("{}: {} quantized layers (kiln.QConv/QMatMul); {} layers after Q/DQ fusion\n",
-                               quantized_type_tag(quantized_type), layers, fused.layers_after);
+      pools += n->domain() == kKilnDomain && n->op_type() == kQGlobalAveragePoolOp;
+    }
+    int8_report += fmt::format("{}: {} quantized layers (kiln.QConv/QMatMul){}; {} layers after Q/DQ fusion\n",
+                               quantized_type_tag(quantized_type), layers,
+                               pools > 0 ? fmt::format(", {} dequantizing pools (kiln.QGlobalAveragePool)", pools) : "",
+                               fused.layers_after);
   }
   bool dynamic = false;
   auto memory = plan_at_declared_shapes(*graph, dynamic);

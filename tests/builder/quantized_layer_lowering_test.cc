@@ -231,5 +231,54 @@ TEST(QuantizedLayerLowering, Fp8LayersTakeFloat16OutputsAndRunChannelsLast) {
   EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
 }
 
+
+// ResNet's tail in INT8: conv + relu writes int8 (Q folded), kiln.QGlobalAveragePool reads it,
+// then Flatten. FP16 makes the pool's output float16 (its scale stays float32); channels-last
+// lowering keeps the int8 tensor channels-last between the conv and the pool.
+void build_int8_pool_tail(GraphBuilder& b) {
+  Value* a0 = fake_quant(b, "in", b.input("x", {2, 4, 6, 6}), kInScale);
+  Value* c1 = b.node("Conv", "conv1", {a0, b.constant("w1", exact_weights({16, 4, 3, 3}, 0, 1)), b.weights("b1", {16})},
+                     {{"pads", ints({1, 1, 1, 1})}});
+  Value* act = fake_quant(b, "act1", b.node("Relu", "relu1", {c1}), kActScale);
+  b.output(b.node("Flatten", "flatten", {b.node("GlobalAveragePool", "pool", {act})}));
+}
+
+TEST(QuantizedLayerLowering, DequantizingPoolTakesFloat16OutputAndStaysChannelsLast) {
+  GraphBuilder b(13);
+  build_int8_pool_tail(b);
+  auto o = optimize_and_compare(b, 2);
+  ASSERT_EQ(count_ops(*o.graph, "QConv"), 1);
+  ASSERT_EQ(count_ops(*o.graph, "QGlobalAveragePool"), 1);
+
+  std::unique_ptr<Graph> half = o.graph->clone();
+  ASSERT_TRUE(assign_precision(*half, DataType::kFloat16).ok());
+  const Node* pool = find_op(*half, "QGlobalAveragePool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->attr_int("output_dtype"), 10);
+  EXPECT_EQ(pool->output(0)->dtype(), DataType::kFloat16);
+  EXPECT_EQ(pool->input(0)->dtype(), DataType::kInt8);
+  EXPECT_EQ(pool->input(1)->dtype(), DataType::kFloat32);
+  const auto half_difference = output_difference(*half, *o.graph, half_exact_inputs(b));
+  ASSERT_TRUE(half_difference.ok()) << half_difference.status().to_string();
+  EXPECT_LE(*half_difference, 2e-3);  // the same int8 tensor; the means rounded to float16
+
+  std::unique_ptr<Graph> lowered = o.graph->clone();
+  auto report = assign_channels_last(*lowered);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->channels_last_layers, 2);  // the conv and the pool
+  EXPECT_EQ(count_ops(*lowered, "QGlobalAveragePool"), 0);
+  const Node* wrapped = nullptr;
+  for (const auto& n : lowered->nodes())
+    if (n->op_type() == kChannelsLastOp && n->attr("body")->g->nodes()[0]->op_type() == kQGlobalAveragePoolOp)
+      wrapped = n.get();
+  ASSERT_NE(wrapped, nullptr) << dump_graph(*lowered);
+  EXPECT_EQ(wrapped->attr_ints("nhwc_inputs"), (std::vector<int64_t>{1, 0, 0}));
+  EXPECT_EQ(wrapped->input(0)->producer()->op_type(), kChannelsLastOp);  // the conv's int8 output, no reformat
+  EXPECT_EQ(wrapped->output(0)->shape().static_dims(), (std::vector<int64_t>{2, 1, 1, 16}));
+  const auto difference = output_difference(*lowered, *o.graph, b.random_inputs());
+  ASSERT_TRUE(difference.ok()) << difference.status().to_string();
+  EXPECT_EQ(*difference, 0.0);  // the same kernels on permuted copies
+}
+
 }  // namespace
 }  // namespace kiln::testing

@@ -180,5 +180,78 @@ TEST(InsertQdq, Fp8PairsTakeMultipleOfSixteenLayersAndNoResidual) {
   }
 }
 
+
+// ResNet's tail: a conv whose output only a GlobalAveragePool reads, then the classifier.
+struct PoolTail {
+  GraphBuilder b;
+  std::unique_ptr<Graph> optimized;
+
+  // `stem_channels` 3 makes the conv one INT8 leaves float (no multiple of 4); `also_output`
+  // gives the conv's output a second reader.
+  explicit PoolTail(int64_t stem_channels = 4, bool also_output = false) {
+    Value* x = b.input("x", {2, stem_channels, 6, 6});
+    Value* c = b.node("Conv", "conv", {x, b.weights("w", {8, stem_channels, 3, 3}), b.weights("b", {8})}, {{"pads", ints({1, 1, 1, 1})}});
+    Value* r = b.node("Relu", "relu", {c});
+    Value* flat = b.node("Flatten", "flatten", {b.node("GlobalAveragePool", "pool", {r})});
+    b.output(b.node("MatMul", "fc", {flat, b.weights("wfc", {8, 4})}));
+    if (also_output) b.output(r);
+    optimized = b.graph().clone();
+    EXPECT_TRUE(optimize_graph(*optimized, PassOptions{}).ok());
+  }
+};
+
+TEST(InsertQdq, Int8QuantizesAGlobalPoolInputAfterAQuantizedConv) {
+  PoolTail t;
+  Graph& g = *t.optimized;
+  ASSERT_EQ(testing::count_ops(g, "FusedConv"), 1) << dump_graph(g);
+  EXPECT_EQ(names(quantized_activations(g)), (std::set<std::string>{"x", "relu.out", "flatten.out"}));
+  EXPECT_TRUE(quantized_for_pool(g, g.find_value("relu.out")));
+  EXPECT_FALSE(quantized_for_pool(g, g.find_value("x")));
+  EXPECT_FALSE(quantized_for_pool(g, g.find_value("relu.out"), DataType::kFloat8E4M3));
+  EXPECT_EQ(names(quantized_activations(g, DataType::kFloat8E4M3)), (std::set<std::string>{}));
+
+  const std::vector<Tensor> inputs = t.b.random_inputs();
+  auto reference = run_reference(g, inputs);
+  ASSERT_TRUE(reference.ok());
+  std::vector<std::pair<const Value*, float>> scales;
+  for (const Value* v : quantized_activations(g)) scales.emplace_back(v, 0.06f);  // covers the values (about +-6)
+  auto pairs = insert_qdq(g, scales);
+  ASSERT_TRUE(pairs.ok()) << pairs.status().to_string();
+  EXPECT_EQ(*pairs, 3);
+  const Node* pool = testing::find_op(g, "GlobalAveragePool");
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->input(0)->producer()->op_type(), "DequantizeLinear");
+
+  // The pipeline then makes the conv write int8 and the pool read it.
+  ASSERT_TRUE(optimize_graph(g, PassOptions{}).ok());
+  EXPECT_EQ(testing::count_ops(g, "QConv"), 1) << dump_graph(g);
+  EXPECT_EQ(testing::count_ops(g, "QGlobalAveragePool"), 1) << dump_graph(g);
+  EXPECT_EQ(testing::find_op(g, "QConv")->output(0)->dtype(), DataType::kInt8);
+  auto quantized = run_reference(g, inputs);
+  ASSERT_TRUE(quantized.ok()) << quantized.status().to_string();
+  EXPECT_LT(testing::max_relative_error(*quantized, *reference), 0.1);
+}
+
+// The pool's input stays float when the conv before it does: the conv could not write int8.
+TEST(InsertQdq, LeavesAGlobalPoolInputAfterAFloatLayerInFloat) {
+  {
+    PoolTail t(/*stem_channels=*/3);
+    EXPECT_EQ(names(quantized_activations(*t.optimized)), (std::set<std::string>{"flatten.out"}));
+  }
+  {
+    PoolTail t(4, /*also_output=*/true);
+    EXPECT_EQ(names(quantized_activations(*t.optimized)), (std::set<std::string>{"x", "flatten.out"}));
+  }
+  {
+    // Scales for the pool's input but not for the conv's: the pool's pair is left out.
+    PoolTail t;
+    Graph& g = *t.optimized;
+    auto pairs = insert_qdq(g, {{g.find_value("relu.out"), 0.1f}, {g.find_value("flatten.out"), 0.1f}});
+    ASSERT_TRUE(pairs.ok()) << pairs.status().to_string();
+    EXPECT_EQ(*pairs, 1);
+    EXPECT_EQ(testing::find_op(g, "GlobalAveragePool")->input(0)->name(), "relu.out");
+  }
+}
+
 }  // namespace
 }  // namespace kiln

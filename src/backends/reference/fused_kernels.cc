@@ -5,7 +5,7 @@
 // order, so a fused graph computes what the unfused one did. The quantized layers likewise run
 // ConvInteger/MatMulInteger, DequantizeLinear, Add, the activation and QuantizeLinear (FP8 ones:
 // DequantizeLinear, Cast and Conv/MatMul in double; see fp8_accumulators). QuantizeTranspose runs
-// QuantizeLinear, then Transpose.
+// QuantizeLinear, then Transpose; QGlobalAveragePool DequantizeLinear, then GlobalAveragePool.
 #include <algorithm>
 #include <vector>
 
@@ -121,20 +121,23 @@ Expected<Tensor> float_residual(const KernelContext& ctx) {
   return out;
 }
 
-// Writes the float32 result into Y: quantized with y_scale (zero point 0), else cast to Y's type.
-Status store_output(KernelContext& ctx, Tensor& v) {
+// Writes the float32 result into Y, cast to Y's type (`output_dtype`).
+Status store_float_output(KernelContext& ctx, Tensor& v) {
   Tensor& y = ctx.output(0);
-  if (ctx.has_input(kQOutputScale)) {
-    static const Node quantize = standalone_node("QuantizeLinear", 13);
-    const Tensor zero_point(DataType::kInt8, {});
-    return run_kernel(quantize, {&v, &ctx.input(kQOutputScale), &zero_point}, {&y});
-  }
   if (y.dtype() == DataType::kFloat32) {
     y = v;
     return Status::Ok();
   }
   const Node cast = standalone_node("Cast", 13, {{"to", Attribute::of_int(ctx.node().attr_int("output_dtype", 1))}});
   return run_kernel(cast, {&v}, {&y});
+}
+
+// Writes the float32 result into Y: quantized with y_scale (zero point 0), else cast to Y's type.
+Status store_output(KernelContext& ctx, Tensor& v) {
+  if (!ctx.has_input(kQOutputScale)) return store_float_output(ctx, v);
+  static const Node quantize = standalone_node("QuantizeLinear", 13);
+  const Tensor zero_point(DataType::kInt8, {});
+  return run_kernel(quantize, {&v, &ctx.input(kQOutputScale), &zero_point}, {&ctx.output(0)});
 }
 
 // [K] values broadcast along the channel axis `axis` of a rank-`rank` tensor: [K, 1, ...] for NCHW.
@@ -241,6 +244,19 @@ Status quantize_transpose(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// kiln.QGlobalAveragePool: the graph it replaced, DequantizeLinear into float32, then
+// GlobalAveragePool, then the cast to `output_dtype`.
+Status dequantize_global_average_pool(KernelContext& ctx) {
+  static const Node dequantize = standalone_node("DequantizeLinear", 13);
+  static const Node pool = standalone_node("GlobalAveragePool", 1);
+  const Tensor& x = ctx.input(0);
+  Tensor dequantized(DataType::kFloat32, x.dims());
+  KILN_RETURN_IF_ERROR(run_kernel(dequantize, {&x, &ctx.input(1), optional_input(ctx, 2)}, {&dequantized}));
+  Tensor mean(DataType::kFloat32, ctx.output(0).dims());
+  KILN_RETURN_IF_ERROR(run_kernel(pool, {&dequantized}, {&mean}));
+  return store_float_output(ctx, mean);
+}
+
 Status pointwise(KernelContext& ctx) {
   const Attribute* body = ctx.node().attr("body");
   if (body == nullptr || !body->g) return invalid_argument("attribute 'body' is missing");
@@ -309,6 +325,7 @@ void register_fused_kernels(KernelRegistry& r) {
   r.add(std::string(kQConvOp), qconv, domain);
   r.add(std::string(kQMatMulOp), qmatmul, domain);
   r.add(std::string(kQuantizeTransposeOp), quantize_transpose, domain);
+  r.add(std::string(kQGlobalAveragePoolOp), dequantize_global_average_pool, domain);
   r.add(std::string(kPointwiseOp), pointwise, domain);
   r.add(std::string(kChannelsLastOp), channels_last, domain);
 }

@@ -18,6 +18,13 @@
 //                     residual, activation) and an optional int8 output. kiln.QMatMul is the same
 //                     over a MatMul with a constant [K, N] matrix. Inputs: see QuantizedInput.
 //                     The fuse_qdq pass makes them from DequantizeLinear -> layer -> QuantizeLinear.
+//   kiln.QGlobalAveragePool  GlobalAveragePool of a per-tensor quantized tensor, written as float:
+//                     inputs x (int8 or uint8, [N, C, spatial...]), x_scale (float32 scalar),
+//                     x_zero_point? (x's type, scalar), as DequantizeLinear's; the output
+//                     [N, C, 1...] is the attribute `output_dtype` (an ONNX element type: float32,
+//                     float16 or bfloat16). It is DequantizeLinear then GlobalAveragePool, which
+//                     the fuse_dequantize_global_pool pass replaces by it, so a kernel reads the
+//                     8-bit tensor once: mean(x_scale * (x - zp)) = x_scale * (mean(x) - zp).
 //   kiln.QuantizeTranspose  QuantizeLinear with a per-tensor scale (and zero point), its output
 //                     transposed by `perm`: inputs x, scale, zero_point?, as QuantizeLinear's.
 //                     The CUDA lowering makes it from QuantizeLinear -> layout reformat
@@ -43,6 +50,7 @@ inline constexpr std::string_view kChannelsLastOp = "ChannelsLast";
 inline constexpr std::string_view kQConvOp = "QConv";
 inline constexpr std::string_view kQMatMulOp = "QMatMul";
 inline constexpr std::string_view kQuantizeTransposeOp = "QuantizeTranspose";
+inline constexpr std::string_view kQGlobalAveragePoolOp = "QGlobalAveragePool";
 
 // Input slots of kiln.QConv and kiln.QMatMul. y = activation(acc * (x_scale * w_scale[k]) + B[k]
 // + (Z int8 ? Z * z_scale : Z)), quantized to int8 with y_scale when that input is present, else

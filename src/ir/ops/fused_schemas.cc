@@ -196,6 +196,36 @@ Status infer_quantize_transpose(InferContext& ctx) {
   return Status::Ok();
 }
 
+// kiln.QGlobalAveragePool: DequantizeLinear's parameters (per tensor), GlobalAveragePool's
+// output shape, the type `output_dtype` names.
+Status infer_dequantize_global_pool(InferContext& ctx) {
+  const DataType x = ctx.input_type(0);
+  if (x != DataType::kInt8 && x != DataType::kUInt8 && x != DataType::kUndefined)
+    return invalid_argument("X must be int8 or uint8, got {}", data_type_name(x));
+  KILN_RETURN_IF_ERROR(check_scalar(ctx, 1, "input scale"));
+  if (ctx.has_input(2)) {
+    const DataType zp = ctx.input_type(2);
+    if (zp != DataType::kUndefined && x != DataType::kUndefined && zp != x)
+      return invalid_argument("the zero point must have X's type {}, got {}", data_type_name(x), data_type_name(zp));
+    const auto dims = ctx.input_shape(2).static_dims();
+    if (dims && checked_numel(*dims) != 1)
+      return invalid_argument("the zero point must be one value, got {}", dims_to_string(*dims));
+  }
+  KILN_ASSIGN_OR_RETURN(DataType out, data_type_from_onnx_number(ctx.node().attr_int("output_dtype", 1)));
+  if (!is_float_activation(out))
+    return invalid_argument("'output_dtype' must be float32, float16 or bfloat16, got {}", data_type_name(out));
+  const Shape& shape = ctx.input_shape(0);
+  if (!shape.rank_known()) {
+    ctx.set_output(0, out, Shape::unknown());
+    return Status::Ok();
+  }
+  if (shape.rank() < 3) return invalid_argument("X must be [N, C, spatial...], got rank {}", shape.rank());
+  std::vector<Dim> dims(shape.dims().begin(), shape.dims().end());
+  for (size_t i = 2; i < dims.size(); ++i) dims[i] = Dim(1);
+  ctx.set_output(0, out, Shape(std::move(dims)));
+  return Status::Ok();
+}
+
 Status infer_pointwise(InferContext& ctx) {
   return infer_body(
       ctx, [](int, const Shape& s) { return s; }, [](const Shape& s) { return s; });
@@ -256,6 +286,10 @@ void register_fused_schemas(OpRegistry& r) {
             .inputs(2, 3)
             .required_attr("perm", AttrType::kInts)
             .infer(infer_quantize_transpose));
+  r.add(OpSchema(std::string(kQGlobalAveragePoolOp), domain)
+            .inputs(2, 3)
+            .attr("output_dtype", Attribute::of_int(1))
+            .infer(infer_dequantize_global_pool));
   r.add(OpSchema(std::string(kPointwiseOp), domain)
             .inputs(1, INT_MAX)
             .outputs(1, INT_MAX)

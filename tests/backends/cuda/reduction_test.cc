@@ -1,6 +1,7 @@
 // Kiln's reduction-family CUDA kernels (src/backends/cuda/kernels/reduce/) against the
 // reference kernels: the Reduce ops, ArgMax/ArgMin, the softmax family, the normalizations,
-// the pools (NCHW and channels-last) and CumSum, in every dtype they claim.
+// the pools (NCHW and channels-last; kiln.QGlobalAveragePool too) and CumSum, in every dtype they
+// claim.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 #include "backends/cuda/layer_kernel.h"
 #include "gpu_layer_runner.h"
+#include "ir/ops/fused_ops.h"
 #include "gtest/gtest.h"
 #include "testing/node_runner.h"
 
@@ -486,6 +488,186 @@ TEST(ReductionGpuTest, GlobalPoolsBothLayouts) {
       }
 }
 
+// --- Global pools: the channels-last vector kernel ----------------------------------------------
+
+// Channels per 16-byte vector of X's type: the "_v<lanes>" suffix of kiln_pool's vector tactic.
+uint32_t vector_lanes_of(DataType x) {
+  return x == DataType::kFloat32 ? 4 : x == DataType::kInt8 || x == DataType::kUInt8 ? 16 : 8;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// One global pool layer on the GPU: X (NCHW, host, in its GPU dtype) and its constant parameters.
+struct GlobalPoolLayer {
+  NodeSpec node;
+  std::vector<Tensor> inputs;  // X first; the others (scale, zero point) are host constants
+  Tensor want;                 // the reference's output, NCHW, float32
+  DataType y_type = DataType::kFloat32;
+  bool nhwc = true;
+};
+
+cuda::LayerSpec spec_of(const GlobalPoolLayer& l, const BuiltNode& built, const std::vector<Tensor>& gpu_inputs) {
+  std::vector<int> constants;
+  for (size_t i = 1; i < gpu_inputs.size(); ++i) constants.push_back(static_cast<int>(i));
+  std::vector<int64_t> out_dims = l.want.dims();
+  if (l.nhwc) out_dims = testing::to_channels_last(l.want).dims();
+  cuda::LayerSpec spec = testing::make_spec(*built.node, gpu_inputs, {out_dims}, {l.y_type}, constants);
+  spec.channels_last = l.nhwc;
+  if (l.nhwc) {
+    spec.input_nhwc.assign(gpu_inputs.size(), false);
+    spec.input_nhwc[0] = true;
+  }
+  return spec;
+}
+
+// Runs `l` through every kiln_pool tactic: each output within the output type's tolerance of the
+// reference, and the vector tactic offered exactly when `vectorized`.
+void expect_global_pool_tactics(const GlobalPoolLayer& l, bool vectorized) {
+  const Tensor& x = l.inputs[0];
+  SCOPED_TRACE(::testing::Message() << l.node.op_type << " of " << data_type_name(x.dtype()) << " " << dims_to_string(x.dims())
+                                    << " to " << data_type_name(l.y_type) << (l.nhwc ? " (NHWC)" : " (NCHW)"));
+  std::vector<Tensor> gpu_inputs = l.inputs;
+  if (l.nhwc) gpu_inputs[0] = testing::to_channels_last(x);
+  BuiltNode built = build_node(l.node, gpu_inputs);
+  const cuda::LayerSpec spec = spec_of(l, built, gpu_inputs);
+  auto runs = testing::run_all_tactics(spec, gpu_inputs);
+  ASSERT_TRUE(runs.ok()) << runs.status().to_string();
+  const std::string suffix = "_v" + std::to_string(vector_lanes_of(x.dtype()));
+  int pool_runs = 0;
+  bool vector_ran = false;
+  for (const testing::TacticRun& run : *runs) {
+    if (run.provider != "kiln_pool") continue;
+    ++pool_runs;
+    vector_ran |= ends_with(run.tactic, suffix);
+    ASSERT_EQ(run.outputs.size(), 1u) << run.tactic;
+    ASSERT_EQ(run.outputs[0].dtype(), l.y_type) << run.tactic;
+    const Tensor got = l.nhwc ? testing::from_channels_last(run.outputs[0]) : run.outputs[0];
+    EXPECT_LE(testing::relative_error(got, l.want), tolerance(l.y_type)) << run.tactic;
+  }
+  EXPECT_EQ(pool_runs, vectorized ? 2 : 1);
+  EXPECT_EQ(vector_ran, vectorized);
+}
+
+// The float global pools: X in `dtype` (rounded from random floats), the reference on the same values.
+GlobalPoolLayer float_global_pool(const char* op, std::vector<int64_t> dims, DataType dtype, unsigned seed) {
+  GlobalPoolLayer l;
+  l.node = node_spec(op, {}, 1, 1);
+  const Tensor x = testing::convert(uniform(std::move(dims), -2, 2, seed), dtype);
+  l.inputs = {x};
+  auto want = testing::run_node(l.node, {testing::convert(x, DataType::kFloat32)});
+  EXPECT_TRUE(want.ok()) << want.status().to_string();
+  if (want.ok()) l.want = (*want)[0];
+  l.y_type = dtype;
+  return l;
+}
+
+// Shapes of ResNet's tail (7x7x2048 at batch 8), of an early stage (14x14, 56x56: the pixel
+// split over blocks at small batch), channel counts the vector does not divide, 1-D and 3-D.
+const std::vector<std::vector<int64_t>> kGlobalPoolShapes = {
+    {8, 2048, 7, 7}, {5, 64, 14, 14}, {1, 64, 56, 56}, {3, 64, 56, 56},
+    {2, 44, 7, 7},   {2, 37, 7, 7},   {2, 16, 3, 5, 4}, {4, 24, 9},
+};
+
+TEST(ReductionGpuTest, ChannelsLastGlobalPoolVectorTactic) {
+  KILN_REQUIRE_GPU();
+  unsigned seed = 100;
+  for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"})
+    for (DataType dtype : kFloatDtypes)
+      for (const auto& dims : kGlobalPoolShapes) {
+        const GlobalPoolLayer l = float_global_pool(op, dims, dtype, ++seed);
+        expect_global_pool_tactics(l, dims[1] % vector_lanes_of(dtype) == 0);
+      }
+}
+
+// kiln.QGlobalAveragePool: int8 or uint8 X (with or without a zero point), a float Y.
+GlobalPoolLayer dequantizing_pool(std::vector<int64_t> dims, DataType x_type, int zero_point, DataType y_type,
+                                  unsigned seed) {
+  GlobalPoolLayer l;
+  const int64_t onnx_y = y_type == DataType::kFloat32 ? 1 : y_type == DataType::kFloat16 ? 10 : 16;
+  l.node = NodeSpec{std::string(kQGlobalAveragePoolOp), {{"output_dtype", Attribute::of_int(onnx_y)}}, 1, 1,
+                    std::string(kKilnDomain)};
+  const bool int8 = x_type == DataType::kInt8;
+  l.inputs = {testing::convert(integers(std::move(dims), int8 ? -128 : 0, int8 ? 127 : 255, seed), x_type),
+              testing::make_tensor<float>(DataType::kFloat32, {}, {0.0123f})};
+  if (zero_point != 0 || !int8) {
+    Tensor zp(x_type, {});
+    if (int8) *zp.data<int8_t>() = static_cast<int8_t>(zero_point);
+    else *zp.data<uint8_t>() = static_cast<uint8_t>(zero_point);
+    l.inputs.push_back(zp);
+  }
+  NodeSpec float_out = l.node;
+  float_out.attrs["output_dtype"] = Attribute::of_int(1);
+  auto want = testing::run_node(float_out, l.inputs);
+  EXPECT_TRUE(want.ok()) << want.status().to_string();
+  if (want.ok()) l.want = (*want)[0];
+  l.y_type = y_type;
+  return l;
+}
+
+TEST(ReductionGpuTest, DequantizingGlobalPoolBothTactics) {
+  KILN_REQUIRE_GPU();
+  const std::vector<std::vector<int64_t>> shapes = {
+      {8, 2048, 7, 7}, {5, 64, 14, 14}, {1, 64, 56, 56}, {3, 32, 56, 56}, {2, 48, 7, 7},
+      {2, 40, 7, 7},   {2, 5, 3, 3},    {2, 16, 3, 5, 4}, {4, 32, 9},
+  };
+  unsigned seed = 200;
+  for (DataType y_type : kFloatDtypes)
+    for (const auto& dims : shapes) {
+      expect_global_pool_tactics(dequantizing_pool(dims, DataType::kInt8, 0, y_type, ++seed), dims[1] % 16 == 0);
+      expect_global_pool_tactics(dequantizing_pool(dims, DataType::kUInt8, 128, y_type, ++seed), dims[1] % 16 == 0);
+    }
+  // A zero point on int8, and the NCHW layout (the reduction core only).
+  expect_global_pool_tactics(dequantizing_pool({4, 64, 7, 7}, DataType::kInt8, -5, DataType::kFloat16, ++seed), true);
+  GlobalPoolLayer nchw = dequantizing_pool({3, 48, 7, 7}, DataType::kInt8, 0, DataType::kFloat32, ++seed);
+  nchw.nhwc = false;
+  expect_global_pool_tactics(nchw, false);
+}
+
+const cuda::TacticProvider& provider_named(std::string_view name);
+
+// The vector tactic's kernel given an X that is not 16-byte aligned (a view into a larger
+// buffer) runs the generic kernel instead, with the same result.
+TEST(ReductionGpuTest, GlobalPoolVectorTacticTakesUnalignedInput) {
+  KILN_REQUIRE_GPU();
+  const cuda::DeviceContext& dev = testing::test_device();
+  const GlobalPoolLayer float_pool = float_global_pool("GlobalAveragePool", {2, 64, 7, 7}, DataType::kFloat16, 7);
+  const GlobalPoolLayer int8_pool = dequantizing_pool({2, 64, 7, 7}, DataType::kInt8, 0, DataType::kFloat32, 8);
+  for (const GlobalPoolLayer* l : {&float_pool, &int8_pool}) {
+    std::vector<Tensor> gpu_inputs = l->inputs;
+    gpu_inputs[0] = testing::to_channels_last(gpu_inputs[0]);
+    BuiltNode built = build_node(l->node, gpu_inputs);
+    const cuda::LayerSpec spec = spec_of(*l, built, gpu_inputs);
+    const cuda::TacticProvider& pool = provider_named("kiln_pool");
+    auto kernel = pool.create(spec, {"vector", 1}, dev);
+    ASSERT_TRUE(kernel.ok()) << kernel.status().to_string();
+    const Tensor& x = gpu_inputs[0];
+    const size_t offset = x.dtype() == DataType::kFloat16 ? 2 : 1;  // one element
+    auto x_buf = cuda::DeviceBuffer::allocate(x.nbytes() + 16);
+    auto y_buf = cuda::DeviceBuffer::allocate(l->want.numel() * 4);
+    auto ws = cuda::DeviceBuffer::allocate((*kernel)->workspace_bytes());
+    ASSERT_TRUE(x_buf.ok() && y_buf.ok() && ws.ok());
+    char* x_at = static_cast<char*>(x_buf->get()) + offset;
+    ASSERT_EQ(cudaMemcpy(x_at, x.raw(), x.nbytes(), cudaMemcpyHostToDevice), cudaSuccess);
+    std::vector<cuda::DeviceBuffer> params;
+    std::vector<const void*> in{x_at};
+    for (size_t i = 1; i < gpu_inputs.size(); ++i) {
+      auto p = cuda::DeviceBuffer::upload(gpu_inputs[i].raw(), gpu_inputs[i].nbytes());
+      ASSERT_TRUE(p.ok());
+      in.push_back(p->get());
+      params.push_back(std::move(*p));
+    }
+    const cuda::LaunchEnv env{nullptr, dev.cudnn, dev.cublaslt, ws->get(), ws->bytes()};
+    const Status s = (*kernel)->enqueue(env, in, {y_buf->get()});
+    ASSERT_TRUE(s.ok()) << s.to_string();
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    Tensor y(l->y_type, testing::to_channels_last(l->want).dims());
+    ASSERT_EQ(cudaMemcpy(y.raw(), y_buf->get(), y.nbytes(), cudaMemcpyDeviceToHost), cudaSuccess);
+    EXPECT_LE(testing::relative_error(testing::from_channels_last(y), l->want), tolerance(l->y_type));
+  }
+}
+
 // --- CumSum ---------------------------------------------------------------------------------
 
 TEST(ReductionGpuTest, CumSumExclusiveAndReverse) {
@@ -580,6 +762,68 @@ TEST(ReductionProvidersTest, RefuseWhatTheyCannotRun) {
   {
     Judged j = judge(node_spec("CumSum", {}, 1, 14), {x, int64_tensor({1})});
     expect_unsupported(provider_named("kiln_cumsum"), j.spec, "not a constant");
+  }
+}
+
+// Global pools in channels-last layout: the reduction core, then the 16-byte vector kernel when
+// C is a multiple of its lanes; its workspace holds the pixel splits' partial results.
+TEST(ReductionProvidersTest, GlobalPoolVectorTacticsAndWorkspace) {
+  const cuda::DeviceContext no_device;
+  const cuda::TacticProvider& pool = provider_named("kiln_pool");
+  auto nhwc = [](Judged& j, std::vector<int64_t> x_dims) {
+    j.spec.channels_last = true;
+    j.spec.input_nhwc.assign(j.spec.inputs.size(), false);
+    j.spec.input_nhwc[0] = true;
+    j.spec.inputs[0]->dims = x_dims;
+    j.spec.outputs[0].dims = {x_dims[0], 1, 1, x_dims.back()};
+  };
+  auto names = [&](const cuda::LayerSpec& spec) {
+    std::vector<std::string> out;
+    auto tactics = pool.tactics(spec, no_device);
+    EXPECT_TRUE(tactics.ok()) << tactics.status().to_string();
+    if (tactics.ok())
+      for (const cuda::Tactic& t : *tactics) out.push_back(t.name);
+    return out;
+  };
+  auto workspace = [&](const cuda::LayerSpec& spec, int64_t id) -> size_t {
+    auto kernel = pool.create(spec, {"", id}, no_device);
+    EXPECT_TRUE(kernel.ok()) << kernel.status().to_string();
+    return kernel.ok() ? (*kernel)->workspace_bytes() : 0;
+  };
+  const Tensor h = testing::convert(uniform({2, 8, 7, 7}, -1, 1), DataType::kFloat16);
+  {
+    Judged j = judge(node_spec("GlobalAveragePool", {}, 1, 1), {h});
+    nhwc(j, {256, 7, 7, 2048});
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_globalavgpool_nhwc_fp16", "kiln_globalavgpool_nhwc_fp16_v8"}));
+    EXPECT_EQ(workspace(j.spec, 1), 0u);  // 2048 blocks: no pixel split
+    nhwc(j, {1, 56, 56, 64});
+    EXPECT_GT(workspace(j.spec, 1), 0u);  // one image: its pixels split over blocks
+    EXPECT_EQ(workspace(j.spec, 0), 0u);
+    nhwc(j, {2, 7, 7, 44});  // 44 channels: no 8-lane vector
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_globalavgpool_nhwc_fp16"}));
+  }
+  {
+    Judged j = judge(node_spec("GlobalMaxPool", {}, 1, 1), {uniform({2, 8, 7, 7}, -1, 1)});
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_globalmaxpool_nchw_fp32"}));
+    nhwc(j, {2, 7, 7, 44});
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_globalmaxpool_nhwc_fp32", "kiln_globalmaxpool_nhwc_fp32_v4"}));
+  }
+  {
+    const NodeSpec qpool{std::string(kQGlobalAveragePoolOp), {{"output_dtype", Attribute::of_int(10)}}, 1, 1,
+                         std::string(kKilnDomain)};
+    const Tensor x = testing::convert(integers({2, 8, 7, 7}, -128, 127), DataType::kInt8);
+    const Tensor scale = testing::make_tensor<float>(DataType::kFloat32, {}, {0.05f});
+    Judged j = judge(qpool, {x, scale}, {1});
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_qglobalavgpool_nchw_int8_to_fp16"}));
+    nhwc(j, {256, 7, 7, 2048});
+    EXPECT_EQ(names(j.spec),
+              (std::vector<std::string>{"kiln_qglobalavgpool_nhwc_int8_to_fp16", "kiln_qglobalavgpool_nhwc_int8_to_fp16_v16"}));
+    nhwc(j, {2, 7, 7, 48});  // three 16-byte vectors
+    EXPECT_EQ(names(j.spec).size(), 2u);
+    nhwc(j, {2, 7, 7, 40});  // 40 bytes: not a multiple of 16
+    EXPECT_EQ(names(j.spec), (std::vector<std::string>{"kiln_qglobalavgpool_nhwc_int8_to_fp16"}));
+    Judged variable = judge(qpool, {x, scale});  // the scale not a constant
+    expect_unsupported(pool, variable.spec, "not a constant");
   }
 }
 

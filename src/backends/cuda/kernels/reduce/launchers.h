@@ -6,6 +6,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kiln/data_type.h"
@@ -103,6 +104,31 @@ cudaError_t launch_pool(DataType dtype, const PoolWindow& window, const void* x,
 // lanes. Pointers that are not 16-byte aligned get launch_pool.
 cudaError_t launch_max_pool_vectorized(DataType dtype, const PoolWindow& window, const void* x, void* y,
                                        cudaStream_t stream);
+
+// A global pool of a channels-last tensor X [N, pixels, C] into Y [N, C] (global_pool_kernels.cu):
+// 16-byte loads of channels, C a multiple of nhwc_global_pool_lanes(x_type), X 16-byte aligned.
+//   kMean, kMax: GlobalAveragePool, GlobalMaxPool; Y has X's float type (float32, float16, bfloat16);
+//   kDequantizeMean: kiln.QGlobalAveragePool; X int8 or uint8, Y a float type,
+//                    y = x_scale * (mean(x) - zero_point), the sum exact in int32.
+// Float types accumulate in float. With few images and many pixels the pixels of an image are
+// split over blocks, whose partial results need nhwc_global_pool_workspace() bytes.
+struct NhwcGlobalPool {
+  enum class Kind { kMean, kMax, kDequantizeMean };
+  Kind kind = Kind::kMean;
+  DataType x_type = DataType::kFloat32, y_type = DataType::kFloat32;
+  uint32_t batch = 1, pixels = 1, channels = 1;
+  float x_scale = 1.f;
+  int32_t zero_point = 0;
+};
+// Channels per 16-byte vector of `x_type`; 0 for types the kernel does not take.
+uint32_t nhwc_global_pool_lanes(DataType x_type);
+size_t nhwc_global_pool_workspace(const NhwcGlobalPool& pool);
+cudaError_t launch_nhwc_global_pool(const NhwcGlobalPool& pool, const void* x, void* y, void* workspace,
+                                    cudaStream_t stream);
+// kiln.QGlobalAveragePool in any layout, on the reduction core: group g of the int8/uint8 X
+// becomes y[g] = x_scale * (mean - zero_point) in `y_type` (float32, float16, bfloat16).
+cudaError_t launch_dequantize_mean(DataType x_type, DataType y_type, const GroupLayout& layout, float x_scale,
+                                   int32_t zero_point, const void* x, void* y, cudaStream_t stream);
 
 // CumSum along the middle axis of [outer, n, inner].
 struct CumSumArgs {
