@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "backends/cuda/dependent_launch.h"
 #include "backends/cuda/kernels/igemm/halo_igemm_int8_conv.h"
 #include "backends/cuda/kernels/igemm/halo_mma.cuh"
 #include "backends/cuda/kernels/igemm/igemm_fragment_epilogue.cuh"
@@ -73,6 +74,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, kHaloChunkByt
   const int block_m = block.block_m, m_end = block.m_end;
   const int staged = t.stages * t.stage_bytes;  // offset of the epilogue's int8 tile
 
+  wait_for_prior_grids();  // X, the residual and Y belong to other kernels too (dependent_launch.h)
   load_chunk<Window, Warpgroups, MmasM, BN>(c, t, x, w, shared_base, 0, image, oh0, block_n, tid);
   // The residual joins chunk 0's copies: the main loop's first wait covers it.
   prefetch_residual<kBlockM, BN, Tile::kThreads>(
@@ -116,6 +118,7 @@ __global__ void __launch_bounds__(WgmmaTile<Warpgroups, MmasM, BN, kHaloChunkByt
     for (int i = 0; i < kMmas; ++i)
 #pragma unroll
       for (int v = 0; v < Tile::kAccPerMma; ++v) pin(acc[mi][i][v]);
+  allow_dependent_launch();
 
   // The residual landed with chunk 0, before the loop's first barrier; the epilogue's tile lies
   // past the stages, and each warp reorders only its own rows of it: no barrier here.
@@ -192,9 +195,8 @@ cudaError_t launch_halo_igemm_int8_conv(const IgemmInt8Conv& conv, HaloTile tile
     return cudaErrorInvalidValue;
   if (tiling.blocks == 0) return cudaSuccess;
   if (tiling.blocks > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  kernel<<<static_cast<unsigned>(tiling.blocks), halo_tile_shape(tile).threads(), tiling.shared_bytes, stream>>>(
-      conv, tiling, x, w, f, y);
-  return cudaGetLastError();
+  return launch_dependent(kernel, dim3(static_cast<unsigned>(tiling.blocks)), dim3(halo_tile_shape(tile).threads()),
+                          tiling.shared_bytes, stream, conv, tiling, x, w, f, y);
 }
 
 }  // namespace kiln::cuda

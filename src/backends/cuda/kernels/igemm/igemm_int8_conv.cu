@@ -3,6 +3,7 @@
 
 #include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
+#include "backends/cuda/dependent_launch.h"
 #include "backends/cuda/kernels/igemm/igemm_tile_kernel.h"
 #include "backends/cuda/kernels/igemm/igemm_tile_loader.cuh"
 
@@ -202,6 +203,10 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
   if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
   IgemmInt8Conv launched = conv;  // the blocks split their index by the tile's channel tiles
   launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
+  // The wgmma tiles wait for the kernels before them (dependent_launch.h); the others launch plainly.
+  if (igemm_tile_runs_on(tile, 9, 0) && !igemm_tile_runs_on(tile, 8, 0))
+    return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
+                            launched, x, w, epilogue, folded, y);
   k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, epilogue, folded, y);
   return cudaGetLastError();
 }
@@ -231,8 +236,8 @@ cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile
   if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
   IgemmInt8Conv launched = conv;
   launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
-  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, shortcut, folded, y);
-  return cudaGetLastError();
+  return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
+                          launched, x, w, shortcut, folded, y);
 }
 
 }  // namespace kiln::cuda

@@ -11,6 +11,7 @@
 // The tile's layout, descriptors and MMA wrappers are in igemm_wgmma.cuh.
 #include <cstdint>
 
+#include "backends/cuda/dependent_launch.h"
 #include "backends/cuda/kernels/igemm/igemm_fragment_epilogue.cuh"
 #include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
 #include "backends/cuda/kernels/igemm/igemm_tile_kernel.h"
@@ -60,6 +61,7 @@ __device__ __forceinline__ void wgmma_tile(const IgemmInt8Conv& c, const int8_t*
       for (int v = 0; v < kAccPerMma; ++v) acc[mi][i][v] = 0;
 
   constexpr int kAhead = kStages - 2;  // steps loaded ahead of the one computed
+  wait_for_prior_grids();  // X, the residual and Y belong to other kernels too (dependent_launch.h)
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) {
     if (s < steps) load_step(s, s);
@@ -109,6 +111,7 @@ __device__ __forceinline__ void wgmma_tile(const IgemmInt8Conv& c, const int8_t*
     for (int i = 0; i < Tile::kMmas; ++i)
 #pragma unroll
       for (int v = 0; v < kAccPerMma; ++v) pin(acc[mi][i][v]);
+  allow_dependent_launch();
 
   wait_copies<0>();
   __syncthreads();  // every warpgroup is done with the pipeline's stages; the residual has landed

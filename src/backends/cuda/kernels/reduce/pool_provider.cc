@@ -104,7 +104,9 @@ Status read_dequantize_params(const LayerSpec& spec, NhwcGlobalPool& pool) {
   if (scale.size() != 1) return unsupported("a scale of {} values (per tensor only)", scale.size());
   pool.x_scale = static_cast<float>(scale[0]);
   if (spec.has_input(2)) {
-    KILN_ASSIGN_OR_RETURN(std::vector<int64_t> zero_point, constant_ints(spec, 2, "x_zero_point"));
+    // The zero point is of X's 8-bit type, not an index tensor.
+    if (spec.inputs[2]->host_constant == nullptr) return unsupported("a zero point that is not a constant");
+    KILN_ASSIGN_OR_RETURN(std::vector<double> zero_point, tensor_to_doubles(*spec.inputs[2]->host_constant));
     if (zero_point.size() != 1) return unsupported("a zero point of {} values (per tensor only)", zero_point.size());
     pool.zero_point = static_cast<int32_t>(zero_point[0]);
   }
