@@ -11,6 +11,7 @@
 #include "gpu_layer_runner.h"
 #include "ir/ops/fused_ops.h"
 #include "kiln/kiln.h"
+#include "testing/engine_runner.h"
 #include "plan/plan.h"
 #include "testing/node_runner.h"
 #include "testing/onnx_builder.h"
@@ -50,16 +51,6 @@ std::string tail_model() {
   return b.bytes();
 }
 
-Expected<Tensor> run(const Engine& engine, const Tensor& x) {
-  KILN_ASSIGN_OR_RETURN(auto context, engine.create_context());
-  KILN_RETURN_IF_ERROR(context->set_input("x", {x.dtype(), x.dims(), x.raw()}));
-  for (int i = 0; i < 2; ++i) KILN_RETURN_IF_ERROR(context->execute());  // the second run replays a CUDA graph
-  KILN_ASSIGN_OR_RETURN(TensorView out, context->output("y"));
-  Tensor y(out.dtype, out.dims);
-  KILN_RETURN_IF_ERROR(copy_to_host(out, y.raw()));
-  return y;
-}
-
 class Int8GlobalPoolEngine : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,7 +66,7 @@ class Int8GlobalPoolEngine : public ::testing::Test {
     // The CPU engine calibrates and writes the cache; the CUDA builds read the same scales.
     auto cpu = Builder(int8_config(DeviceKind::kCpu)).build(*network_);
     ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
-    auto y = run(**cpu, x_);
+    auto y = testing::execute_twice(**cpu, "x", x_, "y");
     ASSERT_TRUE(y.ok()) << y.status().to_string();
     cpu_y_ = std::move(*y);
   }
@@ -120,7 +111,7 @@ class Int8GlobalPoolEngine : public ::testing::Test {
       EXPECT_EQ(conv->attr("body")->g->nodes()[0]->op_type(), kQConvOp);
     }
     EXPECT_EQ(pools, 1) << builder.report();
-    auto y = run(**engine, x_);
+    auto y = testing::execute_twice(**engine, "x", x_, "y");
     ASSERT_TRUE(y.ok()) << y.status().to_string();
     ASSERT_EQ(y->dims(), cpu_y_.dims());
     // The int8 layers round like the reference except at ties, which may move an activation by

@@ -10,21 +10,12 @@
 #include "gpu_layer_runner.h"
 #include "ir/ops/fused_ops.h"
 #include "kiln/kiln.h"
+#include "testing/engine_runner.h"
 #include "plan/plan.h"
 #include "testing/node_runner.h"
 
 namespace kiln {
 namespace {
-
-Expected<Tensor> run(const Engine& engine, const Tensor& x) {
-  KILN_ASSIGN_OR_RETURN(auto context, engine.create_context());
-  KILN_RETURN_IF_ERROR(context->set_input("x", {x.dtype(), x.dims(), x.raw()}));
-  for (int i = 0; i < 2; ++i) KILN_RETURN_IF_ERROR(context->execute());  // the second run replays a CUDA graph
-  KILN_ASSIGN_OR_RETURN(TensorView out, context->output("y"));
-  Tensor y(out.dtype, out.dims);
-  KILN_RETURN_IF_ERROR(copy_to_host(out, y.raw()));
-  return y;
-}
 
 // The plan's layers of op `op` with their annotations.
 std::vector<std::pair<const Node*, NodeAnnotation>> layers_of(const LoadedPlan& plan, std::string_view op) {
@@ -46,7 +37,7 @@ class QuantizedInputEngine : public ::testing::Test {
     network_ = std::move(*network);
     auto cpu = Builder(BuilderConfig{}).build(*network_);
     ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
-    auto y = run(**cpu, x_);
+    auto y = testing::execute_twice(**cpu, "x", x_, "y");
     ASSERT_TRUE(y.ok()) << y.status().to_string();
     cpu_y_ = std::move(*y);
   }
@@ -66,7 +57,7 @@ class QuantizedInputEngine : public ::testing::Test {
     auto loaded = read_plan(bytes->data(), bytes->size(), std::nullopt);
     ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
     plan = std::move(*loaded);
-    auto out = run(**engine, x_);
+    auto out = testing::execute_twice(**engine, "x", x_, "y");
     ASSERT_TRUE(out.ok()) << out.status().to_string();
     y = std::move(*out);
   }
