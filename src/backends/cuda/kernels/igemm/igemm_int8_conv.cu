@@ -181,14 +181,35 @@ const char* igemm_tile_name(IgemmTile tile) {
   return "unknown";
 }
 
+namespace {
+
+// Lets `kernel` use `shared_bytes` of dynamic shared memory (over the default 48 KiB) and the
+// largest carveout, so as many blocks fit on an SM as their shared memory allows.
+cudaError_t allow_shared_memory(const void* kernel, int shared_bytes) {
+  if (kernel == nullptr) return cudaErrorInvalidValue;
+  const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, shared_bytes);
+  return e != cudaSuccess ? e
+                          : cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
+                                                 cudaSharedmemCarveoutMaxShared);
+}
+
+// The one-dimensional grid of a tile of block_m x block_n outputs (igemm::tile_origin): `tiles`
+// blocks, and the geometry launched, whose blocks split their index by its channel tiles. False
+// where the grid does not fit in 32 bits.
+bool tile_grid(const IgemmInt8Conv& conv, int block_m, int block_n, int64_t& tiles, IgemmInt8Conv& launched) {
+  const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
+  const int64_t channel_tiles = (conv.out_channels + block_n - 1) / block_n;
+  tiles = (m + block_m - 1) / block_m * channel_tiles;
+  launched = conv;
+  launched.channel_tiles_divisor = FastDivisor(static_cast<int32_t>(channel_tiles > 0 ? channel_tiles : 1));
+  return tiles <= std::numeric_limits<int32_t>::max();
+}
+
+}  // namespace
+
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile) {
   const TileKernel k = kernel_of(tile);
-  if (k.kernel == nullptr) return cudaErrorInvalidValue;
-  const cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
-  // The largest shared-memory carveout, so as many blocks fit on an SM as their shared memory allows.
-  return e != cudaSuccess ? e
-                          : cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                                 cudaSharedmemCarveoutMaxShared);
+  return allow_shared_memory(reinterpret_cast<const void*>(k.kernel), k.shared_bytes);
 }
 
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
@@ -196,15 +217,12 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
                                    cudaStream_t stream) {
   const TileKernel k = kernel_of(tile);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
-  const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
-  if (m == 0 || conv.out_channels == 0) return cudaSuccess;
-  // One block per output tile, in a one-dimensional grid (igemm::tile_origin).
-  const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
-  if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  IgemmInt8Conv launched = conv;  // the blocks split their index by the tile's channel tiles
-  launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
+  int64_t tiles = 0;
+  IgemmInt8Conv launched;
+  if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
+  if (tiles == 0) return cudaSuccess;
   // The wgmma tiles wait for the kernels before them (dependent_launch.h); the others launch plainly.
-  if (igemm_tile_runs_on(tile, 9, 0) && !igemm_tile_runs_on(tile, 8, 0))
+  if (igemm_tile_is_wgmma(tile))
     return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
                             launched, x, w, epilogue, folded, y);
   k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, epilogue, folded, y);
@@ -213,11 +231,7 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
 
 cudaError_t prepare_igemm_int8_shortcut_conv(IgemmTile tile) {
   const igemm::ShortcutTileKernel k = igemm::wgmma_shortcut_tile_kernel(tile);
-  if (k.kernel == nullptr) return cudaErrorInvalidValue;
-  const cudaError_t e = cudaFuncSetAttribute(k.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, k.shared_bytes);
-  return e != cudaSuccess ? e
-                          : cudaFuncSetAttribute(k.kernel, cudaFuncAttributePreferredSharedMemoryCarveout,
-                                                 cudaSharedmemCarveoutMaxShared);
+  return allow_shared_memory(reinterpret_cast<const void*>(k.kernel), k.shared_bytes);
 }
 
 cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x,
@@ -230,12 +244,10 @@ cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile
       shortcut.rescale == nullptr || s.batch != conv.batch || s.out_h != conv.out_h || s.out_w != conv.out_w ||
       s.out_channels != conv.out_channels)
     return cudaErrorInvalidValue;
-  const int64_t m = static_cast<int64_t>(conv.batch) * conv.out_h * conv.out_w;
-  if (m == 0 || conv.out_channels == 0) return cudaSuccess;
-  const int64_t tiles = (m + k.block_m - 1) / k.block_m * ((conv.out_channels + k.block_n - 1) / k.block_n);
-  if (tiles > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  IgemmInt8Conv launched = conv;
-  launched.channel_tiles_divisor = FastDivisor((conv.out_channels + k.block_n - 1) / k.block_n);
+  int64_t tiles = 0;
+  IgemmInt8Conv launched;
+  if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
+  if (tiles == 0) return cudaSuccess;
   return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
                           launched, x, w, shortcut, folded, y);
 }

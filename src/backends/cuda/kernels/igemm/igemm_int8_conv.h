@@ -78,11 +78,14 @@ constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k1
                                      IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
                                      IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
                                      IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma};
+// Whether the tile runs on Hopper's warpgroup MMA (every tile but the three mma.sync ones).
+constexpr bool igemm_tile_is_wgmma(IgemmTile tile) {
+  return tile != IgemmTile::k128x128 && tile != IgemmTile::k128x64 && tile != IgemmTile::k64x64;
+}
 // Whether a device of compute capability major.minor runs the tile: the wgmma tiles are built for
 // sm_90a, which only 9.0 devices (H100, H200) run.
 constexpr bool igemm_tile_runs_on(IgemmTile tile, int major, int minor) {
-  const bool mma_sync = tile == IgemmTile::k128x128 || tile == IgemmTile::k128x64 || tile == IgemmTile::k64x64;
-  return mma_sync || (major == 9 && minor == 0);
+  return !igemm_tile_is_wgmma(tile) || (major == 9 && minor == 0);
 }
 // The most filter taps (kernel_h * kernel_w) a layer may have: each output pixel keeps a bit per tap.
 constexpr int kIgemmMaxTaps = 64;

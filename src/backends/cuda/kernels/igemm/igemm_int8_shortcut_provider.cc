@@ -175,8 +175,6 @@ class ShortcutLayerKernel final : public LayerKernel {
   bool relu_;
 };
 
-bool is_wgmma(IgemmTile tile) { return igemm_tile_runs_on(tile, 9, 0) && !igemm_tile_runs_on(tile, 8, 0); }
-
 class IgemmInt8ShortcutProvider final : public TacticProvider {
  public:
   std::string_view name() const override { return "kiln_igemm_int8_shortcut"; }
@@ -192,7 +190,7 @@ class IgemmInt8ShortcutProvider final : public TacticProvider {
     KILN_ASSIGN_OR_RETURN(ShortcutConvPlan plan, shortcut_conv_plan(spec, shortcut_spec(spec)));
     std::vector<Tactic> tactics;
     for (const Tactic& t : igemm_int8_tactics("kiln_igemm_int8_shortcut_", *plan.conv.quant, device))
-      if (is_wgmma(static_cast<IgemmTile>(t.id))) tactics.push_back(t);
+      if (igemm_tile_is_wgmma(static_cast<IgemmTile>(t.id))) tactics.push_back(t);
     if (tactics.empty())
       return unsupported("the fused shortcut layer runs on compute capability 9.0 GPUs (sm_90a), not {}.{}",
                          device.props.major, device.props.minor);
@@ -202,7 +200,7 @@ class IgemmInt8ShortcutProvider final : public TacticProvider {
   Expected<std::unique_ptr<LayerKernel>> create(const LayerSpec& spec, const Tactic& tactic,
                                                 const DeviceContext& device) const override {
     KILN_ASSIGN_OR_RETURN(IgemmTile tile, igemm_int8_tile(tactic, device));
-    if (!is_wgmma(tile)) return invalid_argument("{} is not a wgmma tile", tactic.name);
+    if (!igemm_tile_is_wgmma(tile)) return invalid_argument("{} is not a wgmma tile", tactic.name);
     KILN_ASSIGN_OR_RETURN(ShortcutConvPlan plan, shortcut_conv_plan(spec, shortcut_spec(spec)));
     KILN_CUDA_CHECK(prepare_igemm_int8_shortcut_conv(tile));
     const std::vector<float> pairs = igemm_channel_pairs(plan.scale_shift);
