@@ -70,12 +70,11 @@ Expected<std::vector<std::string>> fuse_shortcut_conv(Graph& graph, const Shortc
     const std::vector<const Value*> conv_outer = outer_inputs(layer, *conv);
     const Value* residual = conv_outer.size() > kQResidualScale ? conv_outer[kQResidual] : nullptr;
     // An int8 residual (its scale present), read once by this layer and by nothing else.
-    if (residual == nullptr || conv_outer[kQResidualScale] == nullptr || graph.is_graph_output(residual) ||
-        residual->producer() == nullptr || std::count(layer.inputs().begin(), layer.inputs().end(), residual) != 1)
+    Node* producer = producer_of_sole_read(graph, consumers, residual);
+    if (producer == nullptr || conv_outer[kQResidualScale] == nullptr ||
+        std::count(layer.inputs().begin(), layer.inputs().end(), residual) != 1)
       continue;
-    const auto readers = consumers.find(residual);
-    if (readers == consumers.end() || readers->second.size() != 1) continue;
-    Node& shortcut_layer = *residual->producer();
+    Node& shortcut_layer = *producer;
     const Node* shortcut = single_op(shortcut_layer);
     if (shortcut == nullptr || !is_qconv(*shortcut) || shortcut_layer.outputs().size() != 1) continue;
     std::vector<const Value*> conv_inputs = conv_outer, shortcut_inputs = outer_inputs(shortcut_layer, *shortcut);

@@ -55,10 +55,9 @@ Expected<std::vector<std::string>> fuse_stem_max_pool(Graph& graph, const StemPo
     if (pool == nullptr || !is_max_pool(*pool) || pool_layer.inputs().size() != 1 || pool_layer.outputs().size() != 1)
       continue;
     Value* mid = pool_layer.input(0);
-    if (mid == nullptr || graph.is_graph_output(mid) || mid->producer() == nullptr) continue;
-    const auto readers = consumers.find(mid);
-    if (readers == consumers.end() || readers->second.size() != 1) continue;
-    Node& conv_layer = *mid->producer();
+    Node* producer = producer_of_sole_read(graph, consumers, mid);
+    if (producer == nullptr) continue;
+    Node& conv_layer = *producer;
     const Node* conv = single_op(conv_layer);
     if (conv == nullptr || !is_qconv(*conv) || conv_layer.outputs().size() != 1 || conv_layer.input(0) == nullptr)
       continue;

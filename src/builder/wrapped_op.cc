@@ -22,6 +22,14 @@ std::vector<const Value*> outer_inputs(const Node& wrapper, const Node& op) {
   return outer;
 }
 
+Node* producer_of_sole_read(const Graph& graph,
+                            const std::unordered_map<const Value*, std::vector<const Node*>>& readers,
+                            const Value* v) {
+  if (v == nullptr || graph.is_graph_output(v) || v->producer() == nullptr) return nullptr;
+  const auto it = readers.find(v);
+  return it != readers.end() && it->second.size() == 1 ? v->producer() : nullptr;
+}
+
 bool is_qconv(const Node& n) { return n.domain() == kKilnDomain && n.op_type() == kQConvOp; }
 
 }  // namespace kiln
