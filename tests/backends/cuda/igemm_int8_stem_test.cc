@@ -260,6 +260,12 @@ std::vector<StemCase> pooled_cases() {
     v.push_back(c);
   }
   {
+    // ResNet-50's own stem: 112-pixel conv rows, each m64's window runs past the row into the next.
+    StemCase c = make_case("resnet7x7_224x224_k64_bias_relu", {1, 224, 224, 3, 64, 7, 2, 3});
+    c.q.activation = kRelu;
+    v.push_back(c);
+  }
+  {
     // 48 x 100 conv outputs, 24 x 50 pooled: several strips an image for every strip length.
     StemCase c = make_case("resnet7x7_96x200_k64_bias_relu", {1, 96, 200, 3, 64, 7, 2, 3});
     c.q.activation = kRelu;

@@ -83,6 +83,18 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address) {
          (static_cast<uint64_t>(Tile::kAtomBytes >> 4) << 32) | (Tile::kSwizzleMode << 62);
 }
 
+// The descriptor of a K-major operand, unswizzled, whose rows lie 16 bytes apart and overlap: row
+// i's bytes are those at `address` + 16 i on. In the unswizzled (interleaved) layout a core matrix
+// is eight 16-byte rows stored back to back, and the descriptor gives the distance between core
+// matrices along K (leading byte offset) and along M (stride byte offset). A sliding window of
+// 16-byte pixels is that layout with 16 and 128: row i, bytes 16 j.. are pixel i + j's. Why: the
+// space-to-depth stem's row form reads, for output pixel ow, the 64 bytes at 16 ow of a blocked
+// row (four 16-byte pixels), so its A tile needs no copy and no registers.
+__device__ __forceinline__ uint64_t sliding_rows_descriptor(uint32_t address) {
+  constexpr uint64_t kLeading = 16 >> 4, kStride = 128 >> 4;  // in 16-byte units; swizzle mode 0
+  return static_cast<uint64_t>((address & 0x3FFFF) >> 4) | (kLeading << 16) | (kStride << 32);
+}
+
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }

@@ -4,9 +4,12 @@
 // right after: fused, it never leaves the SM, and the layer writes the quarter-size pooled map.
 //
 // A block runs a strip of S pooled rows of one image. Each step computes two conv rows (2p and
-// 2p + 1) on the halo tile's stem row form (halo_mma.cuh: the blocked rows copied once, four
-// taps' MMAs, A from registers), finishes them to int8 in shared memory (the fragment epilogue,
-// not stored), and pools row p from them and the previous step's row 2p - 1. The first strip's
+// 2p + 1) on the stem's row form (the blocked rows copied once, four taps' MMAs), finishes them to
+// int8 in shared memory (the fragment epilogue, not stored), and pools row p from them and the
+// previous step's row 2p - 1. Each conv row is 128 rows of the 256-row tile (two m64s; those past
+// OW are computed on any bytes and never read), so that every m64's A operand is a sliding window
+// over one blocked row, read by the wgmma straight from the copied rows (sliding_rows_descriptor):
+// no ldmatrix, and no A registers, which spilled and made ptxas serialize the wgmmas. The first strip's
 // first step has no row above; every other strip begins with one step that only computes rows
 // 2p0 - 2 and 2p0 - 1. The weights (16 KiB) are copied once a block; step s + 1's rows are copied
 // while step s computes. Only the folded epilogue without a residual, 64 output channels at most
@@ -37,7 +40,7 @@ struct StemPoolTiling {
   int32_t strip_rows = 0;          // S
   int32_t strips = 0;              // per image: ceil(pool_h / S)
   int32_t halo_row_bytes = 0;      // a blocked row: W x 16 bytes
-  int32_t halo_bytes = 0;          // five blocked rows (two conv rows' taps), padded to 1024
+  int32_t halo_bytes = 0;          // five blocked rows (two conv rows' taps) and the window's overrun, padded to 1024
   int32_t shared_bytes = 0;        // weights, two halos, two int8 tiles, 1024 of alignment slack
   int64_t blocks = 0;              // N * strips, strips of an image together
 };
@@ -54,7 +57,9 @@ constexpr StemPoolTiling stem_pool_tiling(const IgemmInt8Conv& rows, int strip_r
   t.strip_rows = strip_rows < t.pool_h ? strip_rows : t.pool_h;
   t.strips = (t.pool_h + t.strip_rows - 1) / t.strip_rows;
   t.halo_row_bytes = rows.in_w * rows.in_pixel_stride;
-  const int halo = 5 * t.halo_row_bytes;
+  // Five rows; the last row's second m64 reads up to pixel 127 + 3, past a narrower row's end.
+  const int window_end = 4 * t.halo_row_bytes + (kStemPoolMaxRowPixels + 3) * kHaloStemPixelStride;
+  const int halo = 5 * t.halo_row_bytes > window_end ? 5 * t.halo_row_bytes : window_end;
   t.halo_bytes = (halo + kHaloAlign - 1) / kHaloAlign * kHaloAlign;
   t.shared_bytes = halo_taps(HaloWindow::kStemRows4) * kStemPoolBlockN * kHaloChunkChannels + 2 * t.halo_bytes +
                    2 * kStemPoolBlockM * kStemPoolBlockN + kHaloAlign;

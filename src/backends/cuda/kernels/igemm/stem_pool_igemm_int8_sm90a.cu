@@ -23,7 +23,9 @@ namespace {
 
 using StemStage = HaloStage<HaloWindow::kStemRows4, 2, 2, kStemPoolBlockN>;
 using StemTile = StemStage::Tile;
-static_assert(StemTile::kBlockM == kStemPoolBlockM && StemTile::kThreads == kStemPoolThreads, "the host's tile");
+static_assert(StemTile::kBlockM == kStemPoolBlockM && StemTile::kThreads == kStemPoolThreads &&
+                  StemTile::kWarpgroupRows == kStemPoolMaxRowPixels && StemTile::kMmas == 1,
+              "the host's tile: a warpgroup's two m64s one conv row, one m64n64 wgmma a k32");
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 // The signed bytewise maximum of two 16-byte chunks.
@@ -55,8 +57,6 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
   copy_stem_rows<kStemPoolThreads>(c, x, halo0, image, 2 * (p0 + first), 5, t.halo_row_bytes, tid);
   commit_copies();
 
-  uint32_t a_lane[2];
-  halo_lane_rows<HaloWindow::kStemRows4>(a_lane, c, t.halo_row_bytes, 2 * c.out_w, warp_row, lane);
 
   for (int j = first; j <= last; ++j) {
     const int buffer = (j - first) & 1;
@@ -74,9 +74,26 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
 #pragma unroll
       for (int i = 0; i < kMmas; ++i)
 #pragma unroll
-        for (int v = 0; v < StemTile::kAccPerMma; ++v) acc[mi][i][v] = 0;
-    run_halo_taps<HaloWindow::kStemRows4, StemStage>(acc, base, halo0 + buffer * t.halo_bytes, a_lane,
-                                                      t.halo_row_bytes);
+        for (int v = 0; v < StemTile::kAccPerMma; ++v) {
+          acc[mi][i][v] = 0;
+          pin(acc[mi][i][v]);  // zeroed before the fence: ptxas fences again where it finds them after
+        }
+    // Warpgroup g computes conv row g of the step: tap r reads halo row g + r, its m64 mi the
+    // pixels 64 mi.. of the row, each k32 32 bytes (two pixels) further on.
+    const uint32_t a_row = halo0 + buffer * t.halo_bytes + warpgroup * t.halo_row_bytes;
+    wgmma_fence();
+#pragma unroll
+    for (int tap = 0; tap < StemStage::kTaps; ++tap)
+#pragma unroll
+      for (int k32 = 0; k32 < 2; ++k32)
+#pragma unroll
+        for (int mi = 0; mi < 2; ++mi)
+          wgmma_m64nk32(acc[mi][0],
+                        sliding_rows_descriptor(a_row + tap * t.halo_row_bytes +
+                                                mi * kWarpgroupM * kHaloStemPixelStride + k32 * 32),
+                        descriptor<StemTile>(base + tap * StemStage::kTapBytes + k32 * 32));
+    wgmma_commit();
+    wgmma_wait<0>();
     int8_t* const tile = tiles + buffer * kTileBytes;
     stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile, c, f, 0, warp_row, lane);
     __syncthreads();
@@ -91,7 +108,7 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
     const int8_t* const above = tiles + (buffer ^ 1) * kTileBytes;
     const bool has_above = p > 0, has_below = 2 * p + 1 < c.out_h;
     const auto at = [&](const int8_t* from, int row, int col) {
-      return *reinterpret_cast<const uint4*>(from + fragment_chunk_offset<BN>(row * c.out_w + col, chunk));
+      return *reinterpret_cast<const uint4*>(from + fragment_chunk_offset<BN>(row * kStemPoolMaxRowPixels + col, chunk));
     };
     uint4 m = at(tile, 0, 2 * q);
 #pragma unroll
