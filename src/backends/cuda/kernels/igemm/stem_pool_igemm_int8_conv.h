@@ -32,6 +32,7 @@ constexpr int kStemPoolBlockN = 64;        // output channels: one tile
 constexpr int kStemPoolBlockM = 256;       // two warpgroups of two m64s: two conv rows
 constexpr int kStemPoolThreads = 256;
 constexpr int kStemPoolMaxRowPixels = kStemPoolBlockM / 2;
+constexpr int kStemPoolTiles = 3;  // int8 tiles in turn: the step's, the one pooled, the row above
 // The strips' lengths the provider offers as tactics (pooled rows a block).
 constexpr int kStemPoolStrips[] = {8, 14, 28};
 
@@ -41,7 +42,7 @@ struct StemPoolTiling {
   int32_t strips = 0;              // per image: ceil(pool_h / S)
   int32_t halo_row_bytes = 0;      // a blocked row: W x 16 bytes
   int32_t halo_bytes = 0;          // five blocked rows (two conv rows' taps) and the window's overrun, padded to 1024
-  int32_t shared_bytes = 0;        // weights, two halos, two int8 tiles, 1024 of alignment slack
+  int32_t shared_bytes = 0;        // weights, two halos, three int8 tiles, 1024 of alignment slack
   int64_t blocks = 0;              // N * strips, strips of an image together
 };
 
@@ -62,7 +63,7 @@ constexpr StemPoolTiling stem_pool_tiling(const IgemmInt8Conv& rows, int strip_r
   const int halo = 5 * t.halo_row_bytes > window_end ? 5 * t.halo_row_bytes : window_end;
   t.halo_bytes = (halo + kHaloAlign - 1) / kHaloAlign * kHaloAlign;
   t.shared_bytes = halo_taps(HaloWindow::kStemRows4) * kStemPoolBlockN * kHaloChunkChannels + 2 * t.halo_bytes +
-                   2 * kStemPoolBlockM * kStemPoolBlockN + kHaloAlign;
+                   kStemPoolTiles * kStemPoolBlockM * kStemPoolBlockN + kHaloAlign;
   t.blocks = static_cast<int64_t>(rows.batch) * t.strips;
   if (t.shared_bytes > kHaloMaxSharedBytes) t.blocks = 0;
   return t;

@@ -1,18 +1,19 @@
 // The pooled int8 space-to-depth stem (stem_pool_igemm_int8_conv.h) on Hopper's warpgroup MMAs.
 // Shared memory, from its 1024-byte aligned start: the four taps' B tiles (copied once), two
 // halos (five blocked rows each: step s computes from one while step s + 1's rows are copied
-// into the other), two int8 tiles of 256 x 64 (step s's conv rows, and step s - 1's, whose second
-// row is the pool's row above).
+// into the other), three int8 tiles of 256 x 64 (step s's conv rows, step s - 1's, pooled while
+// step s's MMAs run, and s - 2's, whose second row is that pool's row above).
 //
-// Per step, the barriers: the first makes the step's rows (and, once, the weights) visible, after
-// every thread has pooled from the tile this step's epilogue overwrites; the second makes the
-// epilogue's rows visible to the pool, whose threads read every warp's rows.
+// One barrier a step: it makes the step's rows (and, once, the weights) visible and the previous
+// step's epilogue rows to the pool, and it follows every thread's last reads of what the step
+// overwrites (the other halo buffer, by the previous MMAs; the tile of step s - 3, by the pool).
 //
 // sm_90a only, built apart as the other *_sm90a.cu files are (src/backends/cuda/CMakeLists.txt);
 // the guard keeps a compile for any other target an empty kernel.
 #include <cstdint>
 #include <limits>
 
+#include "backends/cuda/dependent_launch.h"
 #include "backends/cuda/kernels/igemm/halo_mma.cuh"
 #include "backends/cuda/kernels/igemm/igemm_fragment_epilogue.cuh"
 #include "backends/cuda/kernels/igemm/stem_pool_igemm_int8_conv.h"
@@ -50,23 +51,58 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
   const int image = static_cast<int>(blockIdx.x) / t.strips, strip = static_cast<int>(blockIdx.x) % t.strips;
   const int p0 = strip * t.strip_rows;
   const int p_end = p0 + t.strip_rows < t.pool_h ? p0 + t.strip_rows : t.pool_h;
-  // Step j computes conv rows 2 (p0 + j) and 2 (p0 + j) + 1 and pools row p0 + j (j >= 0).
+  // Step j computes conv rows 2 (p0 + j) and 2 (p0 + j) + 1 into tile (j - first) % 3, from halo
+  // buffer (j - first) % 2; pooled row p0 + j is made from it and the tile before (j >= 0).
   const int first = p0 == 0 ? 0 : -1, last = p_end - p0 - 1;
+  const auto tile_of = [&](int j) { return tiles + (j - first + kStemPoolTiles) % kStemPoolTiles * kTileBytes; };
 
-  load_halo_weights<StemStage>(c, w, base, 0, 0, tid);
+  // Pooled row p: conv rows 2p - 1 (the tile before's row 1; none for p = 0), 2p and 2p + 1 (the
+  // step's rows 0 and 1; none past OH), columns 2q - 1 .. 2q + 1 inside the row. One thread a
+  // 16-channel chunk of a pooled pixel; the tiles hold the chunks in the stored order, whose
+  // bytewise maximum natural_order puts back.
+  const int q = tid / (BN / kVectorBytes), chunk = tid % (BN / kVectorBytes);
+  const bool pools = q < t.pool_w && chunk * kVectorBytes < c.out_channels;
+  const auto pool_row = [&](int j) {
+    const int p = p0 + j;
+    const int8_t* const tile = tile_of(j);
+    const int8_t* const above = tile_of(j - 1);
+    const bool has_above = p > 0, has_below = 2 * p + 1 < c.out_h;
+    const auto at = [&](const int8_t* from, int row, int col) {
+      return *reinterpret_cast<const uint4*>(from +
+                                             fragment_chunk_offset<BN>(row * kStemPoolMaxRowPixels + col, chunk));
+    };
+    uint4 m = at(tile, 0, 2 * q);
+#pragma unroll
+    for (int dx = -1; dx <= 1; ++dx) {
+      const int col = 2 * q + dx;
+      if (col < 0 || col >= c.out_w) continue;
+      if (dx != 0) m = max_bytes(m, at(tile, 0, col));
+      if (has_above) m = max_bytes(m, at(above, 1, col));
+      if (has_below) m = max_bytes(m, at(tile, 1, col));
+    }
+    *reinterpret_cast<uint4*>(y + (static_cast<int64_t>(image * t.pool_h + p) * t.pool_w + q) * c.out_channels +
+                              chunk * kVectorBytes) = natural_order(m);
+  };
+
+  load_halo_weights<StemStage>(c, w, base, 0, 0, tid);  // constants: no other kernel writes them
+  wait_for_prior_grids();  // X and Y belong to other kernels too (dependent_launch.h)
   copy_stem_rows<kStemPoolThreads>(c, x, halo0, image, 2 * (p0 + first), 5, t.halo_row_bytes, tid);
   commit_copies();
 
-
   for (int j = first; j <= last; ++j) {
     const int buffer = (j - first) & 1;
-    if (j < last)
-      copy_stem_rows<kStemPoolThreads>(c, x, halo0 + (buffer ^ 1) * t.halo_bytes, image, 2 * (p0 + j + 1), 5,
-                                       t.halo_row_bytes, tid);
-    commit_copies();  // an empty group on the last step keeps the wait below the same
-    wait_copies<1>();
+    // The step's rows (and, once, the weights) have landed; every thread is past step j - 1: its
+    // MMAs read the other halo buffer for the last time, and its epilogue's rows are visible.
+    wait_copies<0>();
     fence_shared_for_async_proxy();
     __syncthreads();
+    if (j < last) {
+      copy_stem_rows<kStemPoolThreads>(c, x, halo0 + (buffer ^ 1) * t.halo_bytes, image, 2 * (p0 + j + 1), 5,
+                                       t.halo_row_bytes, tid);
+      commit_copies();
+    } else {
+      allow_dependent_launch();
+    }
 
     int32_t acc[2][kMmas][StemTile::kAccPerMma];
 #pragma unroll
@@ -93,35 +129,14 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
                                                 mi * kWarpgroupM * kHaloStemPixelStride + k32 * 32),
                         descriptor<StemTile>(base + tap * StemStage::kTapBytes + k32 * 32));
     wgmma_commit();
+    // The previous step's pooled row, while the MMAs run: its tiles are neither this step's nor
+    // the one its epilogue writes (three tiles in turn).
+    if (j - 1 >= 0 && pools) pool_row(j - 1);
     wgmma_wait<0>();
-    int8_t* const tile = tiles + buffer * kTileBytes;
-    stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile, c, f, 0, warp_row, lane);
-    __syncthreads();
-    if (j < 0) continue;
-
-    // Pooled row p: conv rows 2p - 1 (the other tile's row 1; none for p = 0), 2p and 2p + 1 (this
-    // tile's rows 0 and 1; none past OH), columns 2q - 1 .. 2q + 1 inside the row. One thread a
-    // 16-channel chunk of a pooled pixel; the tiles hold the chunks in the stored order, whose
-    // bytewise maximum natural_order puts back.
-    const int p = p0 + j, q = tid / (BN / kVectorBytes), chunk = tid % (BN / kVectorBytes);
-    if (q >= t.pool_w || chunk * kVectorBytes >= c.out_channels) continue;
-    const int8_t* const above = tiles + (buffer ^ 1) * kTileBytes;
-    const bool has_above = p > 0, has_below = 2 * p + 1 < c.out_h;
-    const auto at = [&](const int8_t* from, int row, int col) {
-      return *reinterpret_cast<const uint4*>(from + fragment_chunk_offset<BN>(row * kStemPoolMaxRowPixels + col, chunk));
-    };
-    uint4 m = at(tile, 0, 2 * q);
-#pragma unroll
-    for (int dx = -1; dx <= 1; ++dx) {
-      const int col = 2 * q + dx;
-      if (col < 0 || col >= c.out_w) continue;
-      if (dx != 0) m = max_bytes(m, at(tile, 0, col));
-      if (has_above) m = max_bytes(m, at(above, 1, col));
-      if (has_below) m = max_bytes(m, at(tile, 1, col));
-    }
-    *reinterpret_cast<uint4*>(y + (static_cast<int64_t>(image * t.pool_h + p) * t.pool_w + q) * c.out_channels +
-                              chunk * kVectorBytes) = natural_order(m);
+    stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile_of(j), c, f, 0, warp_row, lane);
   }
+  __syncthreads();
+  if (last >= 0 && pools) pool_row(last);
 #endif
 }
 
@@ -148,9 +163,9 @@ cudaError_t launch_stem_pool_igemm_int8_conv(const IgemmInt8Conv& rows, const St
     return cudaErrorInvalidValue;
   if (tiling.blocks == 0) return cudaSuccess;
   if (tiling.blocks > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidConfiguration;
-  igemm::stem_pool_igemm_int8_kernel<<<static_cast<unsigned>(tiling.blocks), kStemPoolThreads, tiling.shared_bytes,
-                                       stream>>>(rows, tiling, x, w, f, static_cast<int8_t*>(y));
-  return cudaGetLastError();
+  return launch_dependent(igemm::stem_pool_igemm_int8_kernel, dim3(static_cast<unsigned>(tiling.blocks)),
+                          dim3(kStemPoolThreads), tiling.shared_bytes, stream, rows, tiling, x, w, f,
+                          static_cast<int8_t*>(y));
 }
 
 }  // namespace kiln::cuda
