@@ -11,6 +11,7 @@
 #include "plan/plan.h"
 #include "testing/cli_runner.h"
 #include "testing/onnx_builder.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -22,7 +23,7 @@ class PlanCli : public ::testing::Test {
  protected:
   void SetUp() override {
     if (OpRegistry::global().find("Relu", "") == nullptr) GTEST_SKIP() << "needs the Relu op, not on this branch yet";
-    dir_ = fs::temp_directory_path() / "kiln_plan_cli_test";
+    dir_ = testing::test_temp_dir("kiln_plan_cli_test");
     fs::create_directories(dir_);
     testing::OnnxBuilder b;
     b.input("x", onnx::TensorProto::FLOAT, {2, 3}, {"N", ""});

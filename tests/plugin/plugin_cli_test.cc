@@ -10,6 +10,7 @@
 #include "core/npy.h"
 #include "plugin_test_model.h"
 #include "testing/cli_runner.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -20,9 +21,7 @@ using testing::run_cli;
 class PluginCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    // One folder per test: CTest runs them in parallel.
-    dir_ = fs::temp_directory_path() / "kiln_plugin_cli_test" /
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = testing::test_temp_dir("kiln_plugin_cli_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     model_ = dir_ / "interleave.onnx";

@@ -12,6 +12,7 @@
 #include "ir/ops/fused_ops.h"
 #include "plan/plan.h"
 #include "testing/onnx_builder.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -69,7 +70,7 @@ std::string outlier_net(bool argmax_first = false) {
 class AccuracyBudget : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "kiln_accuracy_budget_test";
+    dir_ = testing::test_temp_dir("kiln_accuracy_budget_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "calib");
     fs::create_directories(dir_ / "eval");

@@ -9,6 +9,7 @@
 #include "quantization/calibrate.h"
 #include "quantization/calibration_cache.h"
 #include "testing/onnx_builder.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -20,7 +21,7 @@ using testing::ints;
 class CalibratePool : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "kiln_calibrate_pool_test";
+    dir_ = testing::test_temp_dir("kiln_calibrate_pool_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "data");
     ASSERT_TRUE(write_npy((dir_ / "data" / "x.npy").string(), testing::random_float({8, 4, 6, 6}, 3)).ok());

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/npy.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -27,7 +28,7 @@ Tensor digits_input(const Tensor& images) {
 class DigitsInt8 : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "kiln_calibrate_test";
+    dir_ = testing::test_temp_dir("kiln_calibrate_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "data");
     auto network = Network::from_onnx_file(kDigits + "/digits_cnn.onnx");

@@ -7,6 +7,7 @@
 
 #include "core/npy.h"
 #include "testing/node_runner.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -17,7 +18,7 @@ using testing::random_float;
 class CalibrationDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "kiln_calibration_data_test";
+    dir_ = testing::test_temp_dir("kiln_calibration_data_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -6,6 +6,7 @@
 
 #include "core/npy.h"
 #include "testing/cli_runner.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -15,7 +16,7 @@ namespace fs = std::filesystem;
 class CliAccuracyBudget : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / "kiln_cli_accuracy_budget_test";
+    dir_ = testing::test_temp_dir("kiln_cli_accuracy_budget_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "digits");
     auto images = read_npy(kDigits + "/calibration_images.npy");

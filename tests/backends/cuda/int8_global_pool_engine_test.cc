@@ -15,6 +15,7 @@
 #include "plan/plan.h"
 #include "testing/node_runner.h"
 #include "testing/onnx_builder.h"
+#include "testing/test_dir.h"
 
 namespace kiln {
 namespace {
@@ -55,7 +56,7 @@ class Int8GlobalPoolEngine : public ::testing::Test {
  protected:
   void SetUp() override {
     KILN_REQUIRE_GPU();
-    dir_ = fs::temp_directory_path() / "kiln_int8_global_pool_engine_test";
+    dir_ = testing::test_temp_dir("kiln_int8_global_pool_engine_test");
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "data");
     ASSERT_TRUE(write_npy((dir_ / "data" / "x.npy").string(), testing::random_float({2 * kBatch, kIn, kSide, kSide}, 5)).ok());
