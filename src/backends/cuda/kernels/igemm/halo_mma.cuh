@@ -1,7 +1,9 @@
-// The halo tiles' device pieces (halo_igemm_int8_conv.h), shared by the halo-tile kernel
-// (halo_igemm_int8_conv_sm90a.cu) and the pooled stem kernel (stem_pool_igemm_int8_sm90a.cu):
-// the copies of a chunk's B tiles and of the stem's blocked rows into shared memory, where each
-// lane's ldmatrix row lies in the halo, and the taps' warpgroup MMAs, A from registers.
+// The halo tiles' device pieces (halo_igemm_int8_conv.h): the copies of a chunk's B tiles and of
+// the stem's blocked rows into shared memory, which the halo-tile kernel (halo_igemm_int8_conv_sm90a.cu)
+// and the pooled stem kernel (stem_pool_igemm_int8_sm90a.cu) share, and, for the halo tiles, where
+// each lane's ldmatrix row lies in the halo and the taps' warpgroup MMAs, A from registers. (The
+// pooled stem gives each conv row whole m64s and reads A through sliding_rows_descriptor instead;
+// the halo tile's stem packs TR rows of OW pixels, which no descriptor names.)
 //
 // A tap shifts the output pixel (oh, ow) of a 3x3, stride 1, pad 1 convolution to the input pixel
 // (oh + r - 1, ow + s - 1), which is halo pixel (oh - oh0 + r, ow + s) of a halo whose row 0 is

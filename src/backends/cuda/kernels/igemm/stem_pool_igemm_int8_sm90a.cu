@@ -136,7 +136,7 @@ __global__ void __launch_bounds__(kStemPoolThreads, 2)
     stage_fragments<kStemPoolBlockM, BN, 2, kMmas, kMmaN>(acc, tile_of(j), c, f, 0, warp_row, lane);
   }
   __syncthreads();
-  if (last >= 0 && pools) pool_row(last);
+  if (pools) pool_row(last);  // last >= 0: a strip holds at least one pooled row
 #endif
 }
 
