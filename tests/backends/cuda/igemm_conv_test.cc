@@ -3,6 +3,8 @@
 // sums, the same epilogue), directly and replayed from a CUDA graph; then every tactic of every
 // provider taking the layer (cuDNN's int8 graphs, the direct kernel, cuBLASLt for 1x1) against
 // the same values; and the layers it refuses, with reasons.
+#include <fmt/format.h>
+
 #include <string>
 #include <vector>
 
@@ -138,6 +140,16 @@ std::vector<IgemmCase> cases() {
     c.q.bias = false;
     c.q.output = DataType::kFloat32;
     v.push_back(c);
+  }
+  // More tiles than an H100 holds blocks of the persistent tile (132 SMs x 2), so each block runs
+  // three or four in turn: 104,000 pixels, 813 tiles of 128 (the last partial). One reduction step
+  // a tile (the residual waits with the next tile's loads), then two (C = 80: one and a partial).
+  for (int64_t c : {16, 80}) {
+    IgemmCase p = make_case(fmt::format("pointwise1x1_batch40_c{}_k16_50x52_int8_residual_relu_int8", c),
+                            {40, 50, 52, c, 16, 1, 1, 0});
+    p.q.residual = DataType::kInt8;
+    p.q.activation = kRelu;
+    v.push_back(p);
   }
   return v;
 }

@@ -6,9 +6,11 @@
 // which lowered blocks shortcut_conv_fusable joins (no GPU needed for those).
 #include "backends/cuda/kernels/igemm/igemm_int8_shortcut_provider.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "builder/bottleneck_block.h"
 #include "builder/shortcut_conv_fusion.h"
 #include "gpu_layer_runner.h"
@@ -141,7 +143,9 @@ TEST_P(IgemmInt8ShortcutTest, EveryTileMatchesTheHostArithmeticAndReplaysFromACu
   KILN_REQUIRE_GPU();
   const auto tactics = provider.tactics(l.spec, testing::test_device());
   ASSERT_TRUE(tactics.ok()) << tactics.status().to_string();
-  EXPECT_EQ(tactics->size(), 5u);  // the wgmma tiles
+  // The wgmma tiles, each one tactic.
+  EXPECT_EQ(tactics->size(), static_cast<size_t>(std::count_if(std::begin(cuda::kIgemmTiles), std::end(cuda::kIgemmTiles),
+                                                               cuda::igemm_tile_is_wgmma)));
   for (const cuda::Tactic& t : *tactics) {
     auto run = testing::run_direct_and_captured(provider, t, l.spec, l.inputs);
     ASSERT_TRUE(run.ok()) << t.name << ": " << run.status().to_string();
@@ -160,6 +164,9 @@ std::vector<ShortcutCase> cases() {
   v.push_back({"layer3_like_stride2", 1, 3, 4, 256, 1024, 512, 2, true});
   // 48 output channels (a partial tile), 16-channel inputs, no activation (signed outputs).
   v.push_back({"k48_c16_no_activation", 1, 5, 7, 16, 48, 32, 2, false, 0.05f});
+  // 577 tiles of 128 pixels: more than an H100 holds blocks of the persistent tile (132 SMs x 2),
+  // so each block runs two or three in turn, the shortcut's steps after c's in every one.
+  v.push_back({"many_tiles_batch32_48x48", 32, 48, 48, 16, 16, 32, 1, true});
   return v;
 }
 

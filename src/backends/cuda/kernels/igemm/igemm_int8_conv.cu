@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -177,6 +178,7 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k64x128x64_wgmma: return "64x128x64_wgmma";
     case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
     case IgemmTile::k128x64x64_wgmma: return "128x64x64_wgmma";
+    case IgemmTile::k128x128x64_wgmma_persistent: return "128x128x64_wgmma_persistent";
   }
   return "unknown";
 }
@@ -205,25 +207,52 @@ bool tile_grid(const IgemmInt8Conv& conv, int block_m, int block_n, int64_t& til
   return tiles <= std::numeric_limits<int32_t>::max();
 }
 
+// The blocks a launch of `kernel` has: one a tile, or for a persistent kernel no more than the
+// device's SMs hold at once (each block then runs tiles in turn). 0 where the device cannot say.
+template <class Kernel>
+int64_t grid_blocks(const Kernel& k, int64_t tiles) {
+  if (!k.persistent) return tiles;
+  int device = 0, sms = 0, per_sm = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k.kernel, k.threads, k.shared_bytes) != cudaSuccess)
+    return 0;
+  return std::min<int64_t>(tiles, static_cast<int64_t>(sms) * per_sm);
+}
+
+// The tile's kernel for a launch: a persistent tile's kernel finishes with the folded epilogue
+// only, so a layer that does not fold runs the same tile one block a tile.
+TileKernel kernel_for(IgemmTile tile, const IgemmFolded& folded) {
+  if (tile == IgemmTile::k128x128x64_wgmma_persistent && folded.channel_pairs == nullptr)
+    tile = IgemmTile::k128x128x64_wgmma;
+  return kernel_of(tile);
+}
+
 }  // namespace
 
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile) {
   const TileKernel k = kernel_of(tile);
+  if (tile == IgemmTile::k128x128x64_wgmma_persistent) {
+    const cudaError_t e = prepare_igemm_int8_conv(IgemmTile::k128x128x64_wgmma);  // its fallback (kernel_for)
+    if (e != cudaSuccess) return e;
+  }
   return allow_shared_memory(reinterpret_cast<const void*>(k.kernel), k.shared_bytes);
 }
 
 cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, const int8_t* x, const int8_t* w,
                                    const QuantizedEpilogue& epilogue, const IgemmFolded& folded, void* y,
                                    cudaStream_t stream) {
-  const TileKernel k = kernel_of(tile);
+  const TileKernel k = kernel_for(tile, folded);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
   int64_t tiles = 0;
   IgemmInt8Conv launched;
   if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
   if (tiles == 0) return cudaSuccess;
+  const int64_t blocks = grid_blocks(k, tiles);
+  if (blocks == 0) return cudaErrorInvalidConfiguration;
   // The wgmma tiles wait for the kernels before them (dependent_launch.h); the others launch plainly.
   if (igemm_tile_is_wgmma(tile))
-    return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
+    return launch_dependent(k.kernel, dim3(static_cast<unsigned>(blocks)), dim3(k.threads), k.shared_bytes, stream,
                             launched, x, w, epilogue, folded, y);
   k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, epilogue, folded, y);
   return cudaGetLastError();
@@ -248,7 +277,9 @@ cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile
   IgemmInt8Conv launched;
   if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
   if (tiles == 0) return cudaSuccess;
-  return launch_dependent(k.kernel, dim3(static_cast<unsigned>(tiles)), dim3(k.threads), k.shared_bytes, stream,
+  const int64_t blocks = grid_blocks(k, tiles);
+  if (blocks == 0) return cudaErrorInvalidConfiguration;
+  return launch_dependent(k.kernel, dim3(static_cast<unsigned>(blocks)), dim3(k.threads), k.shared_bytes, stream,
                           launched, x, w, shortcut, folded, y);
 }
 

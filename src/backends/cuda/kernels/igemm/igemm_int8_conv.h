@@ -71,13 +71,18 @@ enum class IgemmTile : int32_t {
   k64x128x64_wgmma = 7,
   k64x256x64_wgmma = 8,
   k128x64x64_wgmma = 9,  // one warpgroup, two m64 wgmmas deep
+  // k128x128x64_wgmma's blocks, as many as the SMs hold, each running tiles in turn with the next
+  // tile's loads and residual in flight under this one's epilogue (folded epilogues only; a layer
+  // that does not fold runs k128x128x64_wgmma's kernel).
+  k128x128x64_wgmma_persistent = 10,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
 constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k128x64,
                                      IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
                                      IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
-                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma};
+                                     IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma,
+                                     IgemmTile::k128x128x64_wgmma_persistent};
 // Whether the tile runs on Hopper's warpgroup MMA (every tile but the three mma.sync ones).
 constexpr bool igemm_tile_is_wgmma(IgemmTile tile) {
   return tile != IgemmTile::k128x128 && tile != IgemmTile::k128x64 && tile != IgemmTile::k64x64;

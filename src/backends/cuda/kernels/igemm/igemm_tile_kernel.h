@@ -6,9 +6,12 @@
 
 namespace kiln::cuda::igemm {
 
+// persistent: a grid of as many blocks as the SMs hold, each running tiles in turn (the launch
+// sizes it); otherwise one block a tile.
 struct TileKernel {
   void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, QuantizedEpilogue, IgemmFolded, void*) = nullptr;
   int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
+  bool persistent = false;
 };
 
 // The wgmma tile's kernel, or none (kernel null) for another tile.
@@ -18,6 +21,7 @@ TileKernel wgmma_tile_kernel(IgemmTile tile);
 struct ShortcutTileKernel {
   void (*kernel)(IgemmInt8Conv, const int8_t*, const int8_t*, IgemmShortcut, IgemmFolded, void*) = nullptr;
   int block_m = 0, block_n = 0, threads = 0, shared_bytes = 0;
+  bool persistent = false;
 };
 ShortcutTileKernel wgmma_shortcut_tile_kernel(IgemmTile tile);
 

@@ -32,11 +32,17 @@ __device__ __forceinline__ void wait_copies() {
 // from DRAM once (the other blocks read them from L2), and the rows of Y and of the residual are
 // written and read whole by neighbouring blocks instead of a slice now and a slice much later.
 // c.channel_tiles_divisor divides by the layer's (out_channels + BN - 1) / BN tiles of BN channels.
+// tile: the tile's index in that order (blockIdx.x, where each block takes one tile).
 template <int BM, int BN>
-__device__ __forceinline__ int2 tile_origin(const IgemmInt8Conv& c) {
+__device__ __forceinline__ int2 tile_origin(const IgemmInt8Conv& c, int tile = static_cast<int>(blockIdx.x)) {
   int pixel_tile, channel_tile;
-  c.channel_tiles_divisor.divide(static_cast<int>(blockIdx.x), pixel_tile, channel_tile);
+  c.channel_tiles_divisor.divide(tile, pixel_tile, channel_tile);
   return make_int2(pixel_tile * BM, channel_tile * BN);
+}
+// The tiles of that grid: whole BM-pixel tiles times the launch's channel tiles.
+template <int BM>
+__device__ __forceinline__ int tile_count(const IgemmInt8Conv& c) {
+  return (c.batch * c.out_h * c.out_w + BM - 1) / BM * c.channel_tiles_divisor.divisor;
 }
 
 // A block of Threads threads loading the reduction steps (StepBytes channels of one tap) of a

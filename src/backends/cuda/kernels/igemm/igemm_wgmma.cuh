@@ -34,8 +34,10 @@ constexpr int kStages = 4;
 constexpr int kSwizzleAlign = 1024;
 
 // Warpgroups of 128 threads, each computing MmasM x 64 pixels (one or two m64 wgmmas deep: two
-// halve the block-wide synchronizations per multiply) by BN channels.
-template <int Warpgroups, int MmasM, int BN, int StepBytes>
+// halve the block-wide synchronizations per multiply) by BN channels. ResidualBuffers: the staged
+// int8 tiles after the pipeline (the residual, then the reordered output): two where a block runs
+// several tiles in turn (igemm_wgmma_sm90a.cu), so the next tile's residual lands during this one.
+template <int Warpgroups, int MmasM, int BN, int StepBytes, int ResidualBuffers = 1>
 struct WgmmaTile {
   static constexpr int kWarpgroupRows = MmasM * kWarpgroupM;
   static constexpr int kBlockM = Warpgroups * kWarpgroupRows;
@@ -49,8 +51,10 @@ struct WgmmaTile {
   static constexpr int kPipelineBytes = kStages * kStageBytes;
   static constexpr int kSumBytes = staged_sum_bytes<kBlockM, BN>();
   static constexpr int kResidualOffset = kPipelineBytes > kSumBytes ? kPipelineBytes : kSumBytes;
+  static constexpr int kResidualBytes = staged_residual_bytes<kBlockM, BN>();
+  static constexpr int kResidualBuffers = ResidualBuffers;
   // Plus the slack that aligns the dynamic shared memory's start to 1024 bytes.
-  static constexpr int kSharedBytes = kResidualOffset + staged_residual_bytes<kBlockM, BN>() + kSwizzleAlign;
+  static constexpr int kSharedBytes = kResidualOffset + ResidualBuffers * kResidualBytes + kSwizzleAlign;
   // Descriptor swizzle modes: 1 = 128-byte, 2 = 64-byte.
   static constexpr uint64_t kSwizzleMode = StepBytes == 128 ? 1 : 2;
   static constexpr int kAtomBytes = 8 * StepBytes;  // eight rows
