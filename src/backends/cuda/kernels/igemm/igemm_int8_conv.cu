@@ -179,6 +179,7 @@ const char* igemm_tile_name(IgemmTile tile) {
     case IgemmTile::k64x256x64_wgmma: return "64x256x64_wgmma";
     case IgemmTile::k128x64x64_wgmma: return "128x64x64_wgmma";
     case IgemmTile::k128x128x64_wgmma_persistent: return "128x128x64_wgmma_persistent";
+    case IgemmTile::k128x64x64_wgmma_persistent: return "128x64x64_wgmma_persistent";
   }
   return "unknown";
 }
@@ -223,17 +224,15 @@ int64_t grid_blocks(const Kernel& k, int64_t tiles) {
 // The tile's kernel for a launch: a persistent tile's kernel finishes with the folded epilogue
 // only, so a layer that does not fold runs the same tile one block a tile.
 TileKernel kernel_for(IgemmTile tile, const IgemmFolded& folded) {
-  if (tile == IgemmTile::k128x128x64_wgmma_persistent && folded.channel_pairs == nullptr)
-    tile = IgemmTile::k128x128x64_wgmma;
-  return kernel_of(tile);
+  return kernel_of(folded.channel_pairs == nullptr ? igemm_tile_single_form(tile) : tile);
 }
 
 }  // namespace
 
 cudaError_t prepare_igemm_int8_conv(IgemmTile tile) {
   const TileKernel k = kernel_of(tile);
-  if (tile == IgemmTile::k128x128x64_wgmma_persistent) {
-    const cudaError_t e = prepare_igemm_int8_conv(IgemmTile::k128x128x64_wgmma);  // its fallback (kernel_for)
+  if (igemm_tile_single_form(tile) != tile) {
+    const cudaError_t e = prepare_igemm_int8_conv(igemm_tile_single_form(tile));  // its fallback (kernel_for)
     if (e != cudaSuccess) return e;
   }
   return allow_shared_memory(reinterpret_cast<const void*>(k.kernel), k.shared_bytes);

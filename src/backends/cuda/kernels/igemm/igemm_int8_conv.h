@@ -71,10 +71,11 @@ enum class IgemmTile : int32_t {
   k64x128x64_wgmma = 7,
   k64x256x64_wgmma = 8,
   k128x64x64_wgmma = 9,  // one warpgroup, two m64 wgmmas deep
-  // k128x128x64_wgmma's blocks, as many as the SMs hold, each running tiles in turn with the next
-  // tile's loads and residual in flight under this one's epilogue (folded epilogues only; a layer
-  // that does not fold runs k128x128x64_wgmma's kernel).
+  // Persistent forms: the tile's blocks, as many as the SMs hold, each running tiles in turn with
+  // the next tile's loads and residual in flight under this one's epilogue (folded epilogues
+  // only; a layer that does not fold runs the one-tile form, igemm_tile_single_form).
   k128x128x64_wgmma_persistent = 10,
+  k128x64x64_wgmma_persistent = 11,
 };
 // (Tiles of 64x64 warp tiles, 2 to 8 warps, lost on every ResNet-50 layer: at 230 registers a
 // thread, 8 warps per SM leave the epilogue's latency exposed; docs/perf-notes.md.)
@@ -82,7 +83,16 @@ constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128,          IgemmTile::k1
                                      IgemmTile::k64x64,            IgemmTile::k128x128x64_wgmma,
                                      IgemmTile::k64x64x64_wgmma,   IgemmTile::k64x128x64_wgmma,
                                      IgemmTile::k64x256x64_wgmma,  IgemmTile::k128x64x64_wgmma,
-                                     IgemmTile::k128x128x64_wgmma_persistent};
+                                     IgemmTile::k128x128x64_wgmma_persistent,
+                                     IgemmTile::k128x64x64_wgmma_persistent};
+// The tile whose blocks run one tile each that a persistent tile is the form of; any other tile itself.
+constexpr IgemmTile igemm_tile_single_form(IgemmTile tile) {
+  switch (tile) {
+    case IgemmTile::k128x128x64_wgmma_persistent: return IgemmTile::k128x128x64_wgmma;
+    case IgemmTile::k128x64x64_wgmma_persistent: return IgemmTile::k128x64x64_wgmma;
+    default: return tile;
+  }
+}
 // Whether the tile runs on Hopper's warpgroup MMA (every tile but the three mma.sync ones).
 constexpr bool igemm_tile_is_wgmma(IgemmTile tile) {
   return tile != IgemmTile::k128x128 && tile != IgemmTile::k128x64 && tile != IgemmTile::k64x64;

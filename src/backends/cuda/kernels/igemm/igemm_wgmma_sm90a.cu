@@ -230,6 +230,7 @@ auto kernel_of_tile(IgemmTile tile) {
     case IgemmTile::k64x256x64_wgmma: return Make<1, 1, 256, 64, 2, false>::get();
     case IgemmTile::k128x64x64_wgmma: return Make<1, 2, 64, 64, 3, false>::get();
     case IgemmTile::k128x128x64_wgmma_persistent: return Make<2, 1, 128, 64, 2, true>::get();
+    case IgemmTile::k128x64x64_wgmma_persistent: return Make<1, 2, 64, 64, 3, true>::get();
     default: return decltype(Make<1, 1, 64, 64, 4, false>::get()){};
   }
 }
