@@ -221,6 +221,23 @@ int64_t grid_blocks(const Kernel& k, int64_t tiles) {
   return std::min<int64_t>(tiles, static_cast<int64_t>(sms) * per_sm);
 }
 
+// Launches k over conv's tiles (tile_grid), args after the geometry: with dependent launch where
+// `dependent` (the wgmma kernels, which wait for the kernels before them: dependent_launch.h).
+template <class Kernel, class... Args>
+cudaError_t launch_tiles(const Kernel& k, const IgemmInt8Conv& conv, bool dependent, cudaStream_t stream,
+                         const Args&... args) {
+  int64_t tiles = 0;
+  IgemmInt8Conv launched;
+  if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
+  if (tiles == 0) return cudaSuccess;
+  const int64_t blocks = grid_blocks(k, tiles);
+  if (blocks == 0) return cudaErrorInvalidConfiguration;
+  const dim3 grid(static_cast<unsigned>(blocks));
+  if (dependent) return launch_dependent(k.kernel, grid, dim3(k.threads), k.shared_bytes, stream, launched, args...);
+  k.kernel<<<grid, k.threads, k.shared_bytes, stream>>>(launched, args...);
+  return cudaGetLastError();
+}
+
 // The tile's kernel for a launch: a persistent tile's kernel finishes with the folded epilogue
 // only, so a layer that does not fold runs the same tile one block a tile.
 TileKernel kernel_for(IgemmTile tile, const IgemmFolded& folded) {
@@ -243,18 +260,7 @@ cudaError_t launch_igemm_int8_conv(const IgemmInt8Conv& conv, IgemmTile tile, co
                                    cudaStream_t stream) {
   const TileKernel k = kernel_for(tile, folded);
   if (k.kernel == nullptr) return cudaErrorInvalidValue;
-  int64_t tiles = 0;
-  IgemmInt8Conv launched;
-  if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
-  if (tiles == 0) return cudaSuccess;
-  const int64_t blocks = grid_blocks(k, tiles);
-  if (blocks == 0) return cudaErrorInvalidConfiguration;
-  // The wgmma tiles wait for the kernels before them (dependent_launch.h); the others launch plainly.
-  if (igemm_tile_is_wgmma(tile))
-    return launch_dependent(k.kernel, dim3(static_cast<unsigned>(blocks)), dim3(k.threads), k.shared_bytes, stream,
-                            launched, x, w, epilogue, folded, y);
-  k.kernel<<<static_cast<unsigned>(tiles), k.threads, k.shared_bytes, stream>>>(launched, x, w, epilogue, folded, y);
-  return cudaGetLastError();
+  return launch_tiles(k, conv, igemm_tile_is_wgmma(tile), stream, x, w, epilogue, folded, y);
 }
 
 cudaError_t prepare_igemm_int8_shortcut_conv(IgemmTile tile) {
@@ -272,14 +278,7 @@ cudaError_t launch_igemm_int8_shortcut_conv(const IgemmInt8Conv& conv, IgemmTile
       shortcut.rescale == nullptr || s.batch != conv.batch || s.out_h != conv.out_h || s.out_w != conv.out_w ||
       s.out_channels != conv.out_channels)
     return cudaErrorInvalidValue;
-  int64_t tiles = 0;
-  IgemmInt8Conv launched;
-  if (!tile_grid(conv, k.block_m, k.block_n, tiles, launched)) return cudaErrorInvalidConfiguration;
-  if (tiles == 0) return cudaSuccess;
-  const int64_t blocks = grid_blocks(k, tiles);
-  if (blocks == 0) return cudaErrorInvalidConfiguration;
-  return launch_dependent(k.kernel, dim3(static_cast<unsigned>(blocks)), dim3(k.threads), k.shared_bytes, stream,
-                          launched, x, w, shortcut, folded, y);
+  return launch_tiles(k, conv, /*dependent=*/true, stream, x, w, shortcut, folded, y);
 }
 
 }  // namespace kiln::cuda
