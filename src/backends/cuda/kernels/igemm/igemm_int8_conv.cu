@@ -1,6 +1,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "backends/cuda/kernels/igemm/igemm_int8_conv.h"
 #include "backends/cuda/kernels/igemm/igemm_staged_epilogue.cuh"
@@ -208,17 +211,29 @@ bool tile_grid(const IgemmInt8Conv& conv, int block_m, int block_n, int64_t& til
   return tiles <= std::numeric_limits<int32_t>::max();
 }
 
+// The blocks of `kernel` the current device holds at once, all SMs together; 0 where it cannot
+// say. Queried once per kernel and device: launches outside a CUDA graph ask on every inference.
+int resident_blocks(const void* kernel, int threads, int shared_bytes) {
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return 0;
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, int> known;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto found = known.find({kernel, device});
+  if (found != known.end()) return found->second;
+  int sms = 0, per_sm = 0;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, shared_bytes) != cudaSuccess)
+    return 0;
+  return known[{kernel, device}] = sms * per_sm;
+}
+
 // The blocks a launch of `kernel` has: one a tile, or for a persistent kernel no more than the
 // device's SMs hold at once (each block then runs tiles in turn). 0 where the device cannot say.
 template <class Kernel>
 int64_t grid_blocks(const Kernel& k, int64_t tiles) {
   if (!k.persistent) return tiles;
-  int device = 0, sms = 0, per_sm = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
-      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k.kernel, k.threads, k.shared_bytes) != cudaSuccess)
-    return 0;
-  return std::min<int64_t>(tiles, static_cast<int64_t>(sms) * per_sm);
+  return std::min<int64_t>(tiles, resident_blocks(reinterpret_cast<const void*>(k.kernel), k.threads, k.shared_bytes));
 }
 
 // Launches k over conv's tiles (tile_grid), args after the geometry: with dependent launch where
